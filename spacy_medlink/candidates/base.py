@@ -1,0 +1,101 @@
+"""What every candidate generator returns, and the KB-derived alias table they share.
+
+A generator maps normalized mention strings to concept candidates. Each candidate carries the
+string evidence that produced it (matched alias, cosine, exact/vocabulary match, training
+counts, prior), so the ranker can weigh it and explanations can show it.
+"""
+from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
+
+from ..kb.normalize import normalize_alias
+
+# A leave-one-document-out view of the training counts: alias -> {concept_id: count} to
+# subtract. Training the ranker on documents whose own mentions were added to the KB as aliases
+# would otherwise teach it that an exact match is always right.
+Exclusions = Mapping[str, Mapping[str, int]]
+
+
+class Candidate(NamedTuple):
+    concept_id: str
+    alias: str  # the normalized alias that matched this concept best
+    similarity: float  # character n-gram cosine of query and alias (1.0 when identical)
+    exact: bool  # query == alias
+    vocab_match: bool  # alias is a normalized name/synonym of the concept in the vocabulary
+    train_count: int  # training mentions with this alias text linked to this concept
+    alias_train_total: int  # training mentions with this alias text, any concept
+    prior: float  # P(concept | alias), as in the KB, recomputed under exclusions
+
+
+class AliasTable:
+    """Alias -> [(concept_id, vocabulary weight, training count)] derived from a MedlinkKB.
+
+    Built once per KB (about a second for MEDIC) and cached on the KB object, never in a
+    module-level global, so two pipelines with two KBs never share state.
+    """
+
+    def __init__(self, kb) -> None:
+        self.kb = kb
+        self.smoothing = float(getattr(kb, "meta", {}).get("prior_smoothing", 1.0))
+        self._vocab_cache: Dict[str, FrozenSet[str]] = {}
+        counts: Mapping[str, Mapping[str, int]] = kb.store.alias_counts
+        self.entries: Dict[str, List[Tuple[str, bool, int]]] = {}
+        for alias in kb.get_alias_strings():
+            alias_counts = counts.get(alias, {})
+            rows = []
+            for cand in kb.get_alias_candidates(alias):
+                concept_id = cand.entity_
+                n_train = int(alias_counts.get(concept_id, 0))
+                # A pair with a KB prior but no training count came from the vocabulary.
+                is_vocab = n_train == 0 or alias in self.vocab_aliases(concept_id)
+                rows.append((concept_id, is_vocab, n_train))
+            self.entries[alias] = rows
+
+    def vocab_aliases(self, concept_id: str) -> FrozenSet[str]:
+        """RETURNS (FrozenSet[str]): the concept's normalized name and synonyms."""
+        found = self._vocab_cache.get(concept_id)
+        if found is None:
+            concept = self.kb.store.get(concept_id)
+            names = () if concept is None else (concept.name, *concept.synonyms)
+            found = frozenset(normalize_alias(n) for n in names)
+            self._vocab_cache[concept_id] = found
+        return found
+
+    def lookup(
+        self, alias: str, exclude: Optional[Mapping[str, int]] = None
+    ) -> List[Tuple[str, bool, int, int, float]]:
+        """Concepts of one alias with (concept_id, vocab, train_count, alias_total, prior).
+
+        exclude (Optional[Mapping[str, int]]): training counts to subtract for this alias.
+        RETURNS (list): empty when, after exclusions, nothing supports the alias.
+        """
+        rows = self.entries.get(alias)
+        if not rows:
+            return []
+        weights = []
+        for concept_id, is_vocab, n_train in rows:
+            if exclude:
+                n_train = max(0, n_train - exclude.get(concept_id, 0))
+            weight = self.smoothing * is_vocab + n_train
+            weights.append((concept_id, is_vocab, n_train, weight))
+        total = sum(w[3] for w in weights)
+        if total <= 0:
+            return []
+        alias_total = sum(w[2] for w in weights)
+        return [
+            (cid, is_vocab, n_train, alias_total, weight / total)
+            for cid, is_vocab, n_train, weight in weights
+            if weight > 0
+        ]
+
+
+def get_alias_table(kb) -> AliasTable:
+    """RETURNS (AliasTable): the table for this KB, built on first use."""
+    table = getattr(kb, "_medlink_alias_table", None)
+    if table is None or table.kb is not kb:
+        table = AliasTable(kb)
+        kb._medlink_alias_table = table
+    return table
+
+
+def normalize_queries(texts: List[str]) -> List[str]:
+    """RETURNS (List[str]): mention strings in the KB's alias space."""
+    return [normalize_alias(t) for t in texts]

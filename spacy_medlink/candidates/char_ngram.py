@@ -1,0 +1,189 @@
+"""Character n-gram TF-IDF index over a KB's normalized alias strings.
+
+It finds aliases for mention strings that were never seen as aliases ("renal carcinomas",
+"carcinoma of the kidney"): each string becomes a TF-IDF vector of its character n-grams and
+candidates are ranked by cosine similarity. The vectorizer is stateless (feature hashing), so
+only the IDF weights and the alias matrix need to be stored; both are plain arrays, saved with
+numpy/scipy (no pickle).
+"""
+from pathlib import Path
+from typing import Iterable, List, Sequence, Tuple, Union
+
+import numpy as np
+import scipy.sparse as sp
+import srsly
+from sklearn.feature_extraction.text import HashingVectorizer
+from sparse_dot_topn import sp_matmul_topn
+from sklearn.preprocessing import normalize as l2_normalize
+
+DEFAULT_NGRAM_RANGE = (3, 3)
+# 2**20 buckets keep hash collisions negligible for ~100k aliases while the IDF vector stays
+# a 4 MB array.
+DEFAULT_N_FEATURES = 2**20
+
+
+def _make_vectorizer(ngram_range: Tuple[int, int], n_features: int) -> HashingVectorizer:
+    return HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=tuple(ngram_range),
+        n_features=n_features,
+        alternate_sign=False,
+        norm=None,
+        lowercase=False,  # strings arrive normalized by normalize_alias
+        dtype=np.float32,
+    )
+
+
+class CharNgramIndex:
+    """Sparse cosine search over alias strings.
+
+    aliases (List[str]): the indexed strings (normalized aliases), row i of the matrix.
+    matrix (sp.csr_matrix): L2-normalized TF-IDF rows, shape (n_aliases, n_features).
+    idf (np.ndarray): IDF weight per hashed feature.
+    """
+
+    def __init__(
+        self,
+        aliases: List[str],
+        matrix: sp.csr_matrix,
+        idf: np.ndarray,
+        ngram_range: Tuple[int, int] = DEFAULT_NGRAM_RANGE,
+        n_features: int = DEFAULT_N_FEATURES,
+    ):
+        self.aliases = list(aliases)
+        self.matrix = matrix.tocsr()
+        self.idf = idf.astype(np.float32)
+        self.ngram_range = tuple(ngram_range)
+        self.n_features = n_features
+        self._vectorizer = _make_vectorizer(self.ngram_range, n_features)
+        self._matrix_t = self.matrix.T.tocsr()
+        self._position = {alias: i for i, alias in enumerate(self.aliases)}
+
+    @classmethod
+    def from_aliases(
+        cls,
+        aliases: Iterable[str],
+        ngram_range: Tuple[int, int] = DEFAULT_NGRAM_RANGE,
+        n_features: int = DEFAULT_N_FEATURES,
+    ) -> "CharNgramIndex":
+        """Build the index. aliases (Iterable[str]): normalized alias strings."""
+        aliases = list(aliases)
+        vectorizer = _make_vectorizer(ngram_range, n_features)
+        counts = vectorizer.transform(aliases).tocsr()
+        # Smoothed IDF as in scikit-learn's TfidfTransformer(smooth_idf=True).
+        doc_freq = np.bincount(counts.indices, minlength=n_features)
+        idf = np.log((1 + len(aliases)) / (1 + doc_freq)).astype(np.float32) + 1.0
+        matrix = l2_normalize(counts.multiply(idf).tocsr())
+        return cls(aliases, matrix, idf, ngram_range, n_features)
+
+    def __len__(self) -> int:
+        return len(self.aliases)
+
+    def position(self, alias: str) -> int:
+        """RETURNS (int): the row of an indexed alias, or -1."""
+        return self._position.get(alias, -1)
+
+    def vectorize(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """RETURNS (sp.csr_matrix): L2-normalized TF-IDF rows for normalized strings."""
+        counts = self._vectorizer.transform(list(texts))
+        return l2_normalize(counts.multiply(self.idf).tocsr())
+
+    def search(self, queries: Sequence[str], k: int = 10) -> Tuple[np.ndarray, np.ndarray]:
+        """Find the k most similar aliases for each normalized query string.
+
+        RETURNS (Tuple[np.ndarray, np.ndarray]): alias rows (n, k) and cosines (n, k), best
+            first. Rows are -1 (score 0) where fewer than k aliases share an n-gram.
+        """
+        n = len(queries)
+        rows = np.full((n, k), -1, dtype=np.int64)
+        scores = np.zeros((n, k), dtype=np.float32)
+        if n == 0 or k == 0 or not self.aliases:
+            return rows, scores
+        # sparse_dot_topn keeps only the k best products per row inside the sparse product, so
+        # no dense (n x n_aliases) block is ever built: ~4x faster than densify + argpartition.
+        best = sp_matmul_topn(self.vectorize(queries), self._matrix_t, top_n=k, n_threads=1)
+        indptr, indices, data = best.indptr, best.indices, best.data
+        for i in range(n):
+            lo, hi = indptr[i], indptr[i + 1]
+            if lo == hi:
+                continue
+            order = np.argsort(-data[lo:hi], kind="stable")
+            rows[i, : hi - lo] = indices[lo:hi][order]
+            scores[i, : hi - lo] = data[lo:hi][order]
+        return rows, scores
+
+    # --- serialization -------------------------------------------------------------------
+    def to_disk(self, path: Union[str, Path]) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(
+            path / "cfg.json",
+            {"ngram_range": list(self.ngram_range), "n_features": self.n_features},
+        )
+        srsly.write_msgpack(path / "aliases.msgpack", self.aliases)
+        sp.save_npz(path / "matrix.npz", self.matrix, compressed=False)
+        np.save(path / "idf.npy", self.idf, allow_pickle=False)
+
+    @classmethod
+    def from_disk(cls, path: Union[str, Path]) -> "CharNgramIndex":
+        path = Path(path)
+        cfg = srsly.read_json(path / "cfg.json")
+        return cls(
+            aliases=srsly.read_msgpack(path / "aliases.msgpack"),
+            matrix=sp.load_npz(path / "matrix.npz"),
+            idf=np.load(path / "idf.npy", allow_pickle=False),
+            ngram_range=tuple(cfg["ngram_range"]),
+            n_features=cfg["n_features"],
+        )
+
+
+# --- the registered candidate generator ---------------------------------------------------
+# (kept below the index: it is the index's only client inside the package)
+from dataclasses import dataclass  # noqa: E402
+from typing import Dict, Optional  # noqa: E402
+
+from spacy.util import registry  # noqa: E402
+
+from .base import Candidate, Exclusions, get_alias_table  # noqa: E402
+
+
+@dataclass(frozen=True)
+class CharNgramCandidates:
+    """Exact alias matches plus the concepts of the n_aliases most similar aliases.
+
+    k (int): concepts kept per mention, by similarity then prior.
+    n_aliases (int): aliases retrieved from the n-gram index per mention.
+    """
+
+    k: int = 20
+    n_aliases: int = 64
+
+    def __call__(self, kb, queries, exclude: Optional[Exclusions] = None):
+        table = get_alias_table(kb)
+        index: CharNgramIndex = kb.alias_index
+        rows, sims = index.search(list(queries), self.n_aliases)
+        results = []
+        for query, alias_rows, alias_sims in zip(queries, rows, sims):
+            best: Dict[str, Candidate] = {}
+            # The query itself first: an exact alias must win its concept's slot.
+            hits = [(query, 1.0)] + [
+                (index.aliases[r], float(s)) for r, s in zip(alias_rows, alias_sims) if r >= 0
+            ]
+            for alias, sim in hits:
+                skip = exclude.get(alias) if exclude else None
+                for cid, is_vocab, n_train, alias_total, prior in table.lookup(alias, skip):
+                    old = best.get(cid)
+                    if old is None or (sim, prior) > (old.similarity, old.prior):
+                        best[cid] = Candidate(
+                            cid, alias, sim, alias == query, is_vocab, n_train, alias_total, prior
+                        )
+            ranked = sorted(best.values(), key=lambda c: (-c.similarity, -c.prior))
+            results.append(ranked[: self.k])
+        return results
+
+
+@registry.misc("spacy-medlink.CharNgramCandidates.v1")
+def create_char_ngram_candidates(k: int = 20, n_aliases: int = 64) -> CharNgramCandidates:
+    """Fuzzy candidates: character 3-gram TF-IDF cosine against every KB alias, so mention
+    strings never seen as aliases still find their concepts."""
+    return CharNgramCandidates(k=k, n_aliases=n_aliases)

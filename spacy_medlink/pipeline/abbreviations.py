@@ -1,0 +1,486 @@
+"""Abbreviation detection: Schwartz & Hearst (2003) definitions + every short-form occurrence.
+
+Schwartz AS, Hearst MA. "A simple algorithm for identifying abbreviation definitions in
+biomedical text." Pacific Symposium on Biocomputing 2003:451-462. The matching follows the
+authors' reference implementation (ExtractAbbrev.java): short-form characters are matched
+right to left inside the long-form window, and the first short-form character must begin a
+word. Documented extensions, each with a test:
+
+- initials first: when the short form spells the initials of the words right before it,
+  those words are the long form ("attenuated adenomatous polyposis coli (AAPC)", where the
+  greedy match would drop "attenuated");
+- reordered initials: when the strict match fails, an all-capital acronym may still be
+  defined by the initials of the words before it in another order ("myotonic dystrophy
+  (DM)", from the Latin "dystrophia myotonica"; 31 such definitions in NCBI-disease train,
+  all correct on inspection);
+- statistics ("(p < 0.05)") and reference words ("(Fig. 2)", "(e.g. ...)") are rejected.
+
+The pure function `find_abbreviation_definitions` works on plain text; the `medlink_abbreviations`
+component maps its output onto a Doc (see docs/ARCHITECTURE.md, "abbreviation pairs").
+"""
+import bisect
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from typing import Dict, Iterator, List, Optional, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from ..errors import Warnings
+
+DEFAULT_SPANS_KEY = "medlink_abbreviations"
+LONG_FORMS_SUFFIX = "_long_forms"
+SHORT_FORM_LABEL = "ABBR"
+LONG_FORM_LABEL = "ABBR_LONG"
+
+# A parenthesised group without nested parentheses, opened after whitespace (as in the
+# reference implementation, which searches for " (").
+_PAREN_GROUP = re.compile(r"(?<=\s)\(([^()]*)\)")
+# The long-form window never crosses the end of a sentence or clause, nor another bracket.
+_WINDOW_BARRIER = re.compile(r"[.;:!?,](?=\s)|[()\[\]]")
+_WORD = re.compile(r"\S+")
+_WORD_CHARS = re.compile(r"\w+")
+# Statistics and comparisons, e.g. "(p < 0.05)", "(n = 12)", "(OR ≥ 2)": never abbreviations.
+_STATISTIC_CHARS = frozenset("=<>≤≥±")
+# Parenthesised references and glosses that look like short forms: "(Fig. 2)", "(e.g. ...)".
+_NON_ABBREVIATION_WORDS = frozenset(
+    {"fig", "figs", "figure", "figures", "table", "tables", "ref", "refs", "see", "cf",
+     "e.g", "i.e", "eg", "ie", "et", "al", "vs", "suppl", "supplementary", "appendix"}
+)
+MIN_SHORT_FORM_CHARS = 2
+MAX_SHORT_FORM_CHARS = 10
+MAX_SHORT_FORM_WORDS = 2
+
+
+@dataclass(frozen=True)
+class AbbreviationDefinition:
+    """One abbreviation definition found in a text, in character offsets of that text.
+
+    long_start (int): Offset of the first character of the long form.
+    long_end (int): Offset one past the last character of the long form.
+    short_start (int): Offset of the first character of the short form.
+    short_end (int): Offset one past the last character of the short form.
+    long_form (str): The long form text, e.g. "Huntington disease".
+    short_form (str): The short form text, e.g. "HD".
+    """
+
+    long_start: int
+    long_end: int
+    short_start: int
+    short_end: int
+    long_form: str
+    short_form: str
+
+
+def find_abbreviation_definitions(
+    text: str, *, allow_reordered_initials: bool = True
+) -> List[AbbreviationDefinition]:
+    """Find abbreviation definitions "long form (SF)" and "SF (long form)" in a text.
+
+    text (str): The text to search.
+    allow_reordered_initials (bool): Whether an all-capital short form whose strict
+        Schwartz & Hearst match fails may be matched by the initials of the preceding
+        words in another order, e.g. "myotonic dystrophy type 1 (DM1)".
+    RETURNS (List[AbbreviationDefinition]): The definitions in text order. The same short
+        form may occur more than once, with the same or a different long form.
+    """
+    definitions = []
+    for group in _PAREN_GROUP.finditer(text):
+        definition = _definition_at(text, group, allow_reordered_initials)
+        if definition is not None:
+            definitions.append(definition)
+    return definitions
+
+
+def _definition_at(
+    text: str, group: "re.Match", allow_reordered_initials: bool
+) -> Optional[AbbreviationDefinition]:
+    open_paren = group.start()
+    inner_start = group.start(1)
+    inner = group.group(1)
+    # "(APC; MIM 175100)", "(DMD, ref. 3)": only the part before "; " / ", " is the candidate.
+    inner_len = len(inner)
+    for separator in ("; ", ", "):
+        cut = inner.find(separator)
+        if cut != -1:
+            inner_len = min(inner_len, cut)
+    stripped = inner[:inner_len].strip()
+    if not stripped or _STATISTIC_CHARS.intersection(stripped):
+        return None
+    cand_start = inner_start + inner[:inner_len].index(stripped)
+    window_start = _window_start(text, open_paren)
+    before = text[window_start:open_paren].rstrip()
+    n_inner_words = len(stripped.split())
+    # Like the reference implementation: the long form is inside the parentheses when the
+    # candidate has more words than a short form may have, or is longer than the text before.
+    if n_inner_words <= MAX_SHORT_FORM_WORDS and len(stripped) <= len(before):
+        definition = _long_form_before(
+            text, stripped, cand_start, window_start, open_paren, allow_reordered_initials
+        )
+        if definition is not None:
+            return definition
+    return _long_form_inside(text, stripped, cand_start, window_start, open_paren)
+
+
+def _window_start(text: str, open_paren: int) -> int:
+    """Offset where the long-form window before `open_paren` may start: after the last
+    sentence/clause boundary or bracket, and at most 400 characters back. The widest word
+    window (15 words, for a 10-character short form) fits in that, and the bound keeps the
+    whole search linear in the text length."""
+    lower = max(0, open_paren - 400)
+    start = lower
+    # Never start inside a word cut by the 400-character limit.
+    while 0 < start < open_paren and not text[start - 1].isspace():
+        start += 1
+    for barrier in _WINDOW_BARRIER.finditer(text, start, open_paren):
+        start = barrier.end()
+    return start
+
+
+def _is_valid_short_form(short_form: str) -> bool:
+    if not (MIN_SHORT_FORM_CHARS <= len(short_form) <= MAX_SHORT_FORM_CHARS):
+        return False
+    if not short_form[0].isalnum() or not any(c.isalpha() for c in short_form):
+        return False
+    words = short_form.split()
+    if len(words) > MAX_SHORT_FORM_WORDS:
+        return False
+    # Lowercase or capitalized only: "VS", "CF" and "ET" are real short forms.
+    first = words[0].rstrip(".")
+    if not first.isupper() and first.lower() in _NON_ABBREVIATION_WORDS:
+        return False
+    return True
+
+
+def _long_form_before(
+    text: str,
+    short_form: str,
+    short_start: int,
+    window_start: int,
+    open_paren: int,
+    allow_reordered_initials: bool,
+) -> Optional[AbbreviationDefinition]:
+    """'long form (SF)': search the words before the parenthesis."""
+    if not _is_valid_short_form(short_form):
+        return None
+    max_words = min(len(short_form) + 5, len(short_form) * 2)
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text, window_start, open_paren)]
+    if not words:
+        return None
+    words = words[-max_words:]
+    cand_start, cand_end = words[0][0], words[-1][1]
+    long_start = _initials_long_form_start(short_form, text, words)
+    if long_start is None:
+        offset = _best_long_form_offset(short_form, text[cand_start:cand_end])
+        if offset is not None:
+            long_start = cand_start + offset
+        elif allow_reordered_initials:
+            long_start = _reordered_initials_start(short_form, text, words)
+    if long_start is None:
+        return None
+    long_form = text[long_start:cand_end]
+    if not _is_acceptable_pair(short_form, long_form):
+        return None
+    return AbbreviationDefinition(
+        long_start=long_start,
+        long_end=cand_end,
+        short_start=short_start,
+        short_end=short_start + len(short_form),
+        long_form=long_form,
+        short_form=short_form,
+    )
+
+
+def _long_form_inside(
+    text: str, candidate: str, cand_start: int, window_start: int, open_paren: int
+) -> Optional[AbbreviationDefinition]:
+    """'SF (long form)': the short form is the word right before the parenthesis."""
+    lower = max(window_start, open_paren - 40)
+    preceding = list(_WORD.finditer(text, lower, open_paren))
+    if not preceding:
+        return None
+    if preceding[-1].start() == lower > window_start and not text[lower - 1].isspace():
+        return None  # the tail of a word too long to be a short form
+    short_form = preceding[-1].group()
+    # The reference implementation requires a capital letter in a short form found this way.
+    if not any(c.isupper() for c in short_form) or not _is_valid_short_form(short_form):
+        return None
+    if len(short_form) >= len(candidate):
+        return None
+    offset = _best_long_form_offset(short_form, candidate)
+    if offset is None:
+        return None
+    long_form = candidate[offset:]
+    if not _is_acceptable_pair(short_form, long_form):
+        return None
+    long_start = cand_start + offset
+    return AbbreviationDefinition(
+        long_start=long_start,
+        long_end=long_start + len(long_form),
+        short_start=preceding[-1].start(),
+        short_end=preceding[-1].end(),
+        long_form=long_form,
+        short_form=short_form,
+    )
+
+
+def _best_long_form_offset(short_form: str, candidate: str) -> Optional[int]:
+    """Schwartz & Hearst's findBestLongForm: match the short form's alphanumeric characters
+    right to left in `candidate`; the first one must start a word. Returns the offset in
+    `candidate` of the word where the long form begins, or None."""
+    s_index = len(short_form) - 1
+    l_index = len(candidate) - 1
+    while s_index >= 0:
+        char = short_form[s_index].lower()
+        if not char.isalnum():
+            s_index -= 1
+            continue
+        while l_index >= 0 and (
+            candidate[l_index].lower() != char
+            or (s_index == 0 and l_index > 0 and candidate[l_index - 1].isalnum())
+        ):
+            l_index -= 1
+        if l_index < 0:
+            return None
+        l_index -= 1
+        s_index -= 1
+    # The long form starts at the beginning of the word holding the first matched character
+    # (at l_index + 1): after the closest whitespace before it.
+    start = l_index + 1
+    while start > 0 and not candidate[start - 1].isspace():
+        start -= 1
+    return start
+
+
+def _initials_long_form_start(
+    short_form: str, text: str, words: List[Tuple[int, int]]
+) -> Optional[int]:
+    """When the short form spells the initials of the words right before it, in order, the
+    long form is exactly those words. Checked before the greedy right-to-left match, which
+    would otherwise drop a leading word whose initial repeats one inside a later word:
+    "attenuated adenomatous polyposis coli (AAPC)" -> not "adenomatous polyposis coli".
+    Returns the long form's start offset or None."""
+    chars = [c.lower() for c in short_form if c.isalnum()]
+    if len(chars) > len(words):
+        return None
+    last_words = words[-len(chars):]
+    for char, (start, end) in zip(chars, last_words):
+        if text[start].lower() != char:
+            return None
+    return last_words[0][0]
+
+
+def _reordered_initials_start(
+    short_form: str, text: str, words: List[Tuple[int, int]]
+) -> Optional[int]:
+    """Fallback for acronyms whose letters follow another word order than the long form.
+
+    Accepts the shortest run of words ending right before the parenthesis whose initials
+    contain every character of the short form, when the short form is all capitals and
+    digits, the last word is one of the matched ones and at most one word is left unmatched
+    ("type" in "myotonic dystrophy type 1 (DM1)"). Hyphenated words contribute the initial
+    of each part. Returns the long form's start offset or None.
+    """
+    if not all(c.isupper() or c.isdigit() for c in short_form if c.isalnum()):
+        return None
+    needed = Counter(c.lower() for c in short_form if c.isalnum())
+    n_needed = sum(needed.values())
+    available: Counter = Counter()
+    matched_last = False
+    for n_words, (start, end) in enumerate(reversed(words), start=1):
+        initials = [part[0].lower() for part in _WORD_CHARS.findall(text[start:end])]
+        if n_words == 1:
+            matched_last = any(initial in needed for initial in initials)
+            if not matched_last:
+                return None
+        available.update(initials)
+        if n_words > n_needed + 1:
+            return None
+        if all(available[char] >= count for char, count in needed.items()):
+            return start
+    return None
+
+
+def _is_acceptable_pair(short_form: str, long_form: str) -> bool:
+    """The reference implementation's final checks on a (short form, long form) pair."""
+    n_long_words = len(re.split(r"[\s\-]+", long_form.strip()))
+    n_short_chars = sum(1 for c in short_form if c.isalnum())
+    return not (
+        len(long_form) < len(short_form)
+        or (short_form + " ") in long_form
+        or long_form.endswith(short_form)
+        or n_long_words > n_short_chars * 2
+        or n_long_words > n_short_chars + 5
+        or n_short_chars > MAX_SHORT_FORM_CHARS
+    )
+
+
+def find_short_form_occurrences(
+    text: str, short_forms: Dict[str, str]
+) -> Iterator[Tuple[int, int, str]]:
+    """Find every whole-word, case-sensitive occurrence of the given short forms.
+
+    Linear in the text length: each word of the text is looked up by its first
+    word-character run, and only the short forms starting with that run are compared.
+
+    text (str): The text to search.
+    short_forms (Dict[str, str]): Short form -> long form.
+    YIELDS (Tuple[int, int, str]): (start, end, short form) in text order, non-overlapping;
+        at one position the longest short form wins.
+    """
+    by_first_run: Dict[str, List[str]] = {}
+    for short_form in short_forms:
+        first_run = _WORD_CHARS.match(short_form)
+        if first_run is None:
+            continue
+        by_first_run.setdefault(first_run.group(), []).append(short_form)
+    for candidates in by_first_run.values():
+        candidates.sort(key=len, reverse=True)
+    last_end = 0
+    text_len = len(text)
+    for run in _WORD_CHARS.finditer(text):
+        start = run.start()
+        if start < last_end:
+            continue
+        for short_form in by_first_run.get(run.group(), ()):
+            end = start + len(short_form)
+            if text.startswith(short_form, start) and (
+                end == text_len or not _is_word_char(text[end])
+            ):
+                yield start, end, short_form
+                last_end = end
+                break
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+class AbbreviationDetector:
+    """Mark abbreviation definitions and every occurrence of their short forms.
+
+    Writes `doc.spans[spans_key]`: one span per short-form occurrence (label "ABBR",
+    `span.id_` = long form), sorted by position; and `doc.spans[spans_key + "_long_forms"]`:
+    one span per definition's long form (label "ABBR_LONG", `span.id_` = short form). The
+    component has no state: it serializes through its config alone.
+    """
+
+    def __init__(self, name: str = "medlink_abbreviations", *, spans_key: str = DEFAULT_SPANS_KEY):
+        """Initialize the abbreviation detector.
+
+        name (str): The component instance name.
+        spans_key (str): Key in doc.spans for the short-form occurrences; the long forms go
+            to spans_key + "_long_forms".
+        """
+        self.name = name
+        self.spans_key = spans_key
+
+    @property
+    def long_forms_key(self) -> str:
+        return self.spans_key + LONG_FORMS_SUFFIX
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Find abbreviations in a Doc and store them in doc.spans.
+
+        doc (Doc): The document to process.
+        RETURNS (Doc): The same document, with the two span groups set.
+        """
+        text = doc.text
+        long_form_of: Dict[str, str] = {}
+        definitions = []
+        for definition in find_abbreviation_definitions(text):
+            # A short form defined twice with different long forms keeps the first.
+            kept = long_form_of.setdefault(definition.short_form, definition.long_form)
+            if kept == definition.long_form:
+                definitions.append(definition)
+        n_total = 0
+        misaligned: List[str] = []
+        short_spans = []
+        for start, end, short_form in find_short_form_occurrences(text, long_form_of):
+            n_total += 1
+            span = _aligned_span(doc, start, end, SHORT_FORM_LABEL, long_form_of[short_form])
+            if span is None:
+                misaligned.append(text[start:end])
+            else:
+                short_spans.append(span)
+        long_spans = []
+        for definition in definitions:
+            n_total += 1
+            span = _aligned_span(
+                doc, definition.long_start, definition.long_end, LONG_FORM_LABEL,
+                definition.short_form,
+            )
+            if span is None:
+                misaligned.append(definition.long_form)
+            else:
+                long_spans.append(span)
+        if misaligned:
+            warnings.warn(
+                Warnings.W250.format(
+                    n_skipped=len(misaligned), n_total=n_total, examples=misaligned[:3]
+                )
+            )
+        doc.spans[self.spans_key] = short_spans
+        doc.spans[self.long_forms_key] = long_spans
+        return doc
+
+
+def _aligned_span(doc: Doc, start: int, end: int, label: str, span_id: str) -> Optional[Span]:
+    """A span over exactly the characters start:end, or None if they do not align to tokens."""
+    contracted = doc.char_span(start, end, alignment_mode="contract")
+    if contracted is None or contracted.start_char != start or contracted.end_char != end:
+        return None
+    return Span(doc, contracted.start, contracted.end, label=label, span_id=span_id)
+
+
+@Language.factory(
+    "medlink_abbreviations",
+    assigns=["doc.spans"],
+    default_config={"spans_key": DEFAULT_SPANS_KEY},
+)
+def make_abbreviation_detector(nlp: Language, name: str, *, spans_key: str) -> AbbreviationDetector:
+    """Create an AbbreviationDetector.
+
+    nlp (Language): The pipeline (unused; the component needs no vocab or model).
+    name (str): The component instance name.
+    spans_key (str): Key in doc.spans for the short-form occurrences.
+    RETURNS (AbbreviationDetector): The component.
+    """
+    return AbbreviationDetector(name, spans_key=spans_key)
+
+
+def expand_abbreviations(doc: Doc, span: Span, spans_key: str = DEFAULT_SPANS_KEY) -> str:
+    """Return a span's text with each short form it contains replaced by its long form.
+
+    "DM1 patients" -> "myotonic dystrophy type 1 patients" when the medlink_abbreviations
+    component defined DM1 in the document. Only short-form occurrences lying entirely inside
+    the span are replaced.
+
+    doc (Doc): The document, processed by the medlink_abbreviations component.
+    span (Span): The span to expand (e.g. an entity of doc).
+    spans_key (str): The component's spans_key.
+    RETURNS (str): The expanded text, or span.text unchanged when it contains no short form.
+    """
+    if spans_key not in doc.spans:
+        return span.text
+    group = doc.spans[spans_key]
+    # The component writes the group sorted by start, so a binary search finds the first
+    # occurrence at or after the span start without scanning the whole group.
+    index = bisect.bisect_left(range(len(group)), span.start, key=lambda i: group[i].start)
+    pieces = []
+    cursor = span.start_char
+    while index < len(group):
+        occurrence = group[index]
+        if occurrence.start >= span.end:
+            break
+        if occurrence.end <= span.end:
+            pieces.append(doc.text[cursor:occurrence.start_char])
+            pieces.append(occurrence.id_)
+            cursor = occurrence.end_char
+        index += 1
+    if not pieces:
+        return span.text
+    pieces.append(doc.text[cursor:span.end_char])
+    return "".join(pieces)

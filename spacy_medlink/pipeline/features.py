@@ -1,0 +1,189 @@
+"""Evidence features for (mention, candidate) pairs, and the batch the ranker consumes.
+
+Each feature is scaled to roughly [0, 1]. Feature groups name the evidence sources that
+explanations report (string, prior, training, coherence, kb_info, context).
+"""
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+from rapidfuzz import fuzz
+from spacy.tokens import Doc
+
+from ..candidates.base import AliasTable, Candidate
+from .ranker_model import RankerBatch
+
+FEATURE_NAMES = [
+    "similarity",
+    "similarity_gap",
+    "token_set_ratio",
+    "exact",
+    "vocab_exact",
+    "vocab_alias",
+    "rank",
+    "prior",
+    "train_share",
+    "train_count",
+    "concept_frequency",
+    "coherence",
+    "coherence_top1",
+    "category_disease",
+    "category_symptom",
+    "category_other",
+    "depth",
+    "is_generic",
+    "is_specific",
+    "has_definition",
+]
+EVIDENCE_GROUPS = {
+    "string": ["similarity", "similarity_gap", "token_set_ratio", "exact", "vocab_exact",
+               "vocab_alias", "rank"],
+    "prior": ["prior"],
+    "training": ["train_share", "train_count", "concept_frequency"],
+    "coherence": ["coherence", "coherence_top1"],
+    "kb_info": ["category_disease", "category_symptom", "category_other", "depth",
+                "is_generic", "is_specific", "has_definition"],
+    "context": ["context_match"],
+}
+N_FEATURES = len(FEATURE_NAMES)
+_LOG_100 = np.log(101.0)
+
+
+@dataclass
+class Mention:
+    """A span to link: where it is, the string used for lookup, and its candidates."""
+
+    doc_index: int
+    start: int  # token offsets in the doc
+    end: int
+    text: str
+    query: str  # normalized, with abbreviations expanded
+    candidates: List[Candidate] = field(default_factory=list)
+    gold: Optional[str] = None  # resolved gold concept id (training/evaluation only)
+
+
+class ConceptInfo:
+    """Per-concept KB facts used by the features, computed once per concept and cached."""
+
+    def __init__(self, kb, table: AliasTable):
+        self.kb = kb
+        self.store = kb.store
+        self._cache: Dict[str, tuple] = {}
+        self.train_counts: Dict[str, int] = {}
+        for by_concept in self.store.alias_counts.values():
+            for cid, n in by_concept.items():
+                self.train_counts[cid] = self.train_counts.get(cid, 0) + int(n)
+
+    def get(self, concept_id: str) -> tuple:
+        """RETURNS (tuple): (category one-hot x3, depth, parent ids, has definition, vector)."""
+        info = self._cache.get(concept_id)
+        if info is None:
+            concept = self.store.get(concept_id)
+            category = self.store.category_of(concept_id)
+            one_hot = (category == "disease", category == "sign_or_symptom",
+                       category not in ("disease", "sign_or_symptom"))
+            depth = min(self.store.depth_of(concept_id), 10) / 10.0
+            parents = frozenset(concept.parent_ids) if concept is not None else frozenset()
+            has_definition = bool(concept is not None and concept.definition)
+            vector = np.asarray(self.kb.get_vector(concept_id), dtype="float32")
+            info = (one_hot, depth, parents, has_definition, vector)
+            self._cache[concept_id] = info
+        return info
+
+
+def context_keys(doc: Doc, start: int, end: int, window: int) -> np.ndarray:
+    """RETURNS (np.ndarray): uint64 hashes of the lower-cased words around a mention."""
+    lo, hi = max(0, start - window), min(len(doc), end + window)
+    return np.asarray([t.lower for t in doc[lo:hi] if not t.is_punct], dtype=np.uint64)
+
+
+def build_batch(
+    mentions: Sequence[Mention],
+    docs: Sequence[Doc],
+    info: ConceptInfo,
+    *,
+    context_window: int,
+    exclude_concepts: Optional[Mapping[str, int]] = None,
+) -> RankerBatch:
+    """Turn mentions with candidates into the model's input.
+
+    exclude_concepts (Optional[Mapping[str, int]]): per-concept training mentions to ignore
+        (leave-one-document-out while training).
+    RETURNS (RankerBatch): features for every (mention, candidate) pair.
+    """
+    coherence = _coherence_by_doc(mentions)
+    rows, vectors, pair_mention, keys, key_mention = [], [], [], [], []
+    for m_index, mention in enumerate(mentions):
+        cands = mention.candidates
+        if not cands:
+            continue
+        best_sim = cands[0].similarity
+        cand_ids = {c.concept_id for c in cands}
+        doc_coherence = coherence[mention.doc_index]
+        for rank, cand in enumerate(cands):
+            one_hot, depth, parents, has_def, vector = info.get(cand.concept_id)
+            n_concept = info.train_counts.get(cand.concept_id, 0)
+            if exclude_concepts:
+                n_concept = max(0, n_concept - exclude_concepts.get(cand.concept_id, 0))
+            coh, coh_top1 = _coherence_of(doc_coherence, cand.concept_id, mention.query)
+            is_generic = any(
+                cand.concept_id in info.get(other)[2] for other in cand_ids if other != cand.concept_id
+            )
+            rows.append((
+                cand.similarity,
+                best_sim - cand.similarity,
+                fuzz.token_set_ratio(mention.query, cand.alias) / 100.0,
+                float(cand.exact),
+                float(cand.exact and cand.vocab_match),
+                float(cand.vocab_match),
+                rank / max(1, len(cands)),
+                cand.prior,
+                cand.train_count / cand.alias_train_total if cand.alias_train_total else 0.0,
+                np.log1p(cand.train_count) / _LOG_100,
+                np.log1p(n_concept) / _LOG_100,
+                coh,
+                coh_top1,
+                *map(float, one_hot),
+                depth,
+                float(is_generic),
+                float(bool(parents & cand_ids)),
+                float(has_def),
+            ))
+            vectors.append(vector)
+            pair_mention.append(m_index)
+        doc = docs[mention.doc_index]
+        ctx = context_keys(doc, mention.start, mention.end, context_window)
+        keys.append(ctx)
+        key_mention.append(np.full(len(ctx), m_index, dtype=np.int64))
+    width = vectors[0].shape[0] if vectors else 0
+    return RankerBatch(
+        features=np.asarray(rows, dtype="float32").reshape((-1, N_FEATURES)),
+        entity_vectors=np.asarray(vectors, dtype="float32").reshape((-1, width)),
+        pair_mention=np.asarray(pair_mention, dtype=np.int64),
+        context_keys=np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64),
+        context_mention=np.concatenate(key_mention) if key_mention else np.zeros(0, dtype=np.int64),
+        n_mentions=len(mentions),
+    )
+
+
+def _coherence_by_doc(mentions: Sequence[Mention]) -> Dict[int, Dict[str, list]]:
+    """doc index -> concept -> [(query, similarity, is_top1)] over the doc's mentions."""
+    by_doc: Dict[int, Dict[str, list]] = {}
+    for mention in mentions:
+        concepts = by_doc.setdefault(mention.doc_index, {})
+        for rank, cand in enumerate(mention.candidates):
+            concepts.setdefault(cand.concept_id, []).append(
+                (mention.query, cand.similarity, rank == 0)
+            )
+    return by_doc
+
+
+def _coherence_of(doc_coherence: Dict[str, list], concept_id: str, query: str) -> tuple:
+    """Best support for a concept from the doc's OTHER mention strings (a repeated string
+    supports nothing new)."""
+    best, top1 = 0.0, 0.0
+    for other_query, sim, is_top1 in doc_coherence.get(concept_id, ()):
+        if other_query != query:
+            best = max(best, sim)
+            top1 = max(top1, float(is_top1))
+    return best, top1

@@ -1,0 +1,495 @@
+"""medical_entity_linker: a trainable, context-aware entity linker over a MedlinkKB.
+
+Per entity the linker (1) builds a lookup string (abbreviations expanded, shared alias
+normalizer), (2) asks a registered candidate generator for concepts, (3) computes evidence
+features (features.py) and (4) scores the candidates with a thinc model (ranker_model.py)
+trained with a softmax over each mention's candidates. It sets `ent.kb_id_` and writes the
+top-k candidates with each evidence source's contribution to `doc._.medlink_links`.
+
+DOCS: README.md#the-linker
+"""
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+import srsly
+from spacy import util
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Span
+from spacy.training import Example, validate_examples
+from spacy.vocab import Vocab
+from thinc.api import Config, Model
+
+from ..errors import Errors
+from ..kb.normalize import normalize_alias
+from .abbreviations import DEFAULT_SPANS_KEY, AbbreviationDetector, expand_abbreviations
+from .explain import LINKS_EXTENSION, install_extensions, link_record
+from .features import EVIDENCE_GROUPS, FEATURE_NAMES, ConceptInfo, Mention, build_batch
+from .ranker_model import RankerBatch, context_match_only, score_fused
+
+NIL = ""
+
+DEFAULT_MODEL_CONFIG = """
+[model]
+@architectures = "spacy-medlink.EvidenceRanker.v1"
+n_features = 20
+entity_vector_length = 64
+hidden_width = 32
+n_context_buckets = 20000
+dropout = 0.1
+"""
+DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
+
+
+@Language.factory(
+    "medical_entity_linker",
+    requires=["doc.ents"],
+    assigns=["token.ent_kb_id", "doc._.medlink_links"],
+    default_config={
+        "model": DEFAULT_MODEL,
+        "entity_vector_length": 64,
+        "generate_empty_kb": {"@misc": "spacy-medlink.EmptyKB.v1"},
+        "get_candidates": {"@misc": "spacy-medlink.CharNgramCandidates.v1"},
+        "context_window": 12,
+        "threshold": None,
+        "n_explanations": 5,
+        "abbreviations_key": DEFAULT_SPANS_KEY,
+        "overwrite": True,
+        "scorer": {"@scorers": "spacy-medlink.linker_scorer.v1"},
+    },
+    default_score_weights={
+        "nel_micro_f": 1.0,
+        "nel_micro_p": None,
+        "nel_micro_r": None,
+        "medlink_acc@1": None,
+    },
+)
+def make_medical_entity_linker(
+    nlp: Language,
+    name: str,
+    model: Model,
+    *,
+    entity_vector_length: int,
+    generate_empty_kb: Callable,
+    get_candidates: Callable,
+    context_window: int,
+    threshold: Optional[float],
+    n_explanations: int,
+    abbreviations_key: str,
+    overwrite: bool,
+    scorer: Optional[Callable],
+) -> "MedicalEntityLinker":
+    """Create a MedicalEntityLinker. See the class for the arguments."""
+    return MedicalEntityLinker(
+        nlp.vocab,
+        model,
+        name,
+        entity_vector_length=entity_vector_length,
+        generate_empty_kb=generate_empty_kb,
+        get_candidates=get_candidates,
+        context_window=context_window,
+        threshold=threshold,
+        n_explanations=n_explanations,
+        abbreviations_key=abbreviations_key,
+        overwrite=overwrite,
+        scorer=scorer,
+    )
+
+
+class MedicalEntityLinker(TrainablePipe):
+    """Link entities to concepts of a MedlinkKB by ranking fuzzy candidates on fused evidence.
+
+    vocab (Vocab): the shared vocabulary.
+    model (Model[RankerBatch, Floats1d]): scores (mention, candidate) pairs.
+    entity_vector_length (int): length of the KB's entity vectors.
+    generate_empty_kb (Callable[[Vocab, int], MedlinkKB]): makes the empty KB of a new component.
+    get_candidates (Callable): (kb, queries, exclude) -> candidates per query.
+    context_window (int): words on each side of a mention used as its context.
+    threshold (Optional[float]): below this calibrated probability the mention is NIL ("").
+    n_explanations (int): candidates (with evidence) written to doc._.medlink_links.
+    abbreviations_key (str): doc.spans key of the abbreviation component; computed on the fly
+        when absent.
+    overwrite (bool): whether to overwrite existing kb_ids.
+    scorer (Optional[Callable]): the scoring method.
+    """
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "medical_entity_linker",
+        *,
+        entity_vector_length: int,
+        generate_empty_kb: Callable,
+        get_candidates: Callable,
+        context_window: int = 12,
+        threshold: Optional[float] = None,
+        n_explanations: int = 5,
+        abbreviations_key: str = DEFAULT_SPANS_KEY,
+        overwrite: bool = True,
+        scorer: Optional[Callable] = None,
+    ) -> None:
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.get_candidates = get_candidates
+        self.generate_empty_kb = generate_empty_kb
+        self.kb = generate_empty_kb(vocab, entity_vector_length)
+        self.scorer = scorer
+        self.cfg: Dict = {
+            "entity_vector_length": entity_vector_length,
+            "context_window": context_window,
+            "threshold": threshold,
+            "n_explanations": n_explanations,
+            "abbreviations_key": abbreviations_key,
+            "overwrite": overwrite,
+            # Softmax temperature fitted on dev by calibrate(); 1.0 until then.
+            "temperature": 1.0,
+        }
+        self._info: Optional[ConceptInfo] = None
+        self._abbreviations = AbbreviationDetector(spans_key=abbreviations_key)
+        install_extensions()
+
+    # --- knowledge base ------------------------------------------------------------------
+    def set_kb(self, kb_loader: Callable) -> None:
+        """Fill the component's KB from a kb_loader(vocab) -> MedlinkKB."""
+        kb = kb_loader(self.vocab)
+        if not hasattr(kb, "store"):
+            raise ValueError(Errors.E201.format(found=type(kb).__name__))
+        self.kb = kb
+        self._info = None
+        self.validate_kb()
+
+    def validate_kb(self) -> None:
+        """Fail early, with a coded error, on a missing/empty KB or a vector-size mismatch."""
+        if self.kb is None or len(self.kb) == 0:
+            raise ValueError(Errors.E200.format(name=self.name))
+        expected = self.cfg["entity_vector_length"]
+        if self.kb.entity_vector_length != expected:
+            raise ValueError(
+                Errors.E010.format(kb_length=self.kb.entity_vector_length, expected=expected)
+            )
+
+    @property
+    def info(self) -> ConceptInfo:
+        if self._info is None or self._info.kb is not self.kb:
+            self._info = ConceptInfo(self.kb, None)
+        return self._info
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        kb_loader: Optional[Callable] = None,
+    ) -> None:
+        """Load the KB (from [initialize.components.NAME.kb_loader]) and initialize the model.
+
+        get_examples (Callable[[], Iterable[Example]]): returns training examples.
+        nlp (Optional[Language]): the pipeline.
+        kb_loader (Optional[Callable[[Vocab], MedlinkKB]]): fills the KB.
+        """
+        validate_examples(get_examples(), "MedicalEntityLinker.initialize")
+        if kb_loader is not None:
+            self.set_kb(kb_loader)
+        self.validate_kb()
+        self.model.set_dim("nD", self.kb.entity_vector_length)
+        self.model.initialize()
+
+    # --- mentions and candidates ---------------------------------------------------------
+    def _query(self, doc: Doc, span: Span) -> str:
+        key = self.cfg["abbreviations_key"]
+        if key not in doc.spans:
+            self._abbreviations(doc)
+        return normalize_alias(expand_abbreviations(doc, span, key))
+
+    def _mentions(
+        self,
+        docs: Sequence[Doc],
+        spans: Sequence[Sequence[Span]],
+        exclude: Optional[Dict] = None,
+    ) -> List[Mention]:
+        mentions = []
+        for doc_index, (doc, doc_spans) in enumerate(zip(docs, spans)):
+            for span in doc_spans:
+                mentions.append(
+                    Mention(doc_index, span.start, span.end, span.text, self._query(doc, span))
+                )
+        found = self.get_candidates(self.kb, [m.query for m in mentions], exclude)
+        for mention, candidates in zip(mentions, found):
+            mention.candidates = list(candidates)
+        return mentions
+
+    # --- training ------------------------------------------------------------------------
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd=None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """Learn from gold links: a softmax over each gold mention's candidates.
+
+        Gold mentions whose ids form exactly one KB concept are used; the training counts
+        that the mention's own document contributed to the KB are excluded (leave one
+        document out), so exact matches are not trivially right.
+        """
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "MedicalEntityLinker.update")
+        self.validate_kb()
+        mentions, docs, exclude_concepts = [], [], {}
+        for example in examples:
+            exclude, concept_counts = self._document_training_counts(example)
+            doc = example.predicted
+            spans, golds = self._gold_spans(example)
+            if not spans:
+                continue
+            doc_mentions = self._mentions([doc], [spans], exclude)
+            for mention, gold in zip(doc_mentions, golds):
+                mention.doc_index = len(docs)
+                mention.gold = gold
+            docs.append(doc)
+            for mention in doc_mentions:
+                if any(c.concept_id == mention.gold for c in mention.candidates):
+                    mentions.append(mention)
+            for cid, n in concept_counts.items():
+                exclude_concepts[cid] = exclude_concepts.get(cid, 0) + n
+        if not mentions:
+            return losses
+        self.model.attrs["dropout"] = drop
+        batch = build_batch(
+            mentions, docs, self.info, context_window=self.cfg["context_window"],
+            exclude_concepts=exclude_concepts,
+        )
+        scores, backprop = self.model.begin_update(batch)
+        loss, d_scores = self.get_loss(batch, scores, mentions)
+        backprop(d_scores)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(
+        self, batch: RankerBatch, scores: np.ndarray, mentions: Sequence[Mention]
+    ) -> Tuple[float, np.ndarray]:
+        """Softmax cross-entropy over each mention's candidates.
+
+        RETURNS (Tuple[float, np.ndarray]): summed loss and d_loss/d_scores per pair.
+        """
+        probs = _group_softmax(scores, batch.pair_mention, batch.n_mentions)
+        target = np.zeros_like(probs)
+        offsets = _group_offsets(batch.pair_mention, batch.n_mentions)
+        for m_index, mention in enumerate(mentions):
+            for j, cand in enumerate(mention.candidates):
+                if cand.concept_id == mention.gold:
+                    target[offsets[m_index] + j] = 1.0
+                    break
+        loss = float(-(target * np.log(probs + 1e-9)).sum())
+        return loss, (probs - target).astype("float32")
+
+    def _gold_spans(self, example: Example) -> Tuple[List[Span], List[str]]:
+        """Gold entities mapped onto the predicted doc, with their single resolved concept."""
+        spans, golds = [], []
+        for ent in example.reference.ents:
+            concept = self._single_concept(ent.kb_id_)
+            if concept is None:
+                continue
+            span = example.predicted.char_span(ent.start_char, ent.end_char)
+            if span is not None:
+                spans.append(span)
+                golds.append(concept)
+        return spans, golds
+
+    def _single_concept(self, kb_id: str) -> Optional[str]:
+        resolved = {self.kb.store.resolve(i) for i in kb_id.split("|") if i}
+        if len(resolved) != 1 or None in resolved:
+            return None
+        return resolved.pop()
+
+    def _document_training_counts(self, example: Example) -> Tuple[Dict, Dict]:
+        """What this document's own gold mentions added to the KB's training counts."""
+        by_alias: Dict[str, Dict[str, int]] = {}
+        by_concept: Dict[str, int] = {}
+        for ent in example.reference.ents:
+            concept = self._single_concept(ent.kb_id_)
+            if concept is None or "|" in ent.kb_id_:
+                continue
+            alias = normalize_alias(ent.text)
+            counts = by_alias.setdefault(alias, {})
+            counts[concept] = counts.get(concept, 0) + 1
+            by_concept[concept] = by_concept.get(concept, 0) + 1
+        return by_alias, by_concept
+
+    # --- prediction ----------------------------------------------------------------------
+    def predict(self, docs: Iterable[Doc]) -> List[List[dict]]:
+        """Rank candidates for every entity of every doc.
+
+        RETURNS (List[List[dict]]): per doc, per entity, a link record (see explain.py).
+        """
+        docs = list(docs)
+        self.validate_kb()
+        mentions = self._mentions(docs, [list(doc.ents) for doc in docs])
+        records: List[List[dict]] = [[] for _ in docs]
+        scored = [m for m in mentions if m.candidates]
+        probs = np.zeros(0, dtype="float32")
+        batch = None
+        if scored:
+            batch = build_batch(scored, docs, self.info, context_window=self.cfg["context_window"])
+            scores = self.model.predict(batch) / self.cfg["temperature"]
+            probs = _group_softmax(scores, batch.pair_mention, batch.n_mentions)
+        explanations = self._explain(batch, scored)
+        offsets = _group_offsets(batch.pair_mention, len(scored)) if batch is not None else []
+        scored_index = {id(m): i for i, m in enumerate(scored)}
+        for mention in mentions:
+            doc = docs[mention.doc_index]
+            span = doc[mention.start : mention.end]
+            i = scored_index.get(id(mention))
+            if i is None:
+                records[mention.doc_index].append(link_record(span, mention, [], [], {}, self))
+                continue
+            lo = offsets[i]
+            cand_probs = probs[lo : lo + len(mention.candidates)]
+            records[mention.doc_index].append(
+                link_record(span, mention, cand_probs, explanations.get(i, {}), self.info, self)
+            )
+        return records
+
+    def _explain(self, batch: Optional[RankerBatch], mentions: Sequence[Mention]) -> Dict:
+        """Evidence contributions per candidate: the score drop when one evidence group is
+        neutralized (set to 0) with everything else fixed. The MLP is small, so this costs
+        a few extra matrix products per batch."""
+        if batch is None or self.cfg["n_explanations"] <= 0:
+            return {}
+        fused = np.hstack([batch.features, context_match_only(self.model, batch)[:, None]])
+        base = score_fused(self.model, fused)
+        names = FEATURE_NAMES + ["context_match"]
+        contributions = {}
+        for group, group_names in EVIDENCE_GROUPS.items():
+            ablated = fused.copy()
+            ablated[:, [names.index(n) for n in group_names]] = 0.0
+            contributions[group] = np.round(base - score_fused(self.model, ablated), 4)
+        offsets = _group_offsets(batch.pair_mention, len(mentions))
+        return {
+            i: [
+                {g: float(c[o + j]) for g, c in contributions.items()}
+                for j in range(len(m.candidates))
+            ]
+            for i, (o, m) in enumerate(zip(offsets, mentions))
+        }
+
+    def set_annotations(self, docs: Iterable[Doc], records: List[List[dict]]) -> None:
+        """Write kb ids on the entities' tokens and the link records on the docs."""
+        for doc, doc_records in zip(docs, records):
+            for record in doc_records:
+                span = doc.char_span(record["start_char"], record["end_char"])
+                if span is None:
+                    continue
+                if self.cfg["overwrite"] or not span[0].ent_kb_id_:
+                    for token in span:
+                        token.ent_kb_id_ = record["kb_id"]
+            doc._.set(LINKS_EXTENSION, doc_records)
+
+    # --- scoring -------------------------------------------------------------------------
+    def score(self, examples: Iterable[Example], **kwargs) -> Dict:
+        """Score linked entities; gold ids are resolved through the KB (alt ids, prefixes)."""
+        validate_examples(examples, "MedicalEntityLinker.score")
+        return self.scorer(examples, resolve=self.kb.store.resolve, **kwargs)
+
+    # --- serialization -------------------------------------------------------------------
+    def to_bytes(self, *, exclude=tuple()):
+        raise NotImplementedError("Use to_disk: the KB is a folder.")
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        """Save cfg, KB (with side store and alias index) and model to a directory."""
+        path = util.ensure_path(path)
+        serialize = {
+            "cfg": lambda p: srsly.write_json(p, self.cfg),
+            "kb": lambda p: self.kb.to_disk(p),
+            "model": lambda p: self.model.to_disk(p),
+        }
+        util.to_disk(path, serialize, exclude)
+
+    def from_disk(self, path, *, exclude=tuple()) -> "MedicalEntityLinker":
+        """Load cfg, KB and model from a directory."""
+        path = util.ensure_path(path)
+
+        def load_model(p):
+            self.model.set_dim("nD", self.cfg["entity_vector_length"])
+            try:
+                with p.open("rb") as infile:
+                    self.model.from_bytes(infile.read())
+            except AttributeError:
+                raise ValueError(Errors.E009.format(path=p, missing="model")) from None
+
+        def load_kb(p):
+            kb = self.generate_empty_kb(self.vocab, self.cfg["entity_vector_length"])
+            kb.from_disk(p)
+            self.kb = kb
+            self._info = None
+
+        deserialize = {
+            "cfg": lambda p: self.cfg.update(srsly.read_json(p)),
+            "kb": load_kb,
+            "model": load_model,
+        }
+        util.from_disk(path, deserialize, exclude)
+        return self
+
+    def calibrate(self, examples: Iterable[Example], temperatures: Sequence[float] = ()) -> float:
+        """Fit the softmax temperature on held-out gold mentions (lowest negative
+        log-likelihood), so the threshold is a probability that means something.
+
+        RETURNS (float): the chosen temperature (also stored in cfg).
+        """
+        temperatures = temperatures or [0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0]
+        examples = list(examples)
+        mentions, docs = [], []
+        for example in examples:
+            spans, golds = self._gold_spans(example)
+            doc_mentions = self._mentions([example.predicted], [spans])
+            for mention, gold in zip(doc_mentions, golds):
+                mention.doc_index, mention.gold = len(docs), gold
+            docs.append(example.predicted)
+            mentions.extend(m for m in doc_mentions if m.candidates)
+        if not mentions:
+            return self.cfg["temperature"]
+        batch = build_batch(mentions, docs, self.info, context_window=self.cfg["context_window"])
+        scores = self.model.predict(batch)
+        best_t, best_nll = 1.0, float("inf")
+        offsets = _group_offsets(batch.pair_mention, len(mentions))
+        for t in temperatures:
+            probs = _group_softmax(scores / t, batch.pair_mention, batch.n_mentions)
+            nll = 0.0
+            for m, o in zip(mentions, offsets):
+                p = next(
+                    (probs[o + j] for j, c in enumerate(m.candidates) if c.concept_id == m.gold),
+                    0.0,
+                )
+                nll -= np.log(p + 1e-6)
+            if nll < best_nll:
+                best_t, best_nll = t, nll
+        self.cfg["temperature"] = best_t
+        return best_t
+
+
+def _group_offsets(pair_mention: np.ndarray, n_mentions: int) -> np.ndarray:
+    counts = np.bincount(pair_mention, minlength=n_mentions)
+    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+
+
+def _group_softmax(scores: np.ndarray, pair_mention: np.ndarray, n_mentions: int) -> np.ndarray:
+    """Softmax of scores within each mention's group of candidate pairs."""
+    if len(scores) == 0:
+        return scores.astype("float32")
+    maxes = np.full(n_mentions, -np.inf, dtype="float64")
+    np.maximum.at(maxes, pair_mention, scores)
+    exp = np.exp(scores - maxes[pair_mention])
+    sums = np.zeros(n_mentions, dtype="float64")
+    np.add.at(sums, pair_mention, exp)
+    return (exp / sums[pair_mention]).astype("float32")

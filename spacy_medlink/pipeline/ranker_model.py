@@ -1,0 +1,134 @@
+"""The linker's thinc model: scores (mention, candidate) pairs from fused evidence.
+
+Two kinds of evidence meet here:
+- hand-computed features per pair (string similarity, priors, training counts, coherence,
+  category, hierarchy; see features.py), and
+- a learned context match: the mention's context window, embedded by a hashed bag of words of
+  the linker's own, projected into the KB's entity-vector space and compared with the
+  candidate's entity vector. Whatever encoder filled the KB's vectors (names and definitions,
+  images, ...), the model learns to map context into that space.
+A small MLP combines both into one score per pair; the loss is a softmax over each mention's
+candidates (see linker.py).
+"""
+from dataclasses import dataclass
+from typing import Callable, List, Tuple
+
+import numpy as np
+from spacy.util import registry
+from thinc.api import Linear, Model, Relu, chain, with_array  # noqa: F401
+from thinc.types import Floats1d, Floats2d, Ints1d
+
+
+@dataclass
+class RankerBatch:
+    """Everything the model needs for a batch of mentions and their candidates.
+
+    features (Floats2d): (n_pairs, n_features) evidence per pair.
+    entity_vectors (Floats2d): (n_pairs, entity_vector_length) KB vector of each candidate.
+    pair_mention (Ints1d): (n_pairs,) index of each pair's mention.
+    context_keys (Ints1d): (n_context_tokens,) hashed context words (uint64).
+    context_mention (Ints1d): (n_context_tokens,) index of each context token's mention.
+    n_mentions (int): number of mentions.
+    """
+
+    features: Floats2d
+    entity_vectors: Floats2d
+    pair_mention: Ints1d
+    context_keys: np.ndarray
+    context_mention: Ints1d
+    n_mentions: int
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.pair_mention)
+
+
+@registry.architectures("spacy-medlink.EvidenceRanker.v1")
+def build_evidence_ranker(
+    n_features: int = 20,
+    entity_vector_length: int = 64,
+    hidden_width: int = 32,
+    n_context_buckets: int = 20000,
+    dropout: float = 0.1,
+) -> Model[RankerBatch, Floats1d]:
+    """Score candidate pairs from evidence features and a learned context match.
+
+    n_features (int): number of hand-computed evidence features per pair.
+    entity_vector_length (int): length of the KB's entity vectors.
+    hidden_width (int): width of the MLP that fuses the evidence.
+    n_context_buckets (int): rows of the hashed context-word embedding table.
+    dropout (float): dropout in the MLP.
+    RETURNS (Model[RankerBatch, Floats1d]): one score per pair.
+    """
+    mlp = chain(
+        Relu(nO=hidden_width, nI=n_features + 1, dropout=dropout),
+        Linear(nO=1, nI=hidden_width),
+    )
+    return Model(
+        "evidence_ranker",
+        _forward,
+        init=_init,
+        layers=[mlp],
+        dims={"nF": n_features, "nD": entity_vector_length, "nV": n_context_buckets},
+        params={"E": None},
+    )
+
+
+def _init(model: Model, X=None, Y=None) -> Model:
+    n_buckets, width = model.get_dim("nV"), model.get_dim("nD")
+    # Small random rows so the context match starts near zero but is not symmetric.
+    rng = np.random.default_rng(0)
+    model.set_param("E", (rng.standard_normal((n_buckets, width)) * 0.01).astype("float32"))
+    model.layers[0].initialize()
+    return model
+
+
+def _forward(model: Model, batch: RankerBatch, is_train: bool) -> Tuple[Floats1d, Callable]:
+    E = model.get_param("E")
+    n_buckets = model.get_dim("nV")
+    mlp = model.layers[0]
+    buckets = (batch.context_keys % np.uint64(n_buckets)).astype(np.int64)
+    counts = np.bincount(batch.context_mention, minlength=batch.n_mentions).astype("float32")
+    counts = np.maximum(counts, 1.0)[:, None]
+    context = np.zeros((batch.n_mentions, E.shape[1]), dtype="float32")
+    np.add.at(context, batch.context_mention, E[buckets])
+    context /= counts
+    context_match = (context[batch.pair_mention] * batch.entity_vectors).sum(axis=1)
+    fused = np.hstack([batch.features, context_match[:, None]]).astype("float32")
+    scores, backprop_mlp = mlp(fused, is_train)
+
+    def backprop(d_scores: Floats1d) -> RankerBatch:
+        d_fused = backprop_mlp(d_scores.reshape((-1, 1)).astype("float32"))
+        d_match = d_fused[:, -1]
+        d_context = np.zeros_like(context)
+        np.add.at(d_context, batch.pair_mention, d_match[:, None] * batch.entity_vectors)
+        d_context /= counts
+        d_E = np.zeros_like(E)
+        np.add.at(d_E, buckets, d_context[batch.context_mention])
+        model.inc_grad("E", d_E)
+        return batch
+
+    return scores.reshape((-1,)), backprop
+
+
+def context_match_only(model: Model, batch: RankerBatch) -> Floats1d:
+    """RETURNS (Floats1d): the context-vs-entity-vector cosine-like score per pair."""
+    E = model.get_param("E")
+    buckets = (batch.context_keys % np.uint64(model.get_dim("nV"))).astype(np.int64)
+    counts = np.bincount(batch.context_mention, minlength=batch.n_mentions).astype("float32")
+    context = np.zeros((batch.n_mentions, E.shape[1]), dtype="float32")
+    np.add.at(context, batch.context_mention, E[buckets])
+    context /= np.maximum(counts, 1.0)[:, None]
+    return (context[batch.pair_mention] * batch.entity_vectors).sum(axis=1)
+
+
+def score_fused(model: Model, fused: Floats2d) -> Floats1d:
+    """Score already-fused evidence rows (features + context match), e.g. with some
+    evidence neutralized to explain a decision. RETURNS (Floats1d): one score per row."""
+    return model.layers[0].predict(fused.astype("float32")).reshape((-1,))
+
+
+def group_slices(feature_names: List[str], groups: dict) -> dict:
+    """RETURNS (dict): evidence group -> column indices in the fused matrix."""
+    index = {name: i for i, name in enumerate(feature_names)}
+    return {g: [index[n] for n in names if n in index] for g, names in groups.items()}

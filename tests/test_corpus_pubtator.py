@@ -1,0 +1,131 @@
+from pathlib import Path
+
+import pytest
+
+from spacy_medlink.training.pubtator import (
+    PubtatorDocument,
+    parse_pubtator_lines,
+    read_pubtator,
+    split_ids,
+)
+
+DATA = Path(__file__).parent / "data"
+TINY = DATA / "tiny.pubtator.txt"
+
+
+def test_read_tiny_documents_and_offsets():
+    docs = list(read_pubtator(TINY))
+    assert [doc.pmid for doc in docs] == ["111", "222"]
+    assert docs[0].text == docs[0].title + " " + docs[0].abstract
+    assert [len(doc.mentions) for doc in docs] == [3, 5]
+    for doc in docs:
+        for mention in doc.mentions:
+            assert doc.text[mention.start : mention.end] == mention.text
+    first = docs[0].mentions[0]
+    assert (first.start, first.end, first.text, first.type) == (
+        11, 36, "breast and ovarian cancer", "CompositeMention"
+    )
+    assert first.line == 3
+    assert docs[1].line == 7
+    assert docs[1].mentions[-1].line == 13
+
+
+def test_composite_ids_split_on_pipe_and_plus_without_prefixing():
+    first, _, plus = next(iter(read_pubtator(TINY))).mentions
+    assert first.ids == ("D001943", "D010051")
+    assert first.raw_ids == "D001943|D010051"
+    assert plus.ids == ("D040181", "D009136")
+    assert split_ids(" D1 | | OMIM:2+ D3 ") == ("D1", "OMIM:2", "D3")
+    assert split_ids("") == ()
+
+
+def test_trailing_space_in_gold_text_keeps_gold_offsets():
+    doc = list(read_pubtator(TINY))[1]
+    mention = next(m for m in doc.mentions if m.text.startswith("febrile"))
+    assert (mention.start, mention.end) == (50, 66)
+    assert mention.text == "febrile seizures"
+    assert doc.text[mention.end] == " "
+
+
+def test_duplicate_pmids_are_kept_as_separate_documents():
+    lines = [
+        "5|t|Asthma", "5|a|Asthma in cities.", "5\t0\t6\tAsthma\tSpecificDisease\tD001249", "",
+        "5|t|Gout", "5|a|Gout in kings.", "5\t0\t4\tGout\tSpecificDisease\tD006073", "",
+    ]
+    docs = list(parse_pubtator_lines(lines))
+    assert [doc.pmid for doc in docs] == ["5", "5"]
+    assert [doc.mentions[0].text for doc in docs] == ["Asthma", "Gout"]
+
+
+def test_blank_lines_missing_final_newline_and_crlf_are_tolerated():
+    text = (
+        "\n\n1|t|Asthma\r\n1|a|Asthma.\r\n1\t0\t6\tAsthma\tSpecificDisease\tD001249\r\n\n\n\n"
+        "2|t|Gout\n2|a|\n2\t0\t4\tGout\tSpecificDisease\tD006073"
+    )
+    docs = list(parse_pubtator_lines(text.splitlines(keepends=True)))
+    assert [doc.pmid for doc in docs] == ["1", "2"]
+    assert docs[1].abstract == ""
+    assert docs[1].mentions[0].text == "Gout"
+    assert docs[1].mentions[0].line == 11
+
+
+def test_title_right_after_mentions_starts_a_new_document():
+    lines = [
+        "1|t|Asthma", "1|a|", "1\t0\t6\tAsthma\tSpecificDisease\tD001249",
+        "2|t|Gout", "2|a|",
+    ]
+    docs = list(parse_pubtator_lines(lines))
+    assert [(doc.pmid, len(doc.mentions)) for doc in docs] == [("1", 1), ("2", 0)]
+
+
+def test_documents_are_frozen():
+    doc = next(iter(read_pubtator(TINY)))
+    assert isinstance(doc, PubtatorDocument)
+    with pytest.raises(AttributeError):
+        doc.pmid = "0"
+
+
+@pytest.mark.parametrize(
+    "name,code,line",
+    [
+        ("bad_no_title", "MLE102", 1),
+        ("bad_no_abstract", "MLE103", 2),
+        ("bad_fields", "MLE104", 3),
+        ("bad_pmid", "MLE105", 3),
+        ("bad_offset_int", "MLE106", 3),
+        ("bad_offset_range", "MLE107", 3),
+        ("bad_text", "MLE108", 3),
+        ("bad_encoding", "MLE109", 3),
+    ],
+)
+def test_coded_errors_name_file_and_line(name, code, line):
+    path = DATA / f"{name}.pubtator.txt"
+    with pytest.raises(ValueError) as err:
+        list(read_pubtator(path))
+    message = str(err.value)
+    assert f"[{code}]" in message
+    assert f"{path}, line {line}:" in message
+
+
+def test_missing_file_raises_when_called(tmp_path):
+    path = tmp_path / "nope.pubtator.txt"
+    with pytest.raises(ValueError, match=r"\[MLE100\]") as err:
+        read_pubtator(path)
+    assert str(path) in str(err.value)
+
+
+def test_empty_file():
+    path = DATA / "bad_empty.pubtator.txt"
+    with pytest.raises(ValueError, match=r"\[MLE101\]") as err:
+        list(read_pubtator(path))
+    assert str(path) in str(err.value)
+
+
+def test_abstract_missing_at_end_of_input_names_the_line():
+    with pytest.raises(ValueError, match=r"\[MLE103\] src, line 2:"):
+        list(parse_pubtator_lines(["1|t|Asthma"], source="src"))
+
+
+def test_abstract_of_another_pmid_is_rejected():
+    with pytest.raises(ValueError, match=r"\[MLE103\] src, line 2:"):
+        list(parse_pubtator_lines(["1|t|Asthma", "2|a|Asthma."], source="src"))
