@@ -100,6 +100,8 @@ class Errors(metaclass=_CodedMessages):
     # --- evaluation (300-399) ---
     E300 = "Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file."
     E301 = "Model {path} has no component named '{name}'. Components: {found}."
+    E302 = ("The {name} baseline has not been fitted: call fit(concepts, train_mentions) "
+            "before rank/rank_many.")
 
 
 def warn_once(message: str, category=UserWarning) -> None:

@@ -2,12 +2,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from spacy.tokens import DocBin
+import pytest
 import spacy
+from spacy.tokens import DocBin
 
 SAMPLE = Path(__file__).parent.parent / "assets" / "sample" / "train.pubtator.txt"
 
 
+@pytest.mark.slow  # a subprocess that loads spaCy and every entry point: ~10 s
 def test_convert_cli_on_the_sample(tmp_path):
     output = tmp_path / "train.spacy"
     result = subprocess.run(

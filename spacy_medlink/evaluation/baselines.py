@@ -22,6 +22,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from ..errors import Errors
 from ..kb.records import Concept
 from ..pipeline.abbreviations import find_abbreviation_definitions, find_short_form_occurrences
 
@@ -97,6 +98,7 @@ class _StringDictionary:
     def __init__(self) -> None:
         self.entries: Dict[str, Counter] = {}
         self.n_train_mentions = 0
+        self.is_fitted = False
 
     def fit(
         self, concepts: Iterable[Concept], train_mentions: Iterable[TrainMention] = ()
@@ -118,6 +120,7 @@ class _StringDictionary:
             self._add(baseline_normalize(text), concept_id)
             self.n_train_mentions += 1
         self._fitted()
+        self.is_fitted = True
         return self
 
     def _add(self, string: str, concept_id: str) -> None:
@@ -126,6 +129,10 @@ class _StringDictionary:
 
     def _fitted(self) -> None:
         """Hook for subclasses: called once the entries are complete."""
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise ValueError(Errors.E302.format(name=type(self).__name__))
 
     def concepts_of(self, string: str) -> List[str]:
         """RETURNS (List[str]): The concepts of a normalized string, most frequent first
@@ -159,6 +166,7 @@ class DictionaryBaseline(_StringDictionary):
 
     def rank_many(self, queries: Sequence[Query], k: int = 10) -> List[List[str]]:
         """See `_StringDictionary.rank_many`."""
+        self._check_fitted()
         return [self.concepts_of(baseline_normalize(mention))[:k] for mention, _ in queries]
 
 
@@ -204,8 +212,7 @@ class TfidfBaseline(_StringDictionary):
 
     def rank_many(self, queries: Sequence[Query], k: int = 10) -> List[List[str]]:
         """See `_StringDictionary.rank_many`."""
-        if self._vectorizer is None:
-            raise RuntimeError("TfidfBaseline.rank_many called before fit.")
+        self._check_fitted()
         strings = [self.query_string(mention, doc_text) for mention, doc_text in queries]
         if not strings:
             return []

@@ -163,7 +163,7 @@ class MedicalEntityLinker(TrainablePipe):
 
     def validate_kb(self) -> None:
         """Fail early, with a coded error, on a missing/empty KB or a vector-size mismatch."""
-        if self.kb is None or len(self.kb) == 0:
+        if self.kb is None or self.kb.is_empty():
             raise ValueError(Errors.E200.format(name=self.name))
         expected = self.cfg["entity_vector_length"]
         if self.kb.entity_vector_length != expected:

@@ -1,0 +1,154 @@
+"""`python -m spacy_medlink build-kb`: vocabulary (+ training corpus) -> MedlinkKB folder."""
+import resource
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+from wasabi import msg
+
+from ..kb.build import BuildReport, build_kb
+from ..kb.encoders import create_lsa_encoder
+from ..kb.medlink_kb import MedlinkKB
+from ..kb.readers import ReadStats, read_vocabulary
+from ._app import Arg, Opt, app
+
+
+@dataclass
+class BuildFromPathsReport:
+    """build_kb's report plus what was read from the files.
+
+    build (BuildReport): What build_kb did.
+    read (ReadStats): Rows read and skipped from the vocabulary file.
+    n_corpus_mentions (int): Single-id corpus mentions offered as extra aliases.
+    n_corpus_multi_id (int): Corpus mentions with several ids (composites), not used.
+    """
+
+    build: BuildReport
+    read: ReadStats
+    n_corpus_mentions: int = 0
+    n_corpus_multi_id: int = 0
+
+
+@app.command("build-kb")
+def build_kb_cli(
+    vocab_path: Path = Arg(..., help="Vocabulary: MEDIC .tsv/.tsv.gz or concepts .jsonl", exists=True, dir_okay=False),
+    output_dir: Path = Arg(..., help="Output folder for the KB", file_okay=False),
+    corpus: List[Path] = Opt([], "--corpus", help="PubTator file or gold .spacy DocBin whose single-id mentions become extra aliases (repeatable)", exists=True, dir_okay=False),
+    dim: int = Opt(64, "--dim", help="Entity vector length (LSA encoder)"),
+    vocab_format: str = Opt("auto", "--format", help="Vocabulary format: auto, medic or jsonl"),
+    skip_bad_rows: bool = Opt(False, "--skip-bad-rows", help="Skip (count and report) bad vocabulary rows instead of failing"),
+    name: str = Opt("medic", "--name", help="KB name, stored in meta.json"),
+) -> None:
+    """Build a spacy-medlink knowledge base: every concept of the vocabulary becomes an entity
+    with an LSA vector of its names and definition, every normalized name and synonym (and,
+    with --corpus, every single-id training mention) an alias with priors. The folder is
+    loaded at initialize with @misc = "spacy-medlink.KBFromDisk.v1".
+    """
+    try:
+        kb, report = build_kb_from_paths(
+            vocab_path,
+            output_dir,
+            corpus_paths=corpus,
+            dim=dim,
+            vocab_format=vocab_format,
+            on_error="skip" if skip_bad_rows else "raise",
+            name=name,
+        )
+    except ValueError as err:  # coded input errors: show the message, not a traceback
+        msg.fail(str(err), exits=1)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    msg.good(f"Saved KB '{name}' to {output_dir}")
+    msg.table(
+        [
+            ("concepts", report.build.n_concepts),
+            ("aliases", report.build.n_aliases),
+            ("extra aliases (corpus mentions)", report.build.n_extra_aliases),
+            ("multi-id corpus mentions (not used)", report.n_corpus_multi_id),
+            ("unknown extra ids", report.build.n_unknown_extra_ids),
+            ("skipped vocabulary rows", report.read.n_skipped),
+            ("skipped empty aliases", report.build.n_skipped_aliases),
+            ("seconds", f"{report.build.seconds:.1f}"),
+            ("peak RSS (MB)", f"{peak_rss_mb:.0f}"),
+        ],
+        aligns=("l", "r"),
+    )
+    for example in report.read.examples:
+        msg.warn(example)
+
+
+def build_kb_from_paths(
+    vocab_path: Path,
+    output_dir: Optional[Path],
+    *,
+    corpus_paths: Sequence[Path] = (),
+    dim: int = 64,
+    vocab_format: str = "auto",
+    on_error: str = "raise",
+    name: str = "medic",
+    progress: bool = True,
+) -> Tuple[MedlinkKB, BuildFromPathsReport]:
+    """Read a vocabulary (and corpora), build the KB with the LSA encoder and save it.
+
+    vocab_path (Path): MEDIC .tsv/.tsv.gz or concepts .jsonl.
+    output_dir (Optional[Path]): Where to save the KB; None to not save.
+    corpus_paths (Sequence[Path]): PubTator files or gold .spacy DocBins; their single-id
+        mentions become extra aliases.
+    dim (int): Entity vector length.
+    vocab_format (str): "auto", "medic" or "jsonl".
+    on_error (str): "raise" or "skip" bad vocabulary rows.
+    name (str): KB name for meta.json.
+    progress (bool): Show progress bars.
+    RETURNS (Tuple[MedlinkKB, BuildFromPathsReport]): The KB and the report.
+    """
+    from spacy.vocab import Vocab
+
+    read_stats = ReadStats()
+    concepts = list(read_vocabulary(vocab_path, format=vocab_format, on_error=on_error, stats=read_stats))
+    mentions: List[Tuple[str, str]] = []
+    n_multi = 0
+    for corpus_path in corpus_paths:
+        for text, ids in _read_corpus_mentions(Path(corpus_path)):
+            if len(ids) == 1:
+                mentions.append((text, ids[0]))
+            else:
+                n_multi += 1
+    kb, build_report = build_kb(
+        concepts,
+        Vocab(),
+        encoder=create_lsa_encoder(dim=dim),
+        extra_aliases=mentions,
+        progress=progress,
+        name=name,
+        source=Path(vocab_path),
+    )
+    kb.meta["corpus"] = [str(p) for p in corpus_paths]
+    if output_dir is not None:
+        kb.to_disk(output_dir)
+    report = BuildFromPathsReport(build_report, read_stats, len(mentions), n_multi)
+    return kb, report
+
+
+def _read_corpus_mentions(path: Path) -> Iterator[Tuple[str, Tuple[str, ...]]]:
+    """Yield (mention text, ids) from a PubTator file or a gold DocBin (.spacy)."""
+    if path.suffix == ".spacy":
+        yield from _docbin_mentions(path)
+        return
+    from ..training.pubtator import read_pubtator
+
+    for doc in read_pubtator(path):
+        for mention in doc.mentions:
+            yield mention.text, tuple(mention.ids)
+
+
+def _docbin_mentions(path: Path) -> Iterator[Tuple[str, Tuple[str, ...]]]:
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    for doc in DocBin().from_disk(path).get_docs(Vocab()):
+        gold = doc.user_data.get("medlink_gold_mentions")
+        if gold is not None:
+            for mention in gold:
+                yield mention["text"], tuple(mention["ids"])
+        else:
+            for ent in doc.ents:
+                yield ent.text, tuple(i for i in ent.kb_id_.split("|") if i)

@@ -1,0 +1,97 @@
+"""`python -m spacy_medlink evaluate`: NER, linking and baseline metrics of a pipeline."""
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import srsly
+from wasabi import msg
+
+from ._app import Arg, Opt, app
+
+
+@app.command("evaluate")
+def evaluate_cli(
+    model: str = Arg(..., help="Pipeline to evaluate (path or package name)"),
+    data_path: Path = Arg(..., help="Gold corpus: .spacy DocBin or PubTator file", exists=True),
+    train_path: Optional[Path] = Opt(
+        None, "--train-data", "-t", help="Training corpus for the baselines' dictionary", exists=True
+    ),
+    output_path: Optional[Path] = Opt(None, "--output", "-o", help="Write the metrics as JSON"),
+    errors_path: Optional[Path] = Opt(None, "--errors", "-e", help="Write the errors as JSONL"),
+    no_baselines: bool = Opt(False, "--no-baselines", help="Skip the dictionary and TF-IDF baselines"),
+    n_process: int = Opt(1, "--n-process", "-n", help="Processes for the full pipeline run"),
+    gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
+) -> None:
+    """Evaluate a pipeline with a medical_entity_linker on gold data: strict NER P/R/F (and
+    recall per mention type), end-to-end mention linking and document-level concept P/R/F on
+    raw text, norm@gold accuracy and candidate recall@k of the linker on the gold spans, and
+    the dictionary and character 3-gram TF-IDF baselines on the same mentions (needs
+    --train-data). Gold ids are resolved through the pipeline's KB (alt ids -> primary ids).
+    """
+    from thinc.api import require_gpu
+
+    from ..evaluation.evaluate import evaluate_pipeline
+
+    if gpu_id >= 0:
+        require_gpu(gpu_id)
+    results = evaluate_pipeline(
+        model,
+        data_path,
+        n_process=n_process,
+        errors_path=errors_path,
+        baselines=not no_baselines,
+        train_path=train_path,
+    )
+    print_results(results)
+    if output_path is not None:
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(output_path, results)
+        msg.good(f"Saved metrics to {output_path}")
+    if errors_path is not None:
+        msg.good(f"Saved {results.get('n_errors_written', 0)} errors to {errors_path}")
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def print_results(results: Dict[str, Any]) -> None:
+    """Print the metrics of `evaluate_pipeline` as tables."""
+    msg.divider(f"Evaluation of {results['model']} on {results['data']}")
+    msg.info(
+        f"{results['n_docs']} documents, {results['n_gold_mentions']} gold mentions; "
+        f"{results['gold_ids']['n_unresolved']} of {results['gold_ids']['n_gold_ids']} gold "
+        "ids not in the KB. Scores in percent."
+    )
+    rows = []
+    for label, key in (
+        ("NER (strict span)", "ner"),
+        ("Mention linking (end-to-end)", "end_to_end"),
+        ("Document concepts", "document_concepts"),
+    ):
+        prf = results.get(key)
+        if prf is not None:
+            rows.append((label, *(_fmt(prf[k]) for k in ("p", "r", "f", "tp", "fp", "fn"))))
+    if rows:
+        msg.table(rows, header=("", "P", "R", "F", "TP", "FP", "FN"), aligns=("l",) + ("r",) * 6)
+    ner = results.get("ner")
+    if ner is not None and ner.get("recall_by_type"):
+        type_rows = [(t, _fmt(r["r"]), r["tp"], r["n"]) for t, r in ner["recall_by_type"].items()]
+        msg.table(type_rows, header=("Mention type", "NER recall", "found", "gold"), aligns=("l", "r", "r", "r"))
+    linker_rows = [_ranking_row("medical_entity_linker", results["norm_at_gold"], results["candidate_recall"])]
+    baselines = results.get("baselines") or {}
+    for name in ("dictionary", "tfidf"):
+        if name in baselines:
+            linker_rows.append(_ranking_row(f"baseline: {name}", baselines[name], baselines[name]))
+    recall_keys = [k for k in results["candidate_recall"] if k.startswith("recall@")]
+    msg.table(
+        linker_rows,
+        header=("norm@gold", "acc@1", "acc@5", *recall_keys, "n"),
+        aligns=("l",) + ("r",) * (3 + len(recall_keys)),
+    )
+    for note in results.get("notes", []):
+        msg.warn(note)
+
+
+def _ranking_row(label: str, accuracy: Dict[str, Any], recall: Dict[str, Any]) -> tuple:
+    recall_values = [_fmt(v) for k, v in recall.items() if k.startswith("recall@")]
+    return (label, _fmt(accuracy["acc@1"]), _fmt(accuracy["acc@5"]), *recall_values, accuracy["n"])

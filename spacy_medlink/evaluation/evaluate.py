@@ -1,0 +1,622 @@
+"""Evaluate a trained pipeline on a gold corpus, next to the two baselines, in one run.
+
+Four views of the same gold mentions (metrics.py defines each one):
+
+1. NER: strict character spans of the full pipeline run on raw text (recall per mention type).
+2. End-to-end mention linking: (span, concept) of the full pipeline's entities.
+3. Document-level concepts: (document, concept) pairs, BioCreative style.
+4. norm@gold: the linker alone on the gold spans (acc@1, acc@5, candidate recall@k), and the
+   dictionary and TF-IDF baselines on the very same mentions.
+
+Gold ids are resolved through the KB (`ConceptStore.resolve`: bare MeSH ids get their prefix,
+alt ids map to the primary id); ids the KB does not know are kept and counted, so they count
+as misses. Every gold mention counts, including those that do not align to the pipeline's
+tokens: for NER they are misses; for norm@gold the linker gets the smallest token span that
+covers them (counted in `n_misaligned`).
+"""
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import spacy
+import srsly
+from spacy.language import Language
+from spacy.tokens import Doc, DocBin, Span
+from spacy.vocab import Vocab
+from tqdm import tqdm
+
+from ..errors import Errors
+from ..training.convert import DEFAULT_LABEL, DOC_ID_KEY, GOLD_MENTIONS_KEY
+from ..training.pubtator import read_pubtator
+from .baselines import BASELINES
+from .metrics import (
+    DEFAULT_ACC_KS,
+    DEFAULT_RECALL_KS,
+    GoldConcepts,
+    SpanKey,
+    candidate_recall,
+    document_concept_prf,
+    mention_linking_prf,
+    ner_prf,
+    ner_recall_by_type,
+    norm_at_gold,
+    resolve_ids,
+)
+
+LINKER_FACTORY = "medical_entity_linker"
+DOCBIN_SUFFIX = ".spacy"
+PUBTATOR_SUFFIX = ".txt"
+KB_ID_SEPARATOR = "|"
+# Characters of text on each side of a mention in the errors file.
+CONTEXT_CHARS = 80
+# Candidates written per linking error.
+N_ERROR_CANDIDATES = 10
+BATCH_SIZE = 32
+_N_EXAMPLES = 10
+
+
+@dataclass(frozen=True)
+class GoldMention:
+    """One gold mention, as read from the corpus.
+
+    start (int): Character offset in the document text.
+    end (int): End character offset (exclusive).
+    text (str): The mention text.
+    type (str): The mention type ("" when the corpus has none).
+    ids (Tuple[str, ...]): The gold ids as written (prefix-normalized for DocBins).
+    """
+
+    start: int
+    end: int
+    text: str
+    type: str
+    ids: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GoldDocument:
+    """One gold document.
+
+    doc_id (str): The document id (PMID); not necessarily unique in a corpus.
+    text (str): The text the offsets index.
+    mentions (Tuple[GoldMention, ...]): Every gold mention, aligned to tokens or not.
+    """
+
+    doc_id: str
+    text: str
+    mentions: Tuple[GoldMention, ...]
+
+
+def read_gold(path: Union[str, Path], vocab: Optional[Vocab] = None) -> List[GoldDocument]:
+    """Read gold documents from a DocBin (`convert` output), a PubTator file, or a folder of
+    .spacy/.txt files (sorted by name).
+
+    A DocBin's mentions come from doc.user_data["medlink_gold_mentions"] (every mention,
+    misaligned ones included), or from doc.ents when the DocBin has no such user data.
+
+    path (Union[str, Path]): The corpus.
+    vocab (Optional[Vocab]): The vocab to read DocBins with.
+    RETURNS (List[GoldDocument]): The documents, in corpus order.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in (DOCBIN_SUFFIX, PUBTATOR_SUFFIX))
+    elif path.is_file():
+        files = [path]
+    else:
+        files = []
+    documents: List[GoldDocument] = []
+    for file_path in files:
+        if file_path.suffix == DOCBIN_SUFFIX:
+            documents.extend(_read_docbin(file_path, vocab or Vocab()))
+        else:  # the PubTator parser reports format errors with file and line
+            documents.extend(_read_pubtator(file_path))
+    if not documents:
+        raise ValueError(Errors.E300.format(path=path))
+    return documents
+
+
+def _read_pubtator(path: Path) -> Iterator[GoldDocument]:
+    for document in read_pubtator(path):
+        mentions = tuple(
+            GoldMention(m.start, m.end, m.text, m.type, tuple(m.ids)) for m in document.mentions
+        )
+        yield GoldDocument(document.pmid, document.text, mentions)
+
+
+def _read_docbin(path: Path, vocab: Vocab) -> Iterator[GoldDocument]:
+    for index, doc in enumerate(DocBin().from_disk(path).get_docs(vocab)):
+        records = doc.user_data.get(GOLD_MENTIONS_KEY)
+        if records is None:
+            mentions = tuple(
+                GoldMention(
+                    ent.start_char, ent.end_char, ent.text, ent.label_,
+                    tuple(i for i in ent.kb_id_.split(KB_ID_SEPARATOR) if i),
+                )
+                for ent in doc.ents
+            )
+        else:
+            mentions = tuple(
+                GoldMention(r["start"], r["end"], r["text"], r.get("type", ""), tuple(r["ids"]))
+                for r in records
+            )
+        doc_id = str(doc.user_data.get(DOC_ID_KEY, f"{path.name}#{index}"))
+        yield GoldDocument(doc_id, doc.text, mentions)
+
+
+def find_linker(nlp: Language, model_name: str = "<nlp>") -> Tuple[str, Any]:
+    """RETURNS (Tuple[str, MedicalEntityLinker]): The name and component of the pipeline's
+    first medical_entity_linker; E301 when it has none."""
+    for name in nlp.pipe_names:
+        if nlp.get_pipe_meta(name).factory == LINKER_FACTORY:
+            return name, nlp.get_pipe(name)
+    raise ValueError(
+        Errors.E301.format(path=model_name, name=LINKER_FACTORY, found=", ".join(nlp.pipe_names))
+    )
+
+
+def entity_components(nlp: Language, exclude: Sequence[str] = ()) -> List[str]:
+    """RETURNS (List[str]): The active components that set doc.ents (NER, entity ruler, ...)."""
+    return [
+        name
+        for name in nlp.pipe_names
+        if name not in exclude and "doc.ents" in nlp.get_pipe_meta(name).assigns
+    ]
+
+
+@dataclass
+class _Gold:
+    """The resolved gold of one evaluation, keyed by document position."""
+
+    documents: List[GoldDocument]
+    resolve: Any
+    mentions: List[Tuple[int, GoldMention, FrozenSet[str]]] = field(default_factory=list)
+    unresolved: Counter = field(default_factory=Counter)
+    n_ids: int = 0
+
+    def __post_init__(self) -> None:
+        for doc_index, document in enumerate(self.documents):
+            for mention in document.mentions:
+                concepts, unresolved = resolve_ids(mention.ids, self.resolve)
+                self.n_ids += len(concepts)
+                self.unresolved.update(unresolved)
+                self.mentions.append((doc_index, mention, concepts))
+
+    def spans(self) -> set:
+        return {(d, m.start, m.end) for d, m, _ in self.mentions}
+
+    def typed_spans(self) -> set:
+        return {(d, m.start, m.end, m.type) for d, m, _ in self.mentions}
+
+    def concepts(self) -> List[GoldConcepts]:
+        return [(d, m.start, m.end, c) for d, m, c in self.mentions]
+
+    def span_concepts(self) -> set:
+        return {(d, m.start, m.end, c) for d, m, concepts in self.mentions for c in concepts}
+
+    def doc_concepts(self) -> set:
+        return {(d, c) for d, _, concepts in self.mentions for c in concepts}
+
+    def id_report(self) -> Dict[str, Any]:
+        return {
+            "n_gold_ids": self.n_ids,
+            "n_unresolved": sum(self.unresolved.values()),
+            "unresolved": dict(self.unresolved.most_common(_N_EXAMPLES)),
+        }
+
+
+def evaluate_pipeline(
+    model_path_or_nlp: Union[str, Path, Language],
+    data_path: Union[str, Path],
+    *,
+    kb: Any = None,
+    n_process: int = 1,
+    errors_path: Optional[Union[str, Path]] = None,
+    baselines: bool = True,
+    train_path: Optional[Union[str, Path]] = None,
+    recall_ks: Sequence[int] = DEFAULT_RECALL_KS,
+    progress: bool = True,
+) -> Dict[str, Any]:
+    """Evaluate a pipeline with a medical_entity_linker on a gold corpus.
+
+    model_path_or_nlp (Union[str, Path, Language]): The pipeline or its path.
+    data_path (Union[str, Path]): Gold corpus: a DocBin from `convert`, a PubTator file, or
+        a folder of them.
+    kb (Optional[Union[MedlinkKB, str, Path]]): The KB whose store resolves gold ids and
+        whose concepts feed the baselines; the linker's KB when None.
+    n_process (int): Processes for running the full pipeline on raw text.
+    errors_path (Optional[Union[str, Path]]): Where to write the errors (JSONL): linking
+        errors on gold spans, missed and spurious entities.
+    baselines (bool): Whether to evaluate the dictionary and TF-IDF baselines.
+    train_path (Optional[Union[str, Path]]): Training corpus whose mentions enter the
+        baselines' dictionary; the baselines are skipped (with a note) without it.
+    recall_ks (Sequence[int]): Cut-offs for candidate recall@k.
+    progress (bool): Show progress bars.
+    RETURNS (Dict[str, Any]): The metrics (percentages 0-100 with their counts) and "notes".
+    """
+    model_name = str(model_path_or_nlp) if not isinstance(model_path_or_nlp, Language) else "<nlp>"
+    nlp = model_path_or_nlp if isinstance(model_path_or_nlp, Language) else spacy.load(model_path_or_nlp)
+    linker_name, linker = find_linker(nlp, model_name)
+    kb = _load_kb(kb, nlp) if kb is not None else linker.kb
+    gold = _Gold(read_gold(data_path, nlp.vocab), kb.store.resolve)
+    notes: List[str] = []
+    results: Dict[str, Any] = {
+        "model": model_name,
+        "data": str(data_path),
+        "n_docs": len(gold.documents),
+        "n_gold_mentions": len(gold.mentions),
+        "gold_ids": gold.id_report(),
+        "notes": notes,
+    }
+    if gold.unresolved:
+        notes.append(
+            f"{sum(gold.unresolved.values())} gold ids are not in the KB (kept as they are, "
+            f"so they count as misses): {', '.join(list(gold.unresolved)[:_N_EXAMPLES])}"
+        )
+    ner_names = entity_components(nlp, exclude=[linker_name])
+    pipeline_output = None
+    if ner_names:
+        pipeline_output = _run_pipeline(nlp, gold, n_process, progress)
+        results.update(_pipeline_metrics(gold, pipeline_output))
+    else:
+        notes.append(
+            "The pipeline has no component that sets doc.ents (linker-only model): NER, "
+            "end-to-end and document-level metrics were skipped; norm@gold is reported."
+        )
+        results.update({"ner": None, "end_to_end": None, "document_concepts": None})
+    linked = _link_gold_spans(nlp, linker_name, linker, gold, max(recall_ks), progress)
+    ranked = {key: [c["id"] for c in record["candidates"]] for key, record in linked.records.items()}
+    results["norm_at_gold"] = norm_at_gold(gold.concepts(), ranked)
+    results["norm_at_gold"]["n_misaligned"] = linked.n_misaligned
+    results["norm_at_gold"].update(_multi_concept_accuracy(gold, linked.records, kb.store.resolve))
+    results["candidate_recall"] = candidate_recall(gold.concepts(), ranked, recall_ks)
+    baseline_ranked: Dict[str, Dict[SpanKey, List[str]]] = {}
+    if baselines:
+        if train_path is None:
+            notes.append("Baselines skipped: they need the training mentions (--train-data).")
+            results["baselines"] = None
+        else:
+            results["baselines"], baseline_ranked = _run_baselines(
+                gold, kb, train_path, nlp.vocab, max(recall_ks), recall_ks, progress
+            )
+    if errors_path is not None:
+        n_errors = write_errors(errors_path, gold, linked.records, pipeline_output, kb, baseline_ranked)
+        results["n_errors_written"] = n_errors
+    return results
+
+
+def _load_kb(kb: Any, nlp: Language) -> Any:
+    if isinstance(kb, (str, Path)):
+        from ..kb.medlink_kb import MedlinkKB
+
+        return MedlinkKB.load(kb, nlp.vocab)
+    return kb
+
+
+# --- the full pipeline on raw text ---------------------------------------------------------
+@dataclass
+class _PipelineOutput:
+    """Entities of the full pipeline: (doc, start, end) -> (text, resolved concepts)."""
+
+    entities: Dict[SpanKey, Tuple[str, FrozenSet[str]]]
+    seconds: float
+    n_words: int
+
+
+def _run_pipeline(nlp: Language, gold: _Gold, n_process: int, progress: bool) -> _PipelineOutput:
+    texts = [document.text for document in gold.documents]
+    entities: Dict[SpanKey, Tuple[str, FrozenSet[str]]] = {}
+    n_words = 0
+    start_time = time.perf_counter()
+    docs = nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=n_process)
+    for doc_index, doc in enumerate(
+        tqdm(docs, total=len(texts), desc="Pipeline", unit="doc", disable=not progress, leave=False)
+    ):
+        n_words += len(doc)
+        for ent in doc.ents:
+            concepts, _ = resolve_ids(ent.kb_id_.split(KB_ID_SEPARATOR), gold.resolve)
+            entities[(doc_index, ent.start_char, ent.end_char)] = (ent.text, concepts)
+    return _PipelineOutput(entities, time.perf_counter() - start_time, n_words)
+
+
+def _pipeline_metrics(gold: _Gold, output: _PipelineOutput) -> Dict[str, Any]:
+    pred_spans = set(output.entities)
+    ner = ner_prf(gold.spans(), pred_spans).to_dict()
+    ner["recall_by_type"] = {
+        t: r.to_dict() for t, r in ner_recall_by_type(gold.typed_spans(), pred_spans).items()
+    }
+    pred_links = {(*span, c) for span, (_, concepts) in output.entities.items() for c in concepts}
+    pred_docs = {(span[0], c) for span, (_, concepts) in output.entities.items() for c in concepts}
+    return {
+        "ner": ner,
+        "end_to_end": mention_linking_prf(gold.span_concepts(), pred_links).to_dict(),
+        "document_concepts": document_concept_prf(gold.doc_concepts(), pred_docs).to_dict(),
+        "speed": {
+            "seconds": output.seconds,
+            "docs_per_second": len(gold.documents) / output.seconds if output.seconds else 0.0,
+            "words_per_second": output.n_words / output.seconds if output.seconds else 0.0,
+        },
+    }
+
+
+# --- the linker alone on the gold spans ----------------------------------------------------
+@dataclass
+class _LinkedGold:
+    """The linker's record for each gold span, and how many spans had to be widened."""
+
+    records: Dict[SpanKey, dict]
+    n_misaligned: int
+
+
+def _link_gold_spans(
+    nlp: Language, linker_name: str, linker: Any, gold: _Gold, n_candidates: int, progress: bool
+) -> _LinkedGold:
+    """Run the components before the linker (except those that set doc.ents), put the gold
+    spans in doc.ents and let the linker rank its candidates for each one.
+
+    doc.ents cannot overlap, so a document whose gold mentions overlap is linked as several
+    copies ("layers"), each holding non-overlapping mentions.
+    """
+    linker_index = nlp.pipe_names.index(linker_name)
+    skip = set(entity_components(nlp))
+    before = [name for name in nlp.pipe_names[:linker_index] if name not in skip]
+    texts = [document.text for document in gold.documents]
+    by_doc: Dict[int, List[Tuple[int, GoldMention]]] = {}
+    for doc_index, mention, _ in gold.mentions:
+        by_doc.setdefault(doc_index, []).append((doc_index, mention))
+    layer_docs: List[Doc] = []
+    layer_keys: List[Dict[Tuple[int, int], List[SpanKey]]] = []
+    n_misaligned = 0
+    with nlp.select_pipes(enable=before):
+        docs = nlp.pipe(texts, batch_size=BATCH_SIZE)
+        for doc_index, doc in enumerate(docs):
+            layers, misaligned = _gold_layers(doc, doc_index, by_doc.get(doc_index, []))
+            n_misaligned += misaligned
+            for layer_index, (spans, keys) in enumerate(layers):
+                layer_doc = doc if layer_index == 0 else doc.copy()
+                layer_doc.ents = [Span(layer_doc, s.start, s.end, label=s.label) for s in spans]
+                layer_docs.append(layer_doc)
+                layer_keys.append(keys)
+    records: Dict[SpanKey, dict] = {}
+    saved = linker.cfg["n_explanations"]
+    linker.cfg["n_explanations"] = max(saved, n_candidates)
+    try:
+        batches = range(0, len(layer_docs), BATCH_SIZE)
+        for lo in tqdm(batches, desc="Linking gold spans", unit="batch", disable=not progress, leave=False):
+            batch = layer_docs[lo : lo + BATCH_SIZE]
+            for keys, doc_records in zip(layer_keys[lo : lo + BATCH_SIZE], linker.predict(batch)):
+                for record in doc_records:
+                    for key in keys.get((record["start_char"], record["end_char"]), ()):
+                        records[key] = record
+    finally:
+        linker.cfg["n_explanations"] = saved
+    return _LinkedGold(records, n_misaligned)
+
+
+def _gold_layers(
+    doc: Doc, doc_index: int, mentions: List[Tuple[int, GoldMention]]
+) -> Tuple[List[Tuple[List[Span], Dict[Tuple[int, int], List[SpanKey]]]], int]:
+    """Group a document's gold mentions into non-overlapping token spans.
+
+    RETURNS: per layer (spans, (span start_char, end_char) -> gold span keys), and the number
+        of mentions that had to be widened to token boundaries.
+    """
+    n_misaligned = 0
+    by_tokens: Dict[Tuple[int, int], List[SpanKey]] = {}
+    spans: Dict[Tuple[int, int], Span] = {}
+    for _, mention in mentions:
+        span = doc.char_span(mention.start, mention.end, label=DEFAULT_LABEL)
+        if span is None:
+            n_misaligned += 1
+            span = doc.char_span(mention.start, mention.end, label=DEFAULT_LABEL, alignment_mode="expand")
+        if span is None or len(span) == 0:
+            continue
+        key = (span.start, span.end)
+        spans[key] = span
+        by_tokens.setdefault(key, []).append((doc_index, mention.start, mention.end))
+    layers: List[Tuple[List[Span], Dict[Tuple[int, int], List[SpanKey]]]] = []
+    for key in sorted(spans, key=lambda k: (k[0], -k[1])):
+        span = spans[key]
+        for layer_spans, layer_map in layers:
+            if layer_spans[-1].end <= span.start:
+                break
+        else:
+            layer_spans, layer_map = [], {}
+            layers.append((layer_spans, layer_map))
+        layer_spans.append(span)
+        layer_map[(span.start_char, span.end_char)] = by_tokens[key]
+    return layers, n_misaligned
+
+
+def _multi_concept_accuracy(gold: _Gold, records: Dict[SpanKey, dict], resolve) -> Dict[str, Any]:
+    """Composite gold mentions are right on gold spans when the linker's kb_id holds exactly
+    their concepts."""
+    n = n_correct = 0
+    for doc_index, mention, concepts in gold.mentions:
+        if len(concepts) < 2:
+            continue
+        n += 1
+        record = records.get((doc_index, mention.start, mention.end))
+        if record is not None:
+            predicted, _ = resolve_ids(record["kb_id"].split(KB_ID_SEPARATOR), resolve)
+            n_correct += predicted == concepts
+    return {
+        "multi_concept_acc": 100.0 * n_correct / n if n else 0.0,
+        "n_multi_concept": n,
+    }
+
+
+# --- baselines --------------------------------------------------------------------------------
+def baseline_train_mentions(
+    documents: Iterable[GoldDocument], resolve
+) -> Tuple[List[Tuple[str, str]], Dict[str, int]]:
+    """The training mentions of the baselines' dictionary: every mention whose ids form
+    exactly one concept. An id the KB does not know is kept as it is (the dictionary may then
+    return it, and it can be right when the evaluation corpus uses the same id).
+
+    documents (Iterable[GoldDocument]): The training corpus.
+    resolve (Callable[[str], Optional[str]]): Any id -> primary id or None.
+    RETURNS (Tuple[List[Tuple[str, str]], Dict[str, int]]): (text, concept) pairs and counts
+        ("n_mentions", "n_used", "n_multi_concept", "n_unresolved").
+    """
+    pairs = []
+    counts = Counter()
+    for document in documents:
+        for mention in document.mentions:
+            counts["n_mentions"] += 1
+            concepts, unresolved = resolve_ids(mention.ids, resolve)
+            if len(concepts) != 1:
+                counts["n_multi_concept"] += 1
+                continue
+            counts["n_unresolved"] += bool(unresolved)
+            pairs.append((mention.text, next(iter(concepts))))
+    counts["n_used"] = len(pairs)
+    return pairs, dict(counts)
+
+
+def _run_baselines(
+    gold: _Gold,
+    kb: Any,
+    train_path: Union[str, Path],
+    vocab: Vocab,
+    k: int,
+    recall_ks: Sequence[int],
+    progress: bool,
+) -> Tuple[Dict[str, Any], Dict[str, Dict[SpanKey, List[str]]]]:
+    train_pairs, train_counts = baseline_train_mentions(read_gold(train_path, vocab), gold.resolve)
+    queries = [(m.text, gold.documents[d].text) for d, m, _ in gold.mentions]
+    keys = [(d, m.start, m.end) for d, m, _ in gold.mentions]
+    results: Dict[str, Any] = {"train_mentions": train_counts}
+    all_ranked: Dict[str, Dict[SpanKey, List[str]]] = {}
+    for name, baseline_cls in tqdm(
+        list(BASELINES.items()), desc="Baselines", disable=not progress, leave=False
+    ):
+        baseline = baseline_cls().fit(kb.store, train_pairs)
+        ranked = dict(zip(keys, baseline.rank_many(queries, k)))
+        all_ranked[name] = ranked
+        scores = norm_at_gold(gold.concepts(), ranked, DEFAULT_ACC_KS)
+        scores.update(
+            {key: value for key, value in candidate_recall(gold.concepts(), ranked, recall_ks).items()
+             if key.startswith("recall@")}
+        )
+        scores["n_dictionary_strings"] = len(baseline.entries)
+        results[name] = scores
+    return results, all_ranked
+
+
+# --- errors ---------------------------------------------------------------------------------
+def write_errors(
+    path: Union[str, Path],
+    gold: _Gold,
+    records: Dict[SpanKey, dict],
+    pipeline_output: Optional[_PipelineOutput],
+    kb: Any,
+    baseline_ranked: Optional[Dict[str, Dict[SpanKey, List[str]]]] = None,
+) -> int:
+    """Write one JSON line per error, in corpus order:
+
+    - kind "linking": a gold mention whose concept(s) the linker got wrong on the gold span
+      (top candidate for one concept, kb_id for a composite), with the top candidates, their
+      scores and evidence, the rank of the gold concept and the baselines' first answers;
+    - kind "missed" / "spurious": a gold mention the full pipeline did not find with exactly
+      its span / an entity that matches no gold span (only when the pipeline has NER).
+
+    RETURNS (int): The number of lines written.
+    """
+    baseline_ranked = baseline_ranked or {}
+    lines = []
+    for doc_index, mention, concepts in gold.mentions:
+        key = (doc_index, mention.start, mention.end)
+        record = records.get(key)
+        error = _linking_error(record, concepts, gold.resolve)
+        if error is None:
+            continue
+        line = _error_base("linking", gold.documents[doc_index], doc_index, mention.start, mention.end)
+        line.update(
+            {
+                "type": mention.type,
+                "gold_ids": list(mention.ids),
+                "gold_concepts": [_describe(kb, c) for c in sorted(concepts)],
+                **error,
+                "baselines": {name: ranked.get(key, [])[:1] for name, ranked in baseline_ranked.items()},
+            }
+        )
+        lines.append(line)
+    if pipeline_output is not None:
+        lines.extend(_ner_errors(gold, pipeline_output))
+    lines.sort(key=lambda line: (line["doc_index"], line["start"], line["end"], line["kind"]))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_jsonl(path, lines)
+    return len(lines)
+
+
+def _linking_error(record: Optional[dict], concepts: FrozenSet[str], resolve) -> Optional[dict]:
+    candidates = record["candidates"] if record is not None else []
+    ranked = [c["id"] for c in candidates]
+    if len(concepts) == 1:
+        concept = next(iter(concepts))
+        if ranked[:1] == [concept]:
+            return None
+        predicted = ranked[:1]
+    else:
+        predicted_set, _ = resolve_ids((record or {}).get("kb_id", "").split(KB_ID_SEPARATOR), resolve)
+        if predicted_set == concepts:
+            return None
+        predicted = sorted(predicted_set)
+    ranks = {c: ranked.index(c) + 1 for c in concepts if c in ranked}
+    return {
+        "query": record["query"] if record is not None else None,
+        "predicted": predicted,
+        "kb_id": record["kb_id"] if record is not None else None,
+        "gold_rank": ranks,
+        "candidates": [
+            {key: c.get(key) for key in ("id", "name", "alias", "score", "evidence")}
+            for c in candidates[:N_ERROR_CANDIDATES]
+        ],
+    }
+
+
+def _ner_errors(gold: _Gold, output: _PipelineOutput) -> List[dict]:
+    lines = []
+    gold_spans = gold.spans()
+    for doc_index, mention, concepts in gold.mentions:
+        if (doc_index, mention.start, mention.end) in output.entities:
+            continue
+        line = _error_base("missed", gold.documents[doc_index], doc_index, mention.start, mention.end)
+        line.update({"type": mention.type, "gold_ids": list(mention.ids)})
+        line["overlapping_predictions"] = [
+            text
+            for (d, s, e), (text, _) in output.entities.items()
+            if d == doc_index and s < mention.end and mention.start < e
+        ]
+        lines.append(line)
+    for (doc_index, start, end), (_, concepts) in output.entities.items():
+        if (doc_index, start, end) in gold_spans:
+            continue
+        line = _error_base("spurious", gold.documents[doc_index], doc_index, start, end)
+        line["predicted"] = sorted(concepts)
+        lines.append(line)
+    return lines
+
+
+def _error_base(kind: str, document: GoldDocument, doc_index: int, start: int, end: int) -> dict:
+    text = document.text
+    left = text[max(0, start - CONTEXT_CHARS) : start]
+    right = text[end : end + CONTEXT_CHARS]
+    return {
+        "kind": kind,
+        "doc_id": document.doc_id,
+        "doc_index": doc_index,
+        "start": start,
+        "end": end,
+        "text": text[start:end],
+        "context": f"{left}[[{text[start:end]}]]{right}",
+    }
+
+
+def _describe(kb: Any, concept_id: str) -> Dict[str, str]:
+    concept = kb.store.get(concept_id)
+    return {"id": concept_id, "name": concept.name if concept is not None else "(not in KB)"}

@@ -1,0 +1,166 @@
+"""MedlinkKB: spaCy's InMemoryLookupKB plus the concept store, the alias index and metadata.
+
+On disk (a folder):
+
+    kb/                 InMemoryLookupKB.to_disk (entities, vectors, aliases, priors, strings)
+    concepts.msgpack    ConceptStore (names, synonyms, definitions, tree numbers, alt ids,
+                        training alias counts)
+    alias_index/        CharNgramIndex over the alias strings (only if the KB has one)
+    meta.json           name, version, source, n_concepts, n_aliases, encoder, ...
+"""
+from pathlib import Path
+from typing import Any, Dict, Iterable, Optional, Union
+
+import srsly
+from spacy import util
+from spacy.kb import InMemoryLookupKB
+from spacy.util import SimpleFrozenList
+from spacy.vocab import Vocab
+
+from ..errors import Errors
+from .store import ConceptStore
+
+KB_DIR = "kb"
+CONCEPTS_FILE = "concepts.msgpack"
+ALIAS_INDEX_DIR = "alias_index"
+META_FILE = "meta.json"
+
+
+class MedlinkKB(InMemoryLookupKB):
+    """An InMemoryLookupKB that also carries the concept records (store), the character
+    n-gram index over its aliases (alias_index) and build metadata (meta).
+
+    vocab (Vocab): The shared vocab.
+    entity_vector_length (int): Length of the entity vectors.
+    store (Optional[ConceptStore]): The concept records; an empty store if None.
+    alias_index (Optional[CharNgramIndex]): Index over the KB's alias strings, or None.
+    meta (Optional[Dict[str, Any]]): Build metadata (see kb.build.build_kb).
+    """
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        entity_vector_length: int,
+        store: Optional[ConceptStore] = None,
+        alias_index: Any = None,
+        meta: Optional[Dict[str, Any]] = None,
+    ):
+        super().__init__(vocab, entity_vector_length)
+        self.store = store if store is not None else ConceptStore()
+        self.alias_index = alias_index
+        self.meta: Dict[str, Any] = dict(meta or {})
+
+    @classmethod
+    def load(cls, path: Union[str, Path], vocab: Vocab) -> "MedlinkKB":
+        """Load a KB folder written by to_disk, reading the vector length from meta.json.
+
+        path (Union[str, Path]): The KB folder.
+        vocab (Vocab): The vocab to load the KB's strings into (usually nlp.vocab).
+        RETURNS (MedlinkKB): The loaded KB.
+        """
+        path = Path(path)
+        _check_folder(path, (KB_DIR, META_FILE))
+        meta = srsly.read_json(path / META_FILE)
+        kb = cls(vocab, entity_vector_length=int(meta.get("entity_vector_length", 0)))
+        return kb.from_disk(path)
+
+    def to_disk(self, path: Union[str, Path], exclude: Iterable[str] = SimpleFrozenList()) -> None:
+        """Save the KB to a folder.
+
+        path (Union[str, Path]): The folder; created if needed.
+        exclude (Iterable[str]): Parts not to write: "kb", "concepts", "alias_index", "meta".
+        """
+        path = util.ensure_path(path)
+        if path.exists() and not path.is_dir():
+            raise ValueError(Errors.E009.format(path=path, missing="the folder itself"))
+        path.mkdir(parents=True, exist_ok=True)
+        if "kb" not in exclude:
+            super().to_disk(path / KB_DIR)
+        if "concepts" not in exclude:
+            self.store.to_disk(path / CONCEPTS_FILE)
+        if "alias_index" not in exclude and self.alias_index is not None:
+            self.alias_index.to_disk(path / ALIAS_INDEX_DIR)
+        if "meta" not in exclude:
+            srsly.write_json(path / META_FILE, self._meta_for_disk())
+
+    def from_disk(self, path: Union[str, Path], exclude: Iterable[str] = SimpleFrozenList()) -> "MedlinkKB":
+        """Load the KB from a folder written by to_disk.
+
+        path (Union[str, Path]): The folder.
+        exclude (Iterable[str]): Parts not to read: "kb", "concepts", "alias_index", "meta".
+        RETURNS (MedlinkKB): The KB itself.
+        """
+        path = util.ensure_path(path)
+        required = [
+            name
+            for part, name in (("kb", KB_DIR), ("concepts", CONCEPTS_FILE), ("meta", META_FILE))
+            if part not in exclude
+        ]
+        _check_folder(path, required)
+        meta = srsly.read_json(path / META_FILE) if "meta" not in exclude else self.meta
+        if "alias_index" not in exclude and meta.get("has_alias_index"):
+            _check_folder(path, [ALIAS_INDEX_DIR])
+        if "kb" not in exclude:
+            super().from_disk(path / KB_DIR)
+        if "concepts" not in exclude:
+            self.store = ConceptStore().from_disk(path / CONCEPTS_FILE)
+        if "alias_index" not in exclude:
+            self.alias_index = None
+            if (path / ALIAS_INDEX_DIR).exists():
+                from ..candidates.char_ngram import CharNgramIndex
+
+                self.alias_index = CharNgramIndex.from_disk(path / ALIAS_INDEX_DIR)
+        self.meta = dict(meta)
+        return self
+
+    def to_bytes(self, **kwargs) -> bytes:
+        """Serialize the KB, its store, metadata and the strings it needs (spaCy's own
+        to_bytes leaves the strings to the vocab). The alias index is not included: from_bytes
+        rebuilds it from the alias strings (deterministic).
+
+        RETURNS (bytes): The serialized KB.
+        """
+        strings = list(self.get_entity_strings()) + list(self.get_alias_strings())
+        data = {
+            "kb": super().to_bytes(),
+            "concepts": self.store.to_bytes(),
+            "meta": self._meta_for_disk(),
+            "strings": strings,
+        }
+        return srsly.msgpack_dumps(data)
+
+    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> "MedlinkKB":
+        """Load the KB from bytes written by to_bytes.
+
+        bytes_data (bytes): The data.
+        exclude (Iterable[str]): Passed on to InMemoryLookupKB.from_bytes.
+        RETURNS (MedlinkKB): The KB itself.
+        """
+        data = srsly.msgpack_loads(bytes_data)
+        for string in data["strings"]:
+            self.vocab.strings.add(string)
+        super().from_bytes(data["kb"], exclude=exclude)
+        self.store = ConceptStore().from_bytes(data["concepts"])
+        self.meta = dict(data["meta"])
+        self.alias_index = None
+        if self.meta.get("has_alias_index"):
+            from ..candidates.char_ngram import CharNgramIndex
+
+            self.alias_index = CharNgramIndex.from_aliases(list(self.get_alias_strings()))
+        return self
+
+    def _meta_for_disk(self) -> Dict[str, Any]:
+        meta = dict(self.meta)
+        meta["entity_vector_length"] = self.entity_vector_length
+        meta["n_concepts"] = self.get_size_entities()
+        meta["n_aliases"] = self.get_size_aliases()
+        meta["has_alias_index"] = self.alias_index is not None
+        return meta
+
+
+def _check_folder(path: Path, required: Iterable[str]) -> None:
+    if not path.is_dir():
+        raise ValueError(Errors.E009.format(path=path, missing="the folder itself"))
+    missing = [name for name in required if not (path / name).exists()]
+    if missing:
+        raise ValueError(Errors.E009.format(path=path, missing=", ".join(missing)))

@@ -1,0 +1,228 @@
+"""PubTator documents -> gold spaCy Docs (and a DocBin on disk).
+
+The output follows the "Gold documents" contract in docs/ARCHITECTURE.md: `doc.ents` with label
+DISEASE and `ent.kb_id_` = every gold id, prefix-normalized, joined by "|"; the PMID and every
+gold mention (aligned or not) in `doc.user_data`; sentence boundaries from spaCy's sentencizer.
+
+Gold boundaries are never moved: a mention whose offsets do not fall on token boundaries is
+counted as misaligned, and a mention that overlaps one already kept is counted as overlapping.
+Both stay in `doc.user_data["medlink_gold_mentions"]`, and W100 says how many were left out.
+"""
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple, Union
+
+import spacy
+from spacy.language import Language
+from spacy.pipeline import Sentencizer
+from spacy.tokens import Doc, DocBin
+from spacy.util import filter_spans
+
+from .. import tokenizer as _registers_biomedical_tokenizer  # noqa: F401
+from ..errors import Errors, Warnings
+from ..kb.ids import normalize_concept_id
+from .pubtator import PubtatorDocument, PubtatorMention, read_pubtator
+
+DEFAULT_LABEL = "DISEASE"
+DEFAULT_TOKENIZER = "spacy-medlink.BiomedicalTokenizer.v1"
+DOC_ID_KEY = "medlink_doc_id"
+GOLD_MENTIONS_KEY = "medlink_gold_mentions"
+KB_ID_SEPARATOR = "|"
+_MAX_DOCS_IN_WARNING = 10
+
+MentionSummary = Tuple[int, int, str]
+
+
+@dataclass
+class ConversionReport:
+    """What happened to every gold mention during conversion.
+
+    n_documents (int): Documents converted.
+    n_mentions (int): Gold mentions read.
+    n_converted (int): Mentions added to `doc.ents`.
+    n_misaligned (int): Mentions whose offsets are not on token boundaries.
+    n_overlapping (int): Aligned mentions left out because they overlap a kept one.
+    misaligned_by_doc (Dict[str, List[Tuple[int, int, str]]]): PMID -> (start, end, text) of
+        each misaligned mention.
+    overlapping_by_doc (Dict[str, List[Tuple[int, int, str]]]): PMID -> (start, end, text) of
+        each overlapping mention.
+    """
+
+    n_documents: int = 0
+    n_mentions: int = 0
+    n_converted: int = 0
+    n_misaligned: int = 0
+    n_overlapping: int = 0
+    misaligned_by_doc: Dict[str, List[MentionSummary]] = field(default_factory=dict)
+    overlapping_by_doc: Dict[str, List[MentionSummary]] = field(default_factory=dict)
+
+    @property
+    def accounted(self) -> int:
+        """RETURNS (int): Converted + misaligned + overlapping; equals n_mentions."""
+        return self.n_converted + self.n_misaligned + self.n_overlapping
+
+    @property
+    def n_skipped(self) -> int:
+        """RETURNS (int): Mentions that are not in `doc.ents`."""
+        return self.n_misaligned + self.n_overlapping
+
+
+def pubtator_to_docs(
+    documents: Iterable[PubtatorDocument],
+    nlp: Language,
+    *,
+    label: str = DEFAULT_LABEL,
+    source: str = "<documents>",
+) -> Tuple[List[Doc], ConversionReport]:
+    """Convert PubTator documents to gold Docs, tokenized with `nlp.make_doc`.
+
+    documents (Iterable[PubtatorDocument]): The parsed documents.
+    nlp (Language): Provides the tokenizer (only `make_doc` is used, not the pipeline).
+    label (str): The entity label of every mention.
+    source (str): Where the documents come from, named in the W100 warning.
+    RETURNS (Tuple[List[Doc], ConversionReport]): The Docs in input order and the counts.
+    """
+    sentencizer = Sentencizer()
+    report = ConversionReport()
+    docs = []
+    for document in documents:
+        doc = nlp.make_doc(document.text)
+        sentencizer(doc)
+        _add_gold(doc, document, label, report)
+        docs.append(doc)
+        report.n_documents += 1
+    if report.accounted != report.n_mentions:  # every mention must land in exactly one count
+        raise RuntimeError(
+            Errors.E110.format(
+                path=source, accounted=report.accounted, n_mentions=report.n_mentions
+            )
+        )
+    if report.n_skipped:
+        docs_with_skips = list(
+            dict.fromkeys([*report.misaligned_by_doc, *report.overlapping_by_doc])
+        )
+        warnings.warn(
+            Warnings.W100.format(
+                n_skipped=report.n_skipped,
+                n_total=report.n_mentions,
+                path=source,
+                n_misaligned=report.n_misaligned,
+                n_overlapping=report.n_overlapping,
+                docs=", ".join(docs_with_skips[:_MAX_DOCS_IN_WARNING])
+                + (", ..." if len(docs_with_skips) > _MAX_DOCS_IN_WARNING else ""),
+            )
+        )
+    return docs, report
+
+
+def convert_pubtator(
+    input_path: Union[str, Path],
+    output_path: Union[str, Path],
+    *,
+    lang: str = "en",
+    tokenizer: Optional[str] = DEFAULT_TOKENIZER,
+    documents: Optional[Iterable[PubtatorDocument]] = None,
+) -> ConversionReport:
+    """Convert a PubTator file to a DocBin of gold Docs (user data included).
+
+    input_path (Union[str, Path]): The PubTator file.
+    output_path (Union[str, Path]): The .spacy file to write; parent folders are created.
+    lang (str): The language code of the blank pipeline whose tokenizer is used.
+    tokenizer (Optional[str]): A registered tokenizer name, or None for the language's default.
+        Use the tokenizer of the pipeline you train, so gold entities keep their boundaries.
+    documents (Optional[Iterable[PubtatorDocument]]): Already parsed documents of input_path
+        (e.g. wrapped in a progress bar); read from input_path when None.
+    RETURNS (ConversionReport): The counts.
+    """
+    nlp = blank_pipeline(lang, tokenizer)
+    if documents is None:
+        documents = read_pubtator(input_path)
+    docs, report = pubtator_to_docs(documents, nlp, source=str(input_path))
+    output_path = Path(output_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    DocBin(docs=docs, store_user_data=True).to_disk(output_path)
+    return report
+
+
+def blank_pipeline(lang: str = "en", tokenizer: Optional[str] = DEFAULT_TOKENIZER) -> Language:
+    """A blank pipeline with the given registered tokenizer.
+
+    lang (str): The language code.
+    tokenizer (Optional[str]): A registered tokenizer name, or None for the language's default.
+    RETURNS (Language): The pipeline.
+    """
+    if tokenizer is None:
+        return spacy.blank(lang)
+    return spacy.blank(lang, config={"nlp": {"tokenizer": {"@tokenizers": tokenizer}}})
+
+
+def get_gold_mentions(doc: Doc) -> List[dict]:
+    """The gold mentions of a converted Doc, as lists and dicts again.
+
+    A DocBin round trip (msgpack) turns the lists in `doc.user_data` into tuples; read the
+    mentions through this function to get the documented form either way.
+
+    doc (Doc): A Doc made by `pubtator_to_docs` or read from its DocBin.
+    RETURNS (List[dict]): One dict per gold mention ([] if the Doc has none).
+    """
+    return [
+        {**record, "ids": list(record["ids"])}
+        for record in doc.user_data.get(GOLD_MENTIONS_KEY, ())
+    ]
+
+
+def join_kb_ids(ids: Iterable[str]) -> str:
+    """Prefix-normalize gold ids and join them in corpus order.
+
+    ids (Iterable[str]): Raw ids, e.g. ("D001943", "D010051").
+    RETURNS (str): E.g. "MESH:D001943|MESH:D010051".
+    """
+    return KB_ID_SEPARATOR.join(normalize_concept_id(concept_id) for concept_id in ids)
+
+
+def _add_gold(doc: Doc, document: PubtatorDocument, label: str, report: ConversionReport) -> None:
+    """Set doc.ents and doc.user_data for one document and update the report."""
+    spans = []
+    records = []
+    for mention in document.mentions:
+        report.n_mentions += 1
+        kb_id = join_kb_ids(mention.ids)
+        span = doc.char_span(
+            mention.start, mention.end, label=label, kb_id=kb_id, alignment_mode="strict"
+        )
+        if span is None:
+            report.n_misaligned += 1
+            report.misaligned_by_doc.setdefault(document.pmid, []).append(_summary(mention))
+        else:
+            spans.append(span)
+        records.append(_mention_record(mention, aligned=span is not None))
+    kept = filter_spans(spans)  # longest first; on ties the earliest
+    kept_keys = {(span.start, span.end) for span in kept}
+    for span in spans:
+        if (span.start, span.end) in kept_keys:
+            kept_keys.discard((span.start, span.end))  # an exact duplicate counts as overlapping
+        else:
+            report.n_overlapping += 1
+            report.overlapping_by_doc.setdefault(document.pmid, []).append(
+                (span.start_char, span.end_char, span.text)
+            )
+    doc.ents = kept
+    report.n_converted += len(kept)
+    doc.user_data[DOC_ID_KEY] = document.pmid
+    doc.user_data[GOLD_MENTIONS_KEY] = records
+
+
+def _mention_record(mention: PubtatorMention, *, aligned: bool) -> dict:
+    return {
+        "start": mention.start,
+        "end": mention.end,
+        "text": mention.text,
+        "type": mention.type,
+        "ids": [normalize_concept_id(concept_id) for concept_id in mention.ids],
+        "aligned": aligned,
+    }
+
+
+def _summary(mention: PubtatorMention) -> MentionSummary:
+    return (mention.start, mention.end, mention.text)

@@ -1,0 +1,155 @@
+"""Registered corpus reader: gold Docs (DocBin or PubTator) -> training Examples.
+
+    [corpora.train]
+    @readers = "spacy-medlink.PubtatorCorpus.v1"
+    path = ${paths.train}
+    gold_ents_in_predicted = false
+"""
+import random
+import warnings
+from pathlib import Path
+from typing import Iterable, Iterator, List, Union
+
+from spacy.language import Language
+from spacy.tokens import Doc, DocBin, Span
+from spacy.training import Example
+from spacy.util import registry
+
+from ..errors import Errors, Warnings
+from .convert import GOLD_MENTIONS_KEY, get_gold_mentions, pubtator_to_docs
+from .pubtator import read_pubtator
+
+DOCBIN_SUFFIX = ".spacy"
+PUBTATOR_SUFFIX = ".txt"
+
+
+@registry.readers("spacy-medlink.PubtatorCorpus.v1")
+def create_pubtator_corpus(
+    path: Path,
+    gold_ents_in_predicted: bool = False,
+    limit: int = 0,
+    shuffle: bool = False,
+) -> "PubtatorCorpus":
+    """Registered reader of gold medical-entity corpora.
+
+    path (Path): A .spacy DocBin (the `convert` output), a PubTator .txt file, or a folder of
+        them (read in sorted order).
+    gold_ents_in_predicted (bool): Copy the gold entities (label only, no KB id) to the
+        predicted docs, to train or evaluate the linker on gold mentions.
+    limit (int): Read at most this many documents (0: all).
+    shuffle (bool): Shuffle the documents (with the `random` module's state, which spaCy seeds
+        from [training] seed) before each pass.
+    RETURNS (PubtatorCorpus): A callable `(nlp) -> Iterator[Example]`.
+    """
+    return PubtatorCorpus(
+        path, gold_ents_in_predicted=gold_ents_in_predicted, limit=limit, shuffle=shuffle
+    )
+
+
+class PubtatorCorpus:
+    """Iterate the Examples of a gold corpus; picklable, like spacy.training.Corpus.
+
+    The reference doc is the gold doc. The predicted doc is `nlp.make_doc(text)` with the
+    reference's sentence starts and, if `gold_ents_in_predicted`, its entities.
+    """
+
+    def __init__(
+        self,
+        path: Union[str, Path],
+        *,
+        gold_ents_in_predicted: bool = False,
+        limit: int = 0,
+        shuffle: bool = False,
+    ) -> None:
+        """Initialize the reader; the path is checked when the corpus is read.
+
+        path (Union[str, Path]): A .spacy or PubTator .txt file, or a folder of them.
+        gold_ents_in_predicted (bool): Copy the gold entities to the predicted docs.
+        limit (int): Read at most this many documents (0: all).
+        shuffle (bool): Shuffle the documents before each pass.
+        """
+        self.path = Path(path)
+        self.gold_ents_in_predicted = gold_ents_in_predicted
+        self.limit = limit
+        self.shuffle = shuffle
+
+    def __call__(self, nlp: Language) -> Iterator[Example]:
+        """Yield one Example per gold document.
+
+        nlp (Language): The pipeline whose tokenizer makes the predicted docs.
+        YIELDS (Example): The examples.
+        """
+        reference_docs: Iterable[Doc] = self._read_reference_docs(nlp)
+        if self.limit >= 1:
+            reference_docs = _take(reference_docs, self.limit)
+        if self.shuffle:
+            reference_docs = list(reference_docs)
+            random.shuffle(reference_docs)
+        n_gold = n_missed = 0
+        for reference in reference_docs:
+            predicted = nlp.make_doc(reference.text)
+            example = Example(predicted, reference)
+            _copy_sentence_starts(example)
+            if self.gold_ents_in_predicted:
+                copied = _copy_gold_entities(example)
+                n_gold += len(reference.ents)
+                n_missed += len(reference.ents) - copied
+            yield example
+        if n_missed:
+            warnings.warn(
+                Warnings.W101.format(n_skipped=n_missed, n_total=n_gold, path=self.path)
+            )
+
+    def _read_reference_docs(self, nlp: Language) -> Iterator[Doc]:
+        for path in _corpus_files(self.path):
+            if path.suffix == DOCBIN_SUFFIX:
+                for doc in DocBin().from_disk(path).get_docs(nlp.vocab):
+                    # msgpack gives tuples back: restore the documented lists
+                    doc.user_data[GOLD_MENTIONS_KEY] = get_gold_mentions(doc)
+                    yield doc
+            else:
+                docs, _ = pubtator_to_docs(read_pubtator(path), nlp, source=str(path))
+                yield from docs
+
+
+def _corpus_files(path: Path) -> List[Path]:
+    if not path.exists():
+        raise ValueError(Errors.E111.format(path=path))
+    if path.is_dir():
+        files = sorted(
+            child
+            for child in path.iterdir()
+            if child.is_file() and child.suffix in (DOCBIN_SUFFIX, PUBTATOR_SUFFIX)
+        )
+        if not files:
+            raise ValueError(Errors.E112.format(path=path))
+        return files
+    if path.suffix not in (DOCBIN_SUFFIX, PUBTATOR_SUFFIX):
+        raise ValueError(Errors.E112.format(path=path))
+    return [path]
+
+
+def _take(docs: Iterable[Doc], limit: int) -> Iterator[Doc]:
+    for i, doc in enumerate(docs):
+        if i >= limit:
+            return
+        yield doc
+
+
+def _copy_sentence_starts(example: Example) -> None:
+    """Give the predicted doc the reference's sentence boundaries (None where unaligned)."""
+    if not example.reference.has_annotation("SENT_START"):
+        return
+    for token, is_start in zip(example.predicted, example.get_aligned_sent_starts()):
+        token.is_sent_start = is_start
+
+
+def _copy_gold_entities(example: Example) -> int:
+    """Copy the reference entities to the predicted doc, label only (the linker sets kb_id).
+
+    RETURNS (int): How many entities were copied (those aligned to the predicted tokens).
+    """
+    aligned = example.get_aligned_spans_y2x(example.reference.ents, allow_overlap=False)
+    predicted = example.predicted
+    predicted.ents = [Span(predicted, span.start, span.end, label=span.label) for span in aligned]
+    return len(aligned)
