@@ -25,8 +25,9 @@ class Warnings(metaclass=_CodedMessages):
     # --- knowledge base (001-099) ---
     W001 = ("Skipped {n_skipped} of {n_total} rows while reading {path}; first problems: "
             "{examples}")
-    W002 = ("{n_conflicts} alt ids are claimed by more than one concept{source}; each is kept "
-            "for the concept that claimed it first. First conflicts: {examples}")
+    W002 = ("{n_conflicts} alt id claims{source} name an alt id that an earlier concept already "
+            "claimed; each alt id resolves to the first concept that claimed it. First conflicts "
+            "(alt id: kept, ignored): {examples}")
     W003 = ("{n_unknown} of {n_total} extra aliases (training mentions) name concept ids that "
             "are not in the vocabulary (neither primary nor alt ids) and were not added; first "
             "ones: {examples}")

@@ -23,6 +23,7 @@ class Candidate(NamedTuple):
     train_count: int  # training mentions with this alias text linked to this concept
     alias_train_total: int  # training mentions with this alias text, any concept
     prior: float  # P(concept | alias), as in the KB, recomputed under exclusions
+    rewrite_similarity: float = 0.0  # cosine of the KB-synonym rewrite of the query (rewrites.py)
 
 
 class AliasTable:
@@ -36,6 +37,7 @@ class AliasTable:
         self.kb = kb
         self.smoothing = float(getattr(kb, "meta", {}).get("prior_smoothing", 1.0))
         self._vocab_cache: Dict[str, FrozenSet[str]] = {}
+        self._substitutions: Optional[Dict[str, str]] = None
         counts: Mapping[str, Mapping[str, int]] = kb.store.alias_counts
         self.entries: Dict[str, List[Tuple[str, bool, int]]] = {}
         for alias in kb.get_alias_strings():
@@ -48,6 +50,15 @@ class AliasTable:
                 is_vocab = n_train == 0 or alias in self.vocab_aliases(concept_id)
                 rows.append((concept_id, is_vocab, n_train))
             self.entries[alias] = rows
+
+    @property
+    def substitutions(self) -> Dict[str, str]:
+        """RETURNS (Dict[str, str]): KB-mined word classes (see rewrites.py), mined on first use."""
+        if self._substitutions is None:
+            from .rewrites import mine_word_substitutions
+
+            self._substitutions = mine_word_substitutions(self.kb.store)
+        return self._substitutions
 
     def vocab_aliases(self, concept_id: str) -> FrozenSet[str]:
         """RETURNS (FrozenSet[str]): the concept's normalized name and synonyms."""

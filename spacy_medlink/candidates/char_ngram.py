@@ -145,30 +145,35 @@ from typing import Dict, Optional  # noqa: E402
 from spacy.util import registry  # noqa: E402
 
 from .base import Candidate, Exclusions, get_alias_table  # noqa: E402
+from .rewrites import rewrite  # noqa: E402
 
 
 @dataclass(frozen=True)
 class CharNgramCandidates:
-    """Exact alias matches plus the concepts of the n_aliases most similar aliases.
+    """Exact alias matches plus the concepts of the n_aliases most similar aliases, for the
+    query and for its KB-synonym rewrite (rewrites.py).
 
-    k (int): concepts kept per mention, by similarity then prior.
-    n_aliases (int): aliases retrieved from the n-gram index per mention.
+    k (int): concepts kept per mention, by best similarity then prior.
+    n_aliases (int): aliases retrieved from the n-gram index per query string.
+    use_rewrites (bool): also search the rewritten query.
     """
 
     k: int = 20
     n_aliases: int = 64
+    use_rewrites: bool = True
 
     def __call__(self, kb, queries, exclude: Optional[Exclusions] = None):
         table = get_alias_table(kb)
         index: CharNgramIndex = kb.alias_index
-        rows, sims = index.search(list(queries), self.n_aliases)
+        queries = list(queries)
+        rewritten = [rewrite(q, table.substitutions) for q in queries] if self.use_rewrites else []
+        rows, sims = index.search(queries + rewritten, self.n_aliases)
         results = []
-        for query, alias_rows, alias_sims in zip(queries, rows, sims):
+        for i, query in enumerate(queries):
             best: Dict[str, Candidate] = {}
+            rewrite_sim: Dict[str, float] = {}
             # The query itself first: an exact alias must win its concept's slot.
-            hits = [(query, 1.0)] + [
-                (index.aliases[r], float(s)) for r, s in zip(alias_rows, alias_sims) if r >= 0
-            ]
+            hits = [(query, 1.0)] + _hits(index, rows[i], sims[i])
             for alias, sim in hits:
                 skip = exclude.get(alias) if exclude else None
                 for cid, is_vocab, n_train, alias_total, prior in table.lookup(alias, skip):
@@ -177,13 +182,31 @@ class CharNgramCandidates:
                         best[cid] = Candidate(
                             cid, alias, sim, alias == query, is_vocab, n_train, alias_total, prior
                         )
-            ranked = sorted(best.values(), key=lambda c: (-c.similarity, -c.prior))
+            if rewritten:
+                j = len(queries) + i
+                for alias, sim in [(rewritten[i], 1.0)] + _hits(index, rows[j], sims[j]):
+                    skip = exclude.get(alias) if exclude else None
+                    for cid, is_vocab, n_train, alias_total, prior in table.lookup(alias, skip):
+                        rewrite_sim[cid] = max(rewrite_sim.get(cid, 0.0), sim)
+                        if cid not in best:
+                            best[cid] = Candidate(
+                                cid, alias, 0.0, False, is_vocab, n_train, alias_total, prior
+                            )
+            ranked = [c._replace(rewrite_similarity=rewrite_sim.get(c.concept_id, 0.0))
+                      for c in best.values()]
+            ranked.sort(key=lambda c: (-max(c.similarity, c.rewrite_similarity), -c.prior))
             results.append(ranked[: self.k])
         return results
 
 
+def _hits(index: CharNgramIndex, rows, sims) -> list:
+    return [(index.aliases[r], float(s)) for r, s in zip(rows, sims) if r >= 0]
+
+
 @registry.misc("spacy-medlink.CharNgramCandidates.v1")
-def create_char_ngram_candidates(k: int = 20, n_aliases: int = 64) -> CharNgramCandidates:
+def create_char_ngram_candidates(
+    k: int = 20, n_aliases: int = 64, use_rewrites: bool = True
+) -> CharNgramCandidates:
     """Fuzzy candidates: character 3-gram TF-IDF cosine against every KB alias, so mention
     strings never seen as aliases still find their concepts."""
-    return CharNgramCandidates(k=k, n_aliases=n_aliases)
+    return CharNgramCandidates(k=k, n_aliases=n_aliases, use_rewrites=use_rewrites)

@@ -13,6 +13,11 @@ vocabulary's names and synonyms plus the training mentions that have exactly one
 They deliberately do NOT use the package's `normalize_alias` (plural folding, British
 spellings, ...): a baseline is a fixed, simple reference point, and improvements of the shared
 normalizer must show up as a gap to it, not move it.
+
+Measured on NCBI-disease dev (norm@gold over the 757 gold mentions with exactly one concept;
+MEDIC 2017 + the 5,037 single-concept train mentions; `evaluate.evaluate_baselines`):
+dictionary acc@1 77.4; TF-IDF acc@1 88.5, acc@5 96.0, recall@10 97.2 (without abbreviation
+expansion: 87.8 / 96.4 / 97.4).
 """
 import re
 from collections import Counter

@@ -28,6 +28,7 @@ from spacy.vocab import Vocab
 from tqdm import tqdm
 
 from ..errors import Errors
+from ..kb.medlink_kb import MedlinkKB
 from ..training.convert import DEFAULT_LABEL, DOC_ID_KEY, GOLD_MENTIONS_KEY
 from ..training.pubtator import read_pubtator
 from .baselines import BASELINES
@@ -266,7 +267,10 @@ def evaluate_pipeline(
             "end-to-end and document-level metrics were skipped; norm@gold is reported."
         )
         results.update({"ner": None, "end_to_end": None, "document_concepts": None})
-    linked = _link_gold_spans(nlp, linker_name, linker, gold, max(recall_ks), progress)
+    linked = _link_gold_spans(
+        nlp, linker_name, linker, gold, max(recall_ks), progress,
+        docs=pipeline_output.docs if pipeline_output is not None else None,
+    )
     ranked = {key: [c["id"] for c in record["candidates"]] for key, record in linked.records.items()}
     results["norm_at_gold"] = norm_at_gold(gold.concepts(), ranked)
     results["norm_at_gold"]["n_misaligned"] = linked.n_misaligned
@@ -278,8 +282,9 @@ def evaluate_pipeline(
             notes.append("Baselines skipped: they need the training mentions (--train-data).")
             results["baselines"] = None
         else:
-            results["baselines"], baseline_ranked = _run_baselines(
-                gold, kb, train_path, nlp.vocab, max(recall_ks), recall_ks, progress
+            results["baselines"], baseline_ranked = evaluate_baselines(
+                gold.documents, read_gold(train_path, nlp.vocab), kb.store,
+                recall_ks=recall_ks, progress=progress,
             )
     if errors_path is not None:
         n_errors = write_errors(errors_path, gold, linked.records, pipeline_output, kb, baseline_ranked)
@@ -289,8 +294,6 @@ def evaluate_pipeline(
 
 def _load_kb(kb: Any, nlp: Language) -> Any:
     if isinstance(kb, (str, Path)):
-        from ..kb.medlink_kb import MedlinkKB
-
         return MedlinkKB.load(kb, nlp.vocab)
     return kb
 
@@ -298,16 +301,19 @@ def _load_kb(kb: Any, nlp: Language) -> Any:
 # --- the full pipeline on raw text ---------------------------------------------------------
 @dataclass
 class _PipelineOutput:
-    """Entities of the full pipeline: (doc, start, end) -> (text, resolved concepts)."""
+    """Entities of the full pipeline: (doc, start, end) -> (text, resolved concepts), and the
+    processed docs (reused to link the gold spans without running the pipeline again)."""
 
     entities: Dict[SpanKey, Tuple[str, FrozenSet[str]]]
     seconds: float
     n_words: int
+    docs: List[Doc]
 
 
 def _run_pipeline(nlp: Language, gold: _Gold, n_process: int, progress: bool) -> _PipelineOutput:
     texts = [document.text for document in gold.documents]
     entities: Dict[SpanKey, Tuple[str, FrozenSet[str]]] = {}
+    processed: List[Doc] = []
     n_words = 0
     start_time = time.perf_counter()
     docs = nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=n_process)
@@ -315,10 +321,11 @@ def _run_pipeline(nlp: Language, gold: _Gold, n_process: int, progress: bool) ->
         tqdm(docs, total=len(texts), desc="Pipeline", unit="doc", disable=not progress, leave=False)
     ):
         n_words += len(doc)
+        processed.append(doc)
         for ent in doc.ents:
             concepts, _ = resolve_ids(ent.kb_id_.split(KB_ID_SEPARATOR), gold.resolve)
             entities[(doc_index, ent.start_char, ent.end_char)] = (ent.text, concepts)
-    return _PipelineOutput(entities, time.perf_counter() - start_time, n_words)
+    return _PipelineOutput(entities, time.perf_counter() - start_time, n_words, processed)
 
 
 def _pipeline_metrics(gold: _Gold, output: _PipelineOutput) -> Dict[str, Any]:
@@ -351,10 +358,19 @@ class _LinkedGold:
 
 
 def _link_gold_spans(
-    nlp: Language, linker_name: str, linker: Any, gold: _Gold, n_candidates: int, progress: bool
+    nlp: Language,
+    linker_name: str,
+    linker: Any,
+    gold: _Gold,
+    n_candidates: int,
+    progress: bool,
+    docs: Optional[List[Doc]] = None,
 ) -> _LinkedGold:
-    """Run the components before the linker (except those that set doc.ents), put the gold
-    spans in doc.ents and let the linker rank its candidates for each one.
+    """Put the gold spans in doc.ents and let the linker rank its candidates for each one.
+
+    The docs of the full pipeline run are reused when given (the components before the linker
+    have run on them: abbreviations, ...); otherwise the components before the linker, except
+    those that set doc.ents, are run on the texts.
 
     doc.ents cannot overlap, so a document whose gold mentions overlap is linked as several
     copies ("layers"), each holding non-overlapping mentions.
@@ -369,16 +385,17 @@ def _link_gold_spans(
     layer_docs: List[Doc] = []
     layer_keys: List[Dict[Tuple[int, int], List[SpanKey]]] = []
     n_misaligned = 0
-    with nlp.select_pipes(enable=before):
-        docs = nlp.pipe(texts, batch_size=BATCH_SIZE)
-        for doc_index, doc in enumerate(docs):
-            layers, misaligned = _gold_layers(doc, doc_index, by_doc.get(doc_index, []))
-            n_misaligned += misaligned
-            for layer_index, (spans, keys) in enumerate(layers):
-                layer_doc = doc if layer_index == 0 else doc.copy()
-                layer_doc.ents = [Span(layer_doc, s.start, s.end, label=s.label) for s in spans]
-                layer_docs.append(layer_doc)
-                layer_keys.append(keys)
+    if docs is None:
+        with nlp.select_pipes(enable=before):
+            docs = list(nlp.pipe(texts, batch_size=BATCH_SIZE))
+    for doc_index, doc in enumerate(docs):
+        layers, misaligned = _gold_layers(doc, doc_index, by_doc.get(doc_index, []))
+        n_misaligned += misaligned
+        for layer_index, (spans, keys) in enumerate(layers):
+            layer_doc = doc if layer_index == 0 else doc.copy()
+            layer_doc.ents = [Span(layer_doc, s.start, s.end, label=s.label) for s in spans]
+            layer_docs.append(layer_doc)
+            layer_keys.append(keys)
     records: Dict[SpanKey, dict] = {}
     saved = linker.cfg["n_explanations"]
     linker.cfg["n_explanations"] = max(saved, n_candidates)
@@ -476,16 +493,29 @@ def baseline_train_mentions(
     return pairs, dict(counts)
 
 
-def _run_baselines(
-    gold: _Gold,
-    kb: Any,
-    train_path: Union[str, Path],
-    vocab: Vocab,
-    k: int,
-    recall_ks: Sequence[int],
-    progress: bool,
+def evaluate_baselines(
+    documents: Sequence[GoldDocument],
+    train_documents: Iterable[GoldDocument],
+    store: Any,
+    *,
+    recall_ks: Sequence[int] = DEFAULT_RECALL_KS,
+    progress: bool = True,
 ) -> Tuple[Dict[str, Any], Dict[str, Dict[SpanKey, List[str]]]]:
-    train_pairs, train_counts = baseline_train_mentions(read_gold(train_path, vocab), gold.resolve)
+    """Evaluate the dictionary and TF-IDF baselines on gold mentions (norm@gold), with the
+    same mention set and definitions as the linker in `evaluate_pipeline`.
+
+    documents (Sequence[GoldDocument]): The evaluation corpus (e.g. from `read_gold`).
+    train_documents (Iterable[GoldDocument]): The corpus whose single-concept mentions enter
+        the baselines' dictionary (see `baseline_train_mentions`).
+    store (ConceptStore): The concepts (names and synonyms) and the id resolver.
+    recall_ks (Sequence[int]): Cut-offs for recall@k.
+    progress (bool): Show a progress bar.
+    RETURNS (Tuple[Dict[str, Any], Dict[str, Dict[SpanKey, List[str]]]]): Per baseline
+        name, acc@1, acc@5, recall@k and counts (plus "train_mentions" counts); and per
+        baseline name, the ranking of each gold span ((doc position, start, end) -> ids).
+    """
+    gold = _Gold(list(documents), store.resolve)
+    train_pairs, train_counts = baseline_train_mentions(train_documents, store.resolve)
     queries = [(m.text, gold.documents[d].text) for d, m, _ in gold.mentions]
     keys = [(d, m.start, m.end) for d, m, _ in gold.mentions]
     results: Dict[str, Any] = {"train_mentions": train_counts}
@@ -493,14 +523,12 @@ def _run_baselines(
     for name, baseline_cls in tqdm(
         list(BASELINES.items()), desc="Baselines", disable=not progress, leave=False
     ):
-        baseline = baseline_cls().fit(kb.store, train_pairs)
-        ranked = dict(zip(keys, baseline.rank_many(queries, k)))
+        baseline = baseline_cls().fit(store, train_pairs)
+        ranked = dict(zip(keys, baseline.rank_many(queries, max(recall_ks))))
         all_ranked[name] = ranked
         scores = norm_at_gold(gold.concepts(), ranked, DEFAULT_ACC_KS)
-        scores.update(
-            {key: value for key, value in candidate_recall(gold.concepts(), ranked, recall_ks).items()
-             if key.startswith("recall@")}
-        )
+        recall = candidate_recall(gold.concepts(), ranked, recall_ks)
+        scores.update({key: value for key, value in recall.items() if key.startswith("recall@")})
         scores["n_dictionary_strings"] = len(baseline.entries)
         results[name] = scores
     return results, all_ranked

@@ -8,6 +8,7 @@ On disk (a folder):
     alias_index/        CharNgramIndex over the alias strings (only if the KB has one)
     meta.json           name, version, source, n_concepts, n_aliases, encoder, ...
 """
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterable, Optional, Union
 
@@ -115,17 +116,21 @@ class MedlinkKB(InMemoryLookupKB):
 
     def to_bytes(self, **kwargs) -> bytes:
         """Serialize the KB, its store, metadata and the strings it needs (spaCy's own
-        to_bytes leaves the strings to the vocab). The alias index is not included: from_bytes
-        rebuilds it from the alias strings (deterministic).
+        to_bytes leaves the strings to the vocab, and writes vectors through JSON, which
+        rounds them; this uses the exact binary format of to_disk). The alias index is not
+        included: from_bytes rebuilds it from the alias strings (deterministic).
 
         RETURNS (bytes): The serialized KB.
         """
-        strings = list(self.get_entity_strings()) + list(self.get_alias_strings())
+        with tempfile.TemporaryDirectory() as tmp_dir:
+            contents_path = Path(tmp_dir) / "contents"
+            self.write_contents(contents_path)
+            contents = contents_path.read_bytes()
         data = {
-            "kb": super().to_bytes(),
+            "contents": contents,
+            "strings": list(self.get_entity_strings()) + list(self.get_alias_strings()),
             "concepts": self.store.to_bytes(),
             "meta": self._meta_for_disk(),
-            "strings": strings,
         }
         return srsly.msgpack_dumps(data)
 
@@ -133,13 +138,16 @@ class MedlinkKB(InMemoryLookupKB):
         """Load the KB from bytes written by to_bytes.
 
         bytes_data (bytes): The data.
-        exclude (Iterable[str]): Passed on to InMemoryLookupKB.from_bytes.
+        exclude (Iterable[str]): Not used; for spaCy's from_bytes signature.
         RETURNS (MedlinkKB): The KB itself.
         """
         data = srsly.msgpack_loads(bytes_data)
         for string in data["strings"]:
             self.vocab.strings.add(string)
-        super().from_bytes(data["kb"], exclude=exclude)
+        with tempfile.TemporaryDirectory() as tmp_dir:
+            contents_path = Path(tmp_dir) / "contents"
+            contents_path.write_bytes(data["contents"])
+            self.read_contents(contents_path)
         self.store = ConceptStore().from_bytes(data["concepts"])
         self.meta = dict(data["meta"])
         self.alias_index = None

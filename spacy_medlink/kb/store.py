@@ -73,7 +73,7 @@ class ConceptStore:
         """Warn once (W002) with the number of alt ids claimed by more than one concept."""
         if self.alt_id_conflicts:
             examples = ", ".join(
-                f"{alt} ({first}, {second})" for alt, first, second in self.alt_id_conflicts[:_N_EXAMPLES]
+                f"{alt}: {first}, {second}" for alt, first, second in self.alt_id_conflicts[:_N_EXAMPLES]
             )
             warnings.warn(
                 Warnings.W002.format(

@@ -15,6 +15,7 @@ from .ranker_model import RankerBatch
 
 FEATURE_NAMES = [
     "similarity",
+    "rewrite_similarity",
     "similarity_gap",
     "token_set_ratio",
     "exact",
@@ -34,15 +35,17 @@ FEATURE_NAMES = [
     "is_generic",
     "is_specific",
     "has_definition",
+    "is_omim",
+    "is_supplementary",
 ]
 EVIDENCE_GROUPS = {
-    "string": ["similarity", "similarity_gap", "token_set_ratio", "exact", "vocab_exact",
+    "string": ["similarity", "rewrite_similarity", "similarity_gap", "token_set_ratio", "exact", "vocab_exact",
                "vocab_alias", "rank"],
     "prior": ["prior"],
     "training": ["train_share", "train_count", "concept_frequency"],
     "coherence": ["coherence", "coherence_top1"],
     "kb_info": ["category_disease", "category_symptom", "category_other", "depth",
-                "is_generic", "is_specific", "has_definition"],
+                "is_generic", "is_specific", "has_definition", "is_omim", "is_supplementary"],
     "context": ["context_match"],
 }
 N_FEATURES = len(FEATURE_NAMES)
@@ -117,7 +120,7 @@ def build_batch(
         cands = mention.candidates
         if not cands:
             continue
-        best_sim = cands[0].similarity
+        best_sim = max(c.similarity for c in cands)
         cand_ids = {c.concept_id for c in cands}
         doc_coherence = coherence[mention.doc_index]
         for rank, cand in enumerate(cands):
@@ -131,6 +134,7 @@ def build_batch(
             )
             rows.append((
                 cand.similarity,
+                cand.rewrite_similarity,
                 best_sim - cand.similarity,
                 fuzz.token_set_ratio(mention.query, cand.alias) / 100.0,
                 float(cand.exact),
@@ -148,6 +152,10 @@ def build_batch(
                 float(is_generic),
                 float(bool(parents & cand_ids)),
                 float(has_def),
+                # Namespaces: annotators prefer MeSH descriptors (D...) over supplementary
+                # concepts (C...) and OMIM entries unless the text is specific.
+                float(cand.concept_id.startswith("OMIM:")),
+                float(cand.concept_id.startswith("MESH:C")),
             ))
             vectors.append(vector)
             pair_mention.append(m_index)

@@ -33,11 +33,11 @@ NIL = ""
 DEFAULT_MODEL_CONFIG = """
 [model]
 @architectures = "spacy-medlink.EvidenceRanker.v1"
-n_features = 20
+n_features = 23
 entity_vector_length = 64
-hidden_width = 32
+hidden_width = 64
 n_context_buckets = 20000
-dropout = 0.1
+dropout = 0.0
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
 

@@ -90,6 +90,7 @@ def pubtator_to_docs(
         doc = nlp.make_doc(document.text)
         sentencizer(doc)
         _add_gold(doc, document, label, report)
+        _keep_entities_in_one_sentence(doc)
         docs.append(doc)
         report.n_documents += 1
     if report.accounted != report.n_mentions:  # every mention must land in exactly one count
@@ -170,6 +171,14 @@ def get_gold_mentions(doc: Doc) -> List[dict]:
         {**record, "ids": list(record["ids"])}
         for record in doc.user_data.get(GOLD_MENTIONS_KEY, ())
     ]
+
+
+def _keep_entities_in_one_sentence(doc: Doc) -> None:
+    """Undo sentence starts that the sentencizer put inside a gold entity ("EC 1. 1. 1. 49"):
+    spaCy's NER cannot predict an entity across a sentence start (E024 while training)."""
+    for ent in doc.ents:
+        for token in ent[1:]:
+            token.is_sent_start = False
 
 
 def join_kb_ids(ids: Iterable[str]) -> str:

@@ -1,0 +1,79 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from spacy.vocab import Vocab
+from typer.testing import CliRunner
+
+from spacy_medlink.cli import app
+from spacy_medlink.cli.build_kb import build_kb_from_paths
+from spacy_medlink.kb.medlink_kb import MedlinkKB
+
+DATA = Path(__file__).parent / "data"
+TINY_MEDIC = DATA / "tiny_medic.tsv"
+
+TITLE = "Breast cancer and headache."
+ABSTRACT = "Patients with IDDM had headaches."
+MENTIONS = [  # (start, end, type, ids) over TITLE + " " + ABSTRACT
+    (0, 13, "SpecificDisease", "D001943"),
+    (18, 26, "DiseaseClass", "D006261"),
+    (42, 46, "SpecificDisease", "OMIM:222100"),
+    (51, 60, "CompositeMention", "D006261|D020773"),
+]
+
+
+@pytest.fixture
+def corpus_path(tmp_path):
+    text = f"{TITLE} {ABSTRACT}"
+    lines = [f"1|t|{TITLE}", f"1|a|{ABSTRACT}"]
+    lines += [f"1\t{s}\t{e}\t{text[s:e]}\t{t}\t{ids}" for s, e, t, ids in MENTIONS]
+    path = tmp_path / "tiny_corpus.pubtator.txt"
+    path.write_text("\n".join(lines) + "\n\n", encoding="utf8")
+    return path
+
+
+def test_build_kb_from_paths_uses_single_id_mentions(corpus_path, tmp_path):
+    kb, report = build_kb_from_paths(
+        TINY_MEDIC, tmp_path / "kb", corpus_paths=[corpus_path], dim=8, progress=False
+    )
+    assert report.n_corpus_mentions == 3 and report.n_corpus_multi_id == 1
+    assert report.build.n_extra_aliases == 3 and report.build.n_unknown_extra_ids == 0
+    assert kb.store.alias_counts["iddm"] == {"MESH:D003922": 1}
+    assert kb.meta["corpus"] == [str(corpus_path)]
+    loaded = MedlinkKB.load(tmp_path / "kb", Vocab())
+    assert sorted(loaded.get_alias_strings()) == sorted(kb.get_alias_strings())
+    assert loaded.meta["corpus"] == [str(corpus_path)]
+
+
+def test_cli_reports_coded_error_without_traceback(tmp_path):
+    result = CliRunner().invoke(app, ["build-kb", str(DATA / "bad_kb_missing_columns.tsv"), str(tmp_path / "kb"), "--dim", "4"])
+    assert result.exit_code == 1
+    assert "MLE003" in result.output and "line 7" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "kb").exists()
+
+
+def test_cli_skip_bad_rows(tmp_path):
+    with pytest.warns(UserWarning, match="MLW001"):
+        result = CliRunner().invoke(
+            app, ["build-kb", str(DATA / "bad_kb_duplicate_id.tsv"), str(tmp_path / "kb"), "--dim", "2", "--skip-bad-rows"]
+        )
+    assert result.exit_code == 0, result.output
+    assert "skipped vocabulary rows" in result.output
+    assert MedlinkKB.load(tmp_path / "kb", Vocab()).get_size_entities() == 3
+
+
+def test_cli_subprocess_smoke(corpus_path, tmp_path):
+    output = tmp_path / "kb"
+    result = subprocess.run(
+        [sys.executable, "-m", "spacy_medlink", "build-kb", str(TINY_MEDIC), str(output),
+         "--corpus", str(corpus_path), "--dim", "8", "--name", "tiny"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "concepts" in result.stdout and "10" in result.stdout
+    assert "peak RSS" in result.stdout
+    kb = MedlinkKB.load(output, Vocab())
+    assert kb.get_size_entities() == 10 and kb.meta["name"] == "tiny"
+    assert kb.entity_vector_length == 8

