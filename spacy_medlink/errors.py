@@ -8,6 +8,7 @@ how to fix it. Code ranges by area (keep to your range when adding):
     100-199  corpus (PubTator parser, conversion, readers)
     200-299  linker, candidates, abbreviations
     300-399  evaluation, benchmark, CLI
+    400-449  packaging (installable pipeline packages)
 """
 import warnings
 
@@ -48,6 +49,10 @@ class Warnings(metaclass=_CodedMessages):
             "to doc.spans; first ones: {examples}. A tokenizer that splits on hyphens and "
             "brackets (spaCy's default) avoids this.")
     # --- evaluation (300-399) ---
+    # benchmark (350-399)
+    W350 = ("The spaCy entity_linker baseline was trained on {n_examples} training documents "
+            "in which no gold mention has an exact-alias candidate; it predicts with its "
+            "untrained context encoder and the KB priors.")
 
 
 class Errors(metaclass=_CodedMessages):
@@ -103,6 +108,20 @@ class Errors(metaclass=_CodedMessages):
     E301 = "Model {path} has no component named '{name}'. Components: {found}."
     E302 = ("The {name} baseline has not been fitted: call fit(concepts, train_mentions) "
             "before rank/rank_many.")
+    # benchmark (350-399)
+    E350 = ("Invalid {option} value {value!r}: expected a comma-separated list of {expected}, "
+            "e.g. {example}.")
+    E351 = ("Cannot benchmark {path}: the model must be a pipeline folder on disk (its load "
+            "time and size are measured), found {found}.")
+    E352 = ("The benchmark step '{step}' failed: `{command}` exited with code {code}. Last "
+            "lines of its output:\n{output}")
+    E353 = ("The linker '{name}' of {path} has no KB folder at {kb_path}; the spaCy "
+            "entity_linker baseline loads the same KB from there. Save the pipeline with "
+            "nlp.to_disk (the linker writes its KB to NAME/kb).")
+    # --- packaging (400-449) ---
+    E400 = ("Pipeline {path} has no component made by the '{factory}' factory (components: "
+            "{found}); a spacy-medlink package needs the linker and its KB.")
+    E401 = "Data file {path} (passed with --data to record its sha256) does not exist."
 
 
 def warn_once(message: str, category=UserWarning) -> None:

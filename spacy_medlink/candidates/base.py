@@ -37,7 +37,9 @@ class AliasTable:
         self.kb = kb
         self.smoothing = float(getattr(kb, "meta", {}).get("prior_smoothing", 1.0))
         self._vocab_cache: Dict[str, FrozenSet[str]] = {}
-        self._substitutions: Optional[Dict[str, str]] = None
+        self._substitutions: Optional[Dict[str, str]] = kb.meta.get("word_substitutions")
+        # Candidate lists per query string, filled by the generators (derived data: never saved).
+        self.candidate_cache: Dict[str, list] = {}
         counts: Mapping[str, Mapping[str, int]] = kb.store.alias_counts
         self.entries: Dict[str, List[Tuple[str, bool, int]]] = {}
         for alias in kb.get_alias_strings():

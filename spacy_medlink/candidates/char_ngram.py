@@ -140,7 +140,10 @@ class CharNgramIndex:
 # --- the registered candidate generator ---------------------------------------------------
 # (kept below the index: it is the index's only client inside the package)
 from dataclasses import dataclass  # noqa: E402
-from typing import Dict, Optional  # noqa: E402
+from typing import Dict, List, Optional  # noqa: E402
+
+# Bound on the per-KB cache of candidate lists (a few hundred bytes each).
+MAX_CACHED_QUERIES = 200_000
 
 from spacy.util import registry  # noqa: E402
 
@@ -164,38 +167,57 @@ class CharNgramCandidates:
 
     def __call__(self, kb, queries, exclude: Optional[Exclusions] = None):
         table = get_alias_table(kb)
-        index: CharNgramIndex = kb.alias_index
         queries = list(queries)
-        rewritten = [rewrite(q, table.substitutions) for q in queries] if self.use_rewrites else []
-        rows, sims = index.search(queries + rewritten, self.n_aliases)
-        results = []
-        for i, query in enumerate(queries):
-            best: Dict[str, Candidate] = {}
-            rewrite_sim: Dict[str, float] = {}
+        # Without exclusions the result depends on the query string alone, so it is cached on
+        # the KB's alias table (mention strings repeat a lot within and across documents).
+        cache = table.candidate_cache if not exclude else {}
+        todo = [q for q in dict.fromkeys(queries) if q not in cache]
+        if todo:
+            if len(cache) + len(todo) > MAX_CACHED_QUERIES:
+                cache.clear()
+            cache.update(self._generate(kb, table, todo, exclude))
+        return [cache[q] for q in queries]
+
+    def _generate(self, kb, table, queries: List[str], exclude) -> Dict[str, list]:
+        index: CharNgramIndex = kb.alias_index
+        rewritten = {}
+        if self.use_rewrites:
+            for q in queries:
+                r = rewrite(q, table.substitutions)
+                if r != q:
+                    rewritten[q] = r
+        strings = list(dict.fromkeys([*queries, *rewritten.values()]))
+        rows, sims = index.search(strings, self.n_aliases)
+        hits_of = {s: _hits(index, rows[i], sims[i]) for i, s in enumerate(strings)}
+        results = {}
+        for query in queries:
+            # concept -> (similarity, prior, alias, vocab, train count, alias total)
+            best: Dict[str, tuple] = {}
             # The query itself first: an exact alias must win its concept's slot.
-            hits = [(query, 1.0)] + _hits(index, rows[i], sims[i])
-            for alias, sim in hits:
+            for alias, sim in [(query, 1.0)] + hits_of[query]:
                 skip = exclude.get(alias) if exclude else None
                 for cid, is_vocab, n_train, alias_total, prior in table.lookup(alias, skip):
                     old = best.get(cid)
-                    if old is None or (sim, prior) > (old.similarity, old.prior):
-                        best[cid] = Candidate(
-                            cid, alias, sim, alias == query, is_vocab, n_train, alias_total, prior
-                        )
-            if rewritten:
-                j = len(queries) + i
-                for alias, sim in [(rewritten[i], 1.0)] + _hits(index, rows[j], sims[j]):
+                    if old is None or (sim, prior) > old[:2]:
+                        best[cid] = (sim, prior, alias, is_vocab, n_train, alias_total)
+            rewrite_sim: Dict[str, float] = {}
+            if query in rewritten:
+                target = rewritten[query]
+                for alias, sim in [(target, 1.0)] + hits_of[target]:
                     skip = exclude.get(alias) if exclude else None
                     for cid, is_vocab, n_train, alias_total, prior in table.lookup(alias, skip):
-                        rewrite_sim[cid] = max(rewrite_sim.get(cid, 0.0), sim)
+                        if sim > rewrite_sim.get(cid, 0.0):
+                            rewrite_sim[cid] = sim
                         if cid not in best:
-                            best[cid] = Candidate(
-                                cid, alias, 0.0, False, is_vocab, n_train, alias_total, prior
-                            )
-            ranked = [c._replace(rewrite_similarity=rewrite_sim.get(c.concept_id, 0.0))
-                      for c in best.values()]
-            ranked.sort(key=lambda c: (-max(c.similarity, c.rewrite_similarity), -c.prior))
-            results.append(ranked[: self.k])
+                            best[cid] = (0.0, prior, alias, is_vocab, n_train, alias_total)
+            ranked = sorted(
+                best.items(), key=lambda kv: (-max(kv[1][0], rewrite_sim.get(kv[0], 0.0)), -kv[1][1])
+            )[: self.k]
+            results[query] = [
+                Candidate(cid, alias, sim, alias == query, is_vocab, n_train, alias_total, prior,
+                          rewrite_sim.get(cid, 0.0))
+                for cid, (sim, prior, alias, is_vocab, n_train, alias_total) in ranked
+            ]
         return results
 
 

@@ -117,8 +117,13 @@ def build_kb(
     kb.alias_index = CharNgramIndex.from_aliases(list(kb.get_alias_strings()))
     report.n_concepts = kb.get_size_entities()
     report.n_aliases = kb.get_size_aliases()
-    report.seconds = time.perf_counter() - start
     kb.meta = _make_meta(kb, name, source, encoder, prior_smoothing, report)
+    # Mined once here and saved in meta.json, so loading a pipeline does not redo it.
+    from ..candidates.rewrites import mine_word_substitutions
+
+    kb.meta["word_substitutions"] = mine_word_substitutions(store)
+    report.seconds = time.perf_counter() - start
+    kb.meta["build_seconds"] = round(report.seconds, 3)
     return kb, report
 
 

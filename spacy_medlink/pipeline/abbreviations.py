@@ -470,17 +470,19 @@ def expand_abbreviations(doc: Doc, span: Span, spans_key: str = DEFAULT_SPANS_KE
     # occurrence at or after the span start without scanning the whole group.
     index = bisect.bisect_left(range(len(group)), span.start, key=lambda i: group[i].start)
     pieces = []
+    # Slice the span's own text: Doc.text rebuilds the whole document's string on each access.
+    text, offset = span.text, span.start_char
     cursor = span.start_char
     while index < len(group):
         occurrence = group[index]
         if occurrence.start >= span.end:
             break
         if occurrence.end <= span.end:
-            pieces.append(doc.text[cursor:occurrence.start_char])
+            pieces.append(text[cursor - offset : occurrence.start_char - offset])
             pieces.append(occurrence.id_)
             cursor = occurrence.end_char
         index += 1
     if not pieces:
         return span.text
-    pieces.append(doc.text[cursor:span.end_char])
+    pieces.append(text[cursor - offset :])
     return "".join(pieces)

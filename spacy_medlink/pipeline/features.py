@@ -3,6 +3,7 @@
 Each feature is scaled to roughly [0, 1]. Feature groups name the evidence sources that
 explanations report (string, prior, training, coherence, kb_info, context).
 """
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence
 
@@ -72,6 +73,8 @@ class ConceptInfo:
         self.kb = kb
         self.store = kb.store
         self._cache: Dict[str, tuple] = {}
+        # query string -> (static feature rows, entity vectors); see _static_features.
+        self.static_cache: Dict[str, tuple] = {}
         self.train_counts: Dict[str, int] = {}
         for by_concept in self.store.alias_counts.values():
             for cid, n in by_concept.items():
@@ -115,63 +118,101 @@ def build_batch(
     RETURNS (RankerBatch): features for every (mention, candidate) pair.
     """
     coherence = _coherence_by_doc(mentions)
-    rows, vectors, pair_mention, keys, key_mention = [], [], [], [], []
+    blocks, vectors, pair_mention, keys, key_mention = [], [], [], [], []
     for m_index, mention in enumerate(mentions):
-        cands = mention.candidates
-        if not cands:
+        if not mention.candidates:
             continue
-        best_sim = max(c.similarity for c in cands)
-        cand_ids = {c.concept_id for c in cands}
+        rows, mention_vectors = _static_features(mention, info, exclude_concepts)
         doc_coherence = coherence[mention.doc_index]
-        for rank, cand in enumerate(cands):
-            one_hot, depth, parents, has_def, vector = info.get(cand.concept_id)
-            n_concept = info.train_counts.get(cand.concept_id, 0)
-            if exclude_concepts:
-                n_concept = max(0, n_concept - exclude_concepts.get(cand.concept_id, 0))
-            coh, coh_top1 = _coherence_of(doc_coherence, cand.concept_id, mention.query)
-            is_generic = any(
-                cand.concept_id in info.get(other)[2] for other in cand_ids if other != cand.concept_id
+        for j, cand in enumerate(mention.candidates):
+            rows[j, _COHERENCE], rows[j, _COHERENCE_TOP1] = _coherence_of(
+                doc_coherence, cand.concept_id, mention.query
             )
-            rows.append((
-                cand.similarity,
-                cand.rewrite_similarity,
-                best_sim - cand.similarity,
-                fuzz.token_set_ratio(mention.query, cand.alias) / 100.0,
-                float(cand.exact),
-                float(cand.exact and cand.vocab_match),
-                float(cand.vocab_match),
-                rank / max(1, len(cands)),
-                cand.prior,
-                cand.train_count / cand.alias_train_total if cand.alias_train_total else 0.0,
-                np.log1p(cand.train_count) / _LOG_100,
-                np.log1p(n_concept) / _LOG_100,
-                coh,
-                coh_top1,
-                *map(float, one_hot),
-                depth,
-                float(is_generic),
-                float(bool(parents & cand_ids)),
-                float(has_def),
-                # Namespaces: annotators prefer MeSH descriptors (D...) over supplementary
-                # concepts (C...) and OMIM entries unless the text is specific.
-                float(cand.concept_id.startswith("OMIM:")),
-                float(cand.concept_id.startswith("MESH:C")),
-            ))
-            vectors.append(vector)
-            pair_mention.append(m_index)
+        blocks.append(rows)
+        vectors.append(mention_vectors)
+        pair_mention.append(np.full(len(rows), m_index, dtype=np.int64))
         doc = docs[mention.doc_index]
         ctx = context_keys(doc, mention.start, mention.end, context_window)
         keys.append(ctx)
         key_mention.append(np.full(len(ctx), m_index, dtype=np.int64))
-    width = vectors[0].shape[0] if vectors else 0
+    if not blocks:
+        empty = np.zeros((0, N_FEATURES), dtype="float32")
+        return RankerBatch(empty, np.zeros((0, info.kb.entity_vector_length), dtype="float32"),
+                           np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64),
+                           np.zeros(0, dtype=np.int64), len(mentions))
     return RankerBatch(
-        features=np.asarray(rows, dtype="float32").reshape((-1, N_FEATURES)),
-        entity_vectors=np.asarray(vectors, dtype="float32").reshape((-1, width)),
-        pair_mention=np.asarray(pair_mention, dtype=np.int64),
-        context_keys=np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64),
-        context_mention=np.concatenate(key_mention) if key_mention else np.zeros(0, dtype=np.int64),
+        features=np.concatenate(blocks),
+        entity_vectors=np.concatenate(vectors),
+        pair_mention=np.concatenate(pair_mention),
+        context_keys=np.concatenate(keys),
+        context_mention=np.concatenate(key_mention),
         n_mentions=len(mentions),
     )
+
+
+_COHERENCE = FEATURE_NAMES.index("coherence")
+_COHERENCE_TOP1 = FEATURE_NAMES.index("coherence_top1")
+# Bound on the per-KB cache of feature blocks per query string.
+MAX_CACHED_QUERIES = 100_000
+
+
+def _static_features(mention: Mention, info: ConceptInfo, exclude_concepts) -> tuple:
+    """Features that depend on the query string and its candidates only (everything but
+    coherence and context), cached per query when no training counts are excluded.
+
+    RETURNS (tuple): a fresh (n_candidates, N_FEATURES) float32 array (coherence columns 0)
+        and the candidates' entity vectors.
+    """
+    if not exclude_concepts:
+        cached = info.static_cache.get(mention.query)
+        if cached is not None and len(cached[0]) == len(mention.candidates):
+            return cached[0].copy(), cached[1]
+    cands = mention.candidates
+    best_sim = max(c.similarity for c in cands)
+    cand_ids = {c.concept_id for c in cands}
+    # A candidate is generic when it is the parent of another candidate.
+    parents_of_candidates = Counter()
+    for cand in cands:
+        parents_of_candidates.update(info.get(cand.concept_id)[2])
+    rows = np.zeros((len(cands), N_FEATURES), dtype="float32")
+    vectors = []
+    for rank, cand in enumerate(cands):
+        one_hot, depth, parents, has_def, vector = info.get(cand.concept_id)
+        n_concept = info.train_counts.get(cand.concept_id, 0)
+        if exclude_concepts:
+            n_concept = max(0, n_concept - exclude_concepts.get(cand.concept_id, 0))
+        rows[rank] = (
+            cand.similarity,
+            cand.rewrite_similarity,
+            best_sim - cand.similarity,
+            fuzz.token_set_ratio(mention.query, cand.alias) / 100.0,
+            float(cand.exact),
+            float(cand.exact and cand.vocab_match),
+            float(cand.vocab_match),
+            rank / max(1, len(cands)),
+            cand.prior,
+            cand.train_count / cand.alias_train_total if cand.alias_train_total else 0.0,
+            np.log1p(cand.train_count) / _LOG_100,
+            np.log1p(n_concept) / _LOG_100,
+            0.0,  # coherence: per document, filled by build_batch
+            0.0,  # coherence_top1
+            *map(float, one_hot),
+            depth,
+            float(parents_of_candidates[cand.concept_id] > 0),
+            float(bool(parents & cand_ids)),
+            float(has_def),
+            # Namespaces: annotators prefer MeSH descriptors (D...) over supplementary
+            # concepts (C...) and OMIM entries unless the text is specific.
+            float(cand.concept_id.startswith("OMIM:")),
+            float(cand.concept_id.startswith("MESH:C")),
+        )
+        vectors.append(vector)
+    vectors = np.asarray(vectors, dtype="float32")
+    if not exclude_concepts:
+        if len(info.static_cache) >= MAX_CACHED_QUERIES:
+            info.static_cache.clear()
+        info.static_cache[mention.query] = (rows.copy(), vectors)
+    return rows, vectors
 
 
 def _coherence_by_doc(mentions: Sequence[Mention]) -> Dict[int, Dict[str, list]]:

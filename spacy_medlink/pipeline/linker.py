@@ -375,11 +375,9 @@ class MedicalEntityLinker(TrainablePipe):
             ablated[:, [names.index(n) for n in group_names]] = 0.0
             contributions[group] = np.round(base - score_fused(self.model, ablated), 4)
         offsets = _group_offsets(batch.pair_mention, len(mentions))
+        # Dicts are built lazily by link_record, only for the candidates it reports.
         return {
-            i: [
-                {g: float(c[o + j]) for g, c in contributions.items()}
-                for j in range(len(m.candidates))
-            ]
+            i: _Evidence(contributions, o, len(m.candidates))
             for i, (o, m) in enumerate(zip(offsets, mentions))
         }
 
@@ -476,6 +474,19 @@ class MedicalEntityLinker(TrainablePipe):
                 best_t, best_nll = t, nll
         self.cfg["temperature"] = best_t
         return best_t
+
+
+class _Evidence:
+    """Evidence contributions of one mention's candidates, as dicts on demand."""
+
+    def __init__(self, contributions: Dict[str, np.ndarray], offset: int, n: int):
+        self.contributions, self.offset, self.n = contributions, offset, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, j: int) -> Dict[str, float]:
+        return {g: float(c[self.offset + j]) for g, c in self.contributions.items()}
 
 
 def _group_offsets(pair_mention: np.ndarray, n_mentions: int) -> np.ndarray:

@@ -1,0 +1,98 @@
+"""PNG plots of the benchmark (matplotlib with the Agg backend: no display needed).
+
+matplotlib is an optional dependency (`pip install spacy-medlink[benchmark]`); it is imported
+inside the functions so the rest of the package works without it.
+"""
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
+
+DPI = 120
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # write files only; never open a window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_threshold_curve(
+    points: Sequence[Mapping[str, Any]],
+    path: Union[str, Path],
+    *,
+    configured_threshold: Optional[float] = None,
+    title: str = "Linking on gold mentions as the NIL threshold moves",
+) -> Path:
+    """Plot precision and recall of linking against the NIL threshold (left) and precision
+    against recall (right).
+
+    points (Sequence[Mapping[str, Any]]): `threshold_curve` output: dicts with "threshold",
+        "precision", "recall" (percent) and "n_linked". Points where nothing is linked
+        (precision undefined) are left out of the precision line.
+    path (Union[str, Path]): The PNG file to write.
+    configured_threshold (Optional[float]): The pipeline's threshold, marked when given.
+    title (str): The figure title.
+    RETURNS (Path): The path written.
+    """
+    plt = _pyplot()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    defined = [p for p in points if p["n_linked"] > 0]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot([p["threshold"] for p in defined], [p["precision"] for p in defined], label="precision")
+    left.plot([p["threshold"] for p in points], [p["recall"] for p in points], label="recall")
+    if configured_threshold is not None:
+        left.axvline(configured_threshold, color="grey", linestyle="--", label="configured threshold")
+    left.set_xlabel("NIL threshold (probability of the top candidate)")
+    left.set_ylabel("%")
+    left.set_xlim(0, 1)
+    left.set_ylim(0, 100.5)
+    left.grid(alpha=0.3)
+    left.legend(loc="lower left")
+    right.plot([p["recall"] for p in defined], [p["precision"] for p in defined], marker=".", markersize=3)
+    right.set_xlabel("recall (correct / all gold mentions) %")
+    right.set_ylabel("precision (correct / linked) %")
+    right.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def plot_accuracy_vs_speed(
+    systems: Mapping[str, Dict[str, Optional[float]]],
+    path: Union[str, Path],
+    *,
+    title: str = "norm@gold acc@1 vs linking speed (CPU)",
+) -> Path:
+    """Scatter accuracy against speed, one labelled point per system (log-scale speed).
+
+    systems (Mapping[str, Dict[str, Optional[float]]]): system name -> {"acc@1": percent,
+        "mentions_per_second": float}; systems missing either value are left out.
+    path (Union[str, Path]): The PNG file to write.
+    title (str): The figure title.
+    RETURNS (Path): The path written.
+    """
+    plt = _pyplot()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for name, values in systems.items():
+        accuracy, speed = values.get("acc@1"), values.get("mentions_per_second")
+        if accuracy is None or not speed:
+            continue
+        ax.scatter([speed], [accuracy], s=40)
+        ax.annotate(name, (speed, accuracy), textcoords="offset points", xytext=(6, 4), fontsize=9)
+    ax.set_xscale("log")
+    ax.set_xlabel("mentions per second (log scale)")
+    ax.set_ylabel("acc@1 on gold mentions %")
+    ax.set_ylim(0, 100.5)
+    ax.grid(alpha=0.3, which="both")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path

@@ -1,0 +1,267 @@
+"""The meta.json of an installable pipeline package (`spacy package --meta-path`).
+
+`spacy package` reads the pipeline's own meta.json (pipeline, labels, training scores) and
+updates it with the file written here: package name and version, the requirement on
+spacy-medlink, the data sources with their sha256, the KB's identity and checksum, the dev
+metrics of `spacy_medlink evaluate` and the data licences. The pipeline folder itself is
+not modified.
+
+    python -m spacy_medlink.packaging training/medlink packages/meta.json \
+        --name medlink_disease_sm --version 0.1.0 --metrics metrics/dev.json \
+        --data assets/ncbi_disease/train.pubtator.txt --data assets/medic/CTD_diseases.tsv.gz
+
+DOCS: docs/PACKAGING.md
+"""
+import gzip
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Union
+
+import srsly
+import typer
+from spacy import util
+from wasabi import msg
+
+from .about import __version__
+from .cli._app import Arg, Opt
+from .errors import Errors
+
+LINKER_FACTORY = "medical_entity_linker"
+KB_META_FILE = "meta.json"
+# The package names spacy-medlink, which provides the factories, in its requirements;
+# spaCy's own detection (entry points) finds it too, this makes it explicit.
+REQUIREMENT = f"spacy-medlink{util.get_minor_version_range(__version__)}"
+METRIC_SECTIONS = ("ner", "end_to_end", "document_concepts", "norm_at_gold", "candidate_recall")
+
+# Published files the project uses, recognised by their sha256 (the checksums of
+# project.yml); any other file is recorded by its name and checksum only.
+KNOWN_SOURCES: Dict[str, Dict[str, str]] = {
+    "f311381b28a6d0f641f57f4a963bb83619c2bdec5cd9caabb1381f894d5db817": {
+        "name": "NCBI disease corpus, training set (593 abstracts, 5,145 mentions)",
+        "url": "https://www.ncbi.nlm.nih.gov/CBBresearch/Dogan/DISEASE/",
+        "author": "Dogan, Leaman & Lu, J Biomed Inform 2014",
+        "license": "public domain (US government work)",
+    },
+    "02db559974624ae9cbe6cd95d64d953e6926bb63afb6b25b63e53bd8b41a4b55": {
+        "name": "NCBI disease corpus, development set (100 abstracts, 787 mentions)",
+        "url": "https://www.ncbi.nlm.nih.gov/CBBresearch/Dogan/DISEASE/",
+        "author": "Dogan, Leaman & Lu, J Biomed Inform 2014",
+        "license": "public domain (US government work)",
+    },
+    "3a83865362b11f996fec18562d2e7996f66e94d01d2e0c6360770d64184e3326": {
+        "name": "MEDIC, CTD merged disease vocabulary (MeSH + OMIM), report of 2017-06-06",
+        "url": "http://ctdbase.org/downloads/",
+        "author": "Comparative Toxicogenomics Database (CTD), MDI Biological Laboratory & NC State University",
+        "license": "CTD terms of use, http://ctdbase.org/about/legal.jsp",
+    },
+}
+
+LICENSE = "MIT (code and weights); the knowledge base derives from MEDIC: CTD terms of use apply"
+LICENSE_NOTES = """### Licences of the data
+
+- **Model weights and code**: MIT (spacy-medlink).
+- **Knowledge base** (`medical_entity_linker/kb`): names, synonyms, definitions and
+  hierarchy come from MEDIC, the merged disease vocabulary of the Comparative
+  Toxicogenomics Database (CTD), which combines MeSH (U.S. National Library of Medicine)
+  and OMIM. Use is subject to CTD's terms (http://ctdbase.org/about/legal.jsp). At the
+  time of the 2017 release these asked, among other things, that every publication or
+  application using CTD data cite CTD, that online applications link to the relevant CTD
+  pages, and that CTD be notified of the use. Read the current terms before you
+  redistribute this package or use it in a product.
+- **Training data**: the NCBI disease corpus (Dogan, Leaman & Lu 2014), a public-domain
+  work of the U.S. National Center for Biotechnology Information.
+"""
+
+
+def build_package_meta(
+    model_path: Union[str, Path],
+    *,
+    name: str,
+    version: str,
+    metrics_path: Optional[Union[str, Path]] = None,
+    data_paths: Iterable[Union[str, Path]] = (),
+) -> Dict[str, Any]:
+    """The meta.json fields that `spacy package --meta-path` adds to a pipeline's meta.
+
+    model_path (Union[str, Path]): The pipeline folder (with a medical_entity_linker).
+    name (str): Package name without the language prefix, e.g. "medlink_disease_sm".
+    version (str): Package version.
+    metrics_path (Optional[Union[str, Path]]): metrics JSON of `spacy_medlink evaluate`.
+    data_paths (Iterable[Union[str, Path]]): The data files the pipeline was built from;
+        each is recorded with its sha256 (and its publication, when it is a known file).
+    RETURNS (Dict[str, Any]): The meta fields.
+    """
+    model_path = Path(model_path)
+    kb_path = find_kb_path(model_path)
+    kb_meta = srsly.read_json(kb_path / KB_META_FILE)
+    sources = [_source(Path(path)) for path in data_paths]
+    medlink: Dict[str, Any] = {
+        "kb": {
+            "name": kb_meta.get("name", ""),
+            "version": kb_meta.get("version", ""),
+            "path": str(kb_path.relative_to(model_path)),
+            "sha256": folder_sha256(kb_path),
+            "n_concepts": kb_meta.get("n_concepts"),
+            "n_aliases": kb_meta.get("n_aliases"),
+            "encoder": kb_meta.get("encoder", ""),
+            "source": Path(str(kb_meta.get("source", ""))).name,
+            "source_sha256": kb_meta.get("source_sha256", ""),
+        },
+        "data": sources,
+    }
+    if metrics_path is not None:
+        medlink["dev_metrics"] = summarize_metrics(srsly.read_json(metrics_path))
+    return {
+        "name": name,
+        "version": version,
+        "description": (
+            "Disease NER and entity linking to MEDIC (MeSH/OMIM) concepts, trained on the "
+            "NCBI disease corpus with spacy-medlink. Sets doc.ents (label DISEASE), "
+            "ent.kb_id_ (e.g. MESH:D001943) and doc._.medlink_links (candidates with "
+            "evidence)."
+        ),
+        "author": "spacy-medlink contributors",
+        "license": LICENSE,
+        "requirements": [REQUIREMENT],
+        "sources": [_readme_source(source) for source in sources],
+        "notes": LICENSE_NOTES,
+        "medlink": medlink,
+    }
+
+
+def find_kb_path(model_path: Path) -> Path:
+    """The KB folder of the pipeline's (first) medical_entity_linker.
+
+    model_path (Path): The pipeline folder.
+    RETURNS (Path): <model_path>/<linker name>/kb.
+    """
+    config = util.load_config(model_path / "config.cfg", interpolate=False)
+    components = config.get("components", {})
+    names = [n for n, c in components.items() if c.get("factory") == LINKER_FACTORY]
+    if not names:
+        found = ", ".join(components) or "none"
+        raise ValueError(Errors.E400.format(path=model_path, factory=LINKER_FACTORY, found=found))
+    kb_path = model_path / names[0] / "kb"
+    if not (kb_path / KB_META_FILE).exists():
+        raise ValueError(Errors.E009.format(path=kb_path, missing=KB_META_FILE))
+    return kb_path
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in blocks.
+
+    path (Path): The file.
+    RETURNS (str): The hex digest.
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as infile:
+        for block in iter(lambda: infile.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def folder_sha256(path: Path) -> str:
+    """One sha256 over a folder: every file's relative path and bytes, in sorted order.
+
+    path (Path): The folder.
+    RETURNS (str): The hex digest; equal for equal folder contents on any machine.
+    """
+    digest = hashlib.sha256()
+    for file_path in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(file_path.relative_to(path).as_posix().encode("utf8") + b"\0")
+        digest.update(file_sha256(file_path).encode("ascii"))
+    return digest.hexdigest()
+
+
+def summarize_metrics(metrics: Dict[str, Any]) -> Dict[str, Any]:
+    """The scalar scores of an evaluate report, per section (nested details left out).
+
+    metrics (Dict[str, Any]): The JSON written by `spacy_medlink evaluate`.
+    RETURNS (Dict[str, Any]): {"data": ..., "n_docs": ..., section: {name: number}}.
+    """
+    summary: Dict[str, Any] = {
+        key: metrics[key] for key in ("data", "n_docs", "n_gold_mentions") if key in metrics
+    }
+    for section in METRIC_SECTIONS:
+        values = metrics.get(section)
+        if isinstance(values, dict):
+            summary[section] = {
+                k: v for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+            }
+    return summary
+
+
+def report_date(path: Path) -> str:
+    """The "Report created:" date in the comment header of a CTD file, or "".
+
+    path (Path): A CTD TSV file, optionally gzipped.
+    RETURNS (str): The date as written by CTD, e.g. "Tue Jun 06 11:31:46 EDT 2017".
+    """
+    if not re.search(r"\.tsv(\.gz)?$", path.name):
+        return ""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf8", errors="replace") as infile:
+        for line in infile:
+            if not line.startswith("#"):
+                break
+            match = re.match(r"#\s*Report created:\s*(.+)", line)
+            if match:
+                return match.group(1).strip()
+    return ""
+
+
+def _source(path: Path) -> Dict[str, str]:
+    if not path.exists():
+        raise ValueError(Errors.E401.format(path=path))
+    sha256 = file_sha256(path)
+    source = {"file": path.name, "sha256": sha256}
+    source.update(KNOWN_SOURCES.get(sha256, {"name": path.name}))
+    created = report_date(path)
+    if created:
+        source["report_created"] = created
+    return source
+
+
+def _readme_source(source: Dict[str, str]) -> Dict[str, str]:
+    # spaCy's README lists "name (author)" linked to "url"; keep the checksum in the name.
+    readme = {k: v for k, v in source.items() if k in ("name", "url", "author", "license")}
+    readme["name"] = f"{source['name']} [sha256 {source['sha256'][:12]}]"
+    return readme
+
+
+def write_package_meta(
+    model_path: Union[str, Path],
+    output: Union[str, Path],
+    **kwargs: Any,
+) -> Dict[str, Any]:
+    """Write the meta of build_package_meta to a JSON file (its folder is created).
+
+    model_path (Union[str, Path]): The pipeline folder.
+    output (Union[str, Path]): The JSON file for `spacy package --meta-path`.
+    **kwargs: name, version, metrics_path, data_paths (see build_package_meta).
+    RETURNS (Dict[str, Any]): The meta written.
+    """
+    meta = build_package_meta(model_path, **kwargs)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(output, meta)
+    return meta
+
+
+def package_meta_cli(
+    model_path: Path = Arg(..., help="Pipeline folder", exists=True, file_okay=False),
+    output: Path = Arg(..., help="Where to write the meta.json for spacy package --meta-path"),
+    name: str = Opt(..., "--name", "-n", help="Package name without the 'en_' prefix"),
+    version: str = Opt(..., "--version", "-v", help="Package version"),
+    metrics: Optional[Path] = Opt(None, "--metrics", "-m", help="metrics JSON of `evaluate`", exists=True),
+    data: List[Path] = Opt([], "--data", "-d", help="A data file the pipeline was built from (repeatable)"),
+):
+    """Write the meta.json overrides of an installable pipeline package."""
+    write_package_meta(model_path, output, name=name, version=version, metrics_path=metrics,
+                       data_paths=data)
+    msg.good(f"Wrote package meta to {output}")
+
+
+if __name__ == "__main__":
+    typer.run(package_meta_cli)

@@ -1,0 +1,177 @@
+"""The benchmark harness: the threshold curve on hand-made scores, option parsing, and one
+end-to-end run on the bundled sample with a tiny pipeline (entity ruler + abbreviations +
+a briefly trained linker)."""
+from pathlib import Path
+
+import pytest
+import srsly
+from thinc.api import fix_random_seed
+
+from spacy_medlink.cli.benchmark import parse_int_list
+from spacy_medlink.evaluation.benchmark import (
+    RESULTS_JSON,
+    RESULTS_MD,
+    TABLE_THRESHOLDS,
+    run_measured,
+    threshold_curve,
+)
+from spacy_medlink.evaluation.evaluate import read_gold
+
+SAMPLE = Path(__file__).parent.parent / "assets" / "sample"
+
+
+def test_threshold_curve_on_hand_made_scores():
+    # 5 mentions have a candidate, 1 has none (never linked): n_total = 6.
+    scored = [(0.95, True), (0.8, True), (0.6, False), (0.4, True), (0.2, False)]
+    points = {p["threshold"]: p for p in threshold_curve(scored, 6, (0.0, 0.3, 0.5, 0.7, 0.9, 1.0))}
+    assert points[0.0]["n_linked"] == 5 and points[0.0]["n_correct"] == 3
+    assert points[0.0]["precision"] == pytest.approx(60.0)
+    assert points[0.0]["recall"] == pytest.approx(50.0)
+    assert (points[0.3]["n_linked"], points[0.3]["n_correct"]) == (4, 3)
+    assert points[0.5]["precision"] == pytest.approx(200 / 3)
+    assert (points[0.7]["n_linked"], points[0.7]["n_correct"]) == (2, 2)
+    assert points[0.7]["precision"] == 100.0 and points[0.7]["recall"] == pytest.approx(100 / 3)
+    assert points[0.9]["linked"] == pytest.approx(100 / 6)
+    # Nothing linked: precision is undefined and reported as 0.0 (metrics.py's convention).
+    assert points[1.0]["n_linked"] == 0 and points[1.0]["precision"] == 0.0
+
+
+def test_threshold_curve_links_a_score_equal_to_the_threshold():
+    (point,) = threshold_curve([(0.5, True)], 1, (0.5,))
+    assert point["n_linked"] == 1 and point["recall"] == 100.0
+
+
+def test_threshold_curve_without_mentions():
+    assert threshold_curve([], 0, (0.5,))[0] == {
+        "threshold": 0.5, "precision": 0.0, "recall": 0.0, "linked": 0.0, "n_linked": 0, "n_correct": 0,
+    }
+
+
+def test_parse_int_list():
+    assert parse_int_list("0, 1,2", "--seeds") == [0, 1, 2]
+    assert parse_int_list("", "--seeds") == []
+    with pytest.raises(ValueError, match="MLE350"):
+        parse_int_list("1,two", "--n-process")
+
+
+def test_run_measured_reports_memory_and_failures():
+    import sys
+
+    measured = run_measured([sys.executable, "-c", "x = bytearray(60 * 1024 * 1024)"], step="allocate")
+    assert measured["peak_rss_mb"] >= 60 and measured["seconds"] > 0
+    with pytest.raises(RuntimeError, match="MLE352"):
+        run_measured([sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"], step="fail")
+
+
+def _sample_pipeline(path: Path) -> Path:
+    """entity_ruler (the training mentions as patterns) + abbreviations + a linker trained for
+    a few epochs on the sample, saved to `path`."""
+    from spacy_medlink.kb.build import build_kb
+    from spacy_medlink.kb.encoders import create_lsa_encoder
+    from spacy_medlink.kb.readers import read_vocabulary
+    from spacy_medlink.training.convert import blank_pipeline
+    from spacy_medlink.training.readers import PubtatorCorpus
+
+    fix_random_seed(0)
+    train_path = SAMPLE / "train.pubtator.txt"
+    train_docs = read_gold(train_path)
+    nlp = blank_pipeline("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    nlp.add_pipe("medlink_abbreviations")
+    linker = nlp.add_pipe("medical_entity_linker", config={"threshold": 0.3})
+    aliases = [(m.text, m.ids[0]) for d in train_docs for m in d.mentions if len(m.ids) == 1]
+    kb, _ = build_kb(
+        read_vocabulary(SAMPLE / "vocabulary.jsonl"), nlp.vocab,
+        encoder=create_lsa_encoder(dim=64), extra_aliases=aliases, progress=False,
+    )
+    linker.set_kb(lambda vocab: kb)
+    examples = list(PubtatorCorpus(train_path, gold_ents_in_predicted=True)(nlp))
+    optimizer = nlp.initialize(lambda: examples)
+    ruler.add_patterns([{"label": "DISEASE", "pattern": m.text} for d in train_docs for m in d.mentions])
+    for _ in range(5):
+        nlp.update(examples, sgd=optimizer, drop=0.1, exclude=["entity_ruler"])
+    nlp.to_disk(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sample_results(tmp_path_factory):
+    from spacy_medlink.evaluation.benchmark import run_benchmark
+
+    tmp = tmp_path_factory.mktemp("benchmark")
+    model = _sample_pipeline(tmp / "model")
+    output_dir = tmp / "out"
+    results = run_benchmark(
+        model, SAMPLE / "dev.pubtator.txt", train_data=SAMPLE / "train.pubtator.txt",
+        vocab_path=SAMPLE / "vocabulary.jsonl", n_process=(1, 2), spacy_el_steps=5,
+        output_dir=output_dir, command="pytest benchmark", progress=False,
+    )
+    return results, output_dir
+
+
+@pytest.mark.slow
+def test_benchmark_on_the_sample_writes_every_section(sample_results):
+    results, output_dir = sample_results
+    written = srsly.read_json(output_dir / RESULTS_JSON)
+    assert set(written) >= {
+        "meta", "accuracy", "speed", "cost", "baselines", "ratios", "threshold_curve", "seeds", "notes",
+    }
+    meta = written["meta"]
+    assert meta["command"] == "pytest benchmark"
+    assert {"python", "spacy", "thinc", "torch", "spacy-medlink"} <= set(meta["versions"])
+    assert meta["machine"]["cpu_count"] >= 1
+    accuracy = written["accuracy"]
+    for key in ("ner", "end_to_end", "document_concepts", "norm_at_gold", "candidate_recall"):
+        assert accuracy[key] is not None, key
+    assert accuracy["norm_at_gold"]["n"] == 36
+    # Speed: one end-to-end figure per process count, on every dev word.
+    e2e = written["speed"]["end_to_end"]
+    assert [s["n_process"] for s in e2e] == [1, 2]
+    assert e2e[0]["words"] == e2e[1]["words"] > 0 and e2e[0]["docs"] == 10
+    cold = written["speed"]["linker"]["cold"]
+    assert cold["mentions"] == accuracy["ner"]["tp"] + accuracy["ner"]["fp"]
+    assert cold["mentions_per_second"] > 0
+    cost = written["cost"]
+    assert cost["kb_build"]["seconds"] > 0 and cost["kb_build"]["peak_rss_mb"] > 0
+    assert cost["load"]["load_seconds"] > 0 and cost["load"]["peak_rss_mb"] > 0
+    assert cost["load"]["pipe_names"] == ["entity_ruler", "medlink_abbreviations", "medical_entity_linker"]
+    assert cost["size"]["pipeline_mb"] > cost["size"]["kb_in_pipeline_mb"] > 0
+    assert cost["size"]["wheel_mb"] is None
+    # Baselines: the string baselines with accuracy and speed; spaCy's entity_linker.
+    baselines = written["baselines"]
+    for name in ("dictionary", "tfidf"):
+        assert baselines[name]["acc@1"] > 0 and baselines[name]["speed"]["mentions_per_second"] > 0
+    el = baselines["spacy_entity_linker"]
+    assert el["training"]["steps"] == 5
+    assert el["config"]["pipe_names"] == ["entity_ruler", "sentencizer", "entity_linker"]
+    assert el["norm_at_gold"]["n"] == 36
+    assert 0 < el["n_without_candidates"] < el["speed_on_gold_spans"]["mentions"]
+    # Same NER in both pipelines.
+    assert el["ner"] == {k: v for k, v in accuracy["ner"].items() if k != "recall_by_type"}
+    assert set(written["ratios"]) == {"dictionary", "tfidf", "spacy_entity_linker"}
+    assert written["ratios"]["tfidf"]["acc@1"] == pytest.approx(
+        accuracy["norm_at_gold"]["acc@1"] / baselines["tfidf"]["acc@1"]
+    )
+    curve = written["threshold_curve"]
+    assert curve["configured_threshold"] == 0.3
+    assert set(curve["at"]) == {str(t) for t in TABLE_THRESHOLDS}
+    recalls = [p["recall"] for p in curve["points"]]
+    assert recalls == sorted(recalls, reverse=True)  # raising the threshold never adds links
+    assert written["seeds"]["runs"] == [] and any("one training run" in n for n in written["notes"])
+
+
+@pytest.mark.slow
+def test_benchmark_on_the_sample_writes_markdown_and_plots_without_corpus_text(sample_results):
+    _, output_dir = sample_results
+    markdown = (output_dir / RESULTS_MD).read_text(encoding="utf8")
+    for heading in ("## Accuracy", "## Speed and cost", "## Precision vs recall", "## Notes"):
+        assert heading in markdown
+    assert "spaCy entity_linker" in markdown and "TF-IDF baseline" in markdown
+    for name in ("threshold_precision_recall.png", "accuracy_vs_speed.png"):
+        png = output_dir / name
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"]({name})" in markdown
+    # Figures only: no mention text of the dev corpus in the committed Markdown.
+    mention_texts = {m.text for d in read_gold(SAMPLE / "dev.pubtator.txt") for m in d.mentions}
+    leaked = [t for t in mention_texts if len(t) > 3 and t in markdown]
+    assert not leaked, leaked

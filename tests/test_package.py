@@ -1,0 +1,210 @@
+"""Installable pipeline packages: the meta written for `spacy package`, and a wheel that a
+fresh virtual environment installs offline and loads by name, with sockets blocked and
+without importing spacy_medlink."""
+import json
+import site
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+import spacy
+import srsly
+from spacy.cli.package import package
+from spacy.training import Example
+from thinc.api import Adam
+
+from spacy_medlink.kb.build import build_kb
+from spacy_medlink.kb.encoders import create_lsa_encoder
+from spacy_medlink.kb.readers import read_vocabulary
+from spacy_medlink.packaging import (
+    REQUIREMENT,
+    build_package_meta,
+    folder_sha256,
+    report_date,
+    summarize_metrics,
+    write_package_meta,
+)
+
+DATA = Path(__file__).parent / "data"
+VOCAB = DATA / "linker_vocab.jsonl"
+PACKAGE_NAME = "medlink_pkgtest"
+# (text, [(start, end, gold id)]) written for these tests; the entity_ruler finds the spans.
+TRAIN = [
+    ("Women with breast cancer were screened.", [(11, 24, "MESH:D001943")]),
+    ("Ovarian cancer is often found late.", [(0, 14, "MESH:D010051")]),
+    ("Mucoviscidosis (CF) affects the lungs; CF is inherited.",
+     [(0, 14, "MESH:D003550"), (16, 18, "MESH:D003550"), (39, 41, "MESH:D003550")]),
+    ("Chronic pain and diabetes were common.", [(8, 12, "MESH:D010146"), (17, 25, "MESH:D003920")]),
+]
+PATTERNS = [{"label": "DISEASE", "pattern": term} for term in
+            ("breast cancer", "Ovarian cancer", "Mucoviscidosis", "CF", "pain", "diabetes")]
+# Run in the fresh environment: block the network first, then load by package name only.
+LOAD_SCRIPT = """
+import json, socket, sys
+
+def _blocked(*args, **kwargs):
+    raise OSError("network access blocked by the test")
+
+socket.socket.connect = _blocked
+socket.socket.connect_ex = _blocked
+socket.create_connection = _blocked
+
+import spacy
+
+nlp = spacy.load(sys.argv[1])
+texts = json.loads(sys.argv[2])
+single = [[(e.text, e.label_, e.kb_id_) for e in nlp(t).ents] for t in texts]
+multi = [[(e.text, e.label_, e.kb_id_) for e in d.ents] for d in nlp.pipe(texts, n_process=2)]
+module = sys.modules[nlp.meta["lang"] + "_" + nlp.meta["name"]]
+print(json.dumps({"single": single, "multi": multi, "module_file": module.__file__,
+                  "requirements": nlp.meta["requirements"]}))
+"""
+
+
+def _train_tiny_pipeline(path: Path) -> None:
+    """entity_ruler + medlink_abbreviations + medical_entity_linker over a 8-concept KB."""
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    nlp.add_pipe("medlink_abbreviations")
+    linker = nlp.add_pipe("medical_entity_linker", config={
+        "entity_vector_length": 8,
+        "model": {"@architectures": "spacy-medlink.EvidenceRanker.v1", "n_features": 23,
+                  "entity_vector_length": 8, "hidden_width": 16, "n_context_buckets": 500,
+                  "dropout": 0.0},
+    })
+    mentions = [(text[s:e], kb_id) for text, ents in TRAIN for s, e, kb_id in ents]
+    kb, _ = build_kb(read_vocabulary(VOCAB), nlp.vocab, encoder=create_lsa_encoder(dim=8),
+                     extra_aliases=mentions, progress=False)
+    linker.set_kb(lambda vocab: kb)
+    examples = []
+    for text, ents in TRAIN:
+        reference = nlp.make_doc(text)
+        reference.ents = [reference.char_span(s, e, label="DISEASE", kb_id=k) for s, e, k in ents]
+        examples.append(Example(nlp.make_doc(text), reference))
+    nlp.initialize(lambda: examples)
+    ruler.add_patterns(PATTERNS)  # after initialize, which clears the ruler's patterns
+    optimizer = Adam(0.02)
+    for _ in range(40):
+        nlp.update(examples, sgd=optimizer)
+    nlp.to_disk(path)
+
+
+@pytest.fixture(scope="module")
+def pipeline_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pipeline") / "medlink"
+    _train_tiny_pipeline(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def metrics_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("metrics") / "dev.json"
+    srsly.write_json(path, {
+        "data": "corpus/dev.spacy", "n_docs": 2, "notes": ["kept out"],
+        "ner": {"p": 80.0, "r": 60.0, "f": 68.6, "tp": 3, "recall_by_type": {"X": {"r": 1.0}}},
+        "norm_at_gold": {"acc@1": 90.0, "n": 10},
+    })
+    return path
+
+
+def test_package_meta_records_kb_sources_metrics_and_requirement(pipeline_path, metrics_path):
+    meta = build_package_meta(pipeline_path, name=PACKAGE_NAME, version="0.0.1",
+                              metrics_path=metrics_path, data_paths=[VOCAB])
+    assert meta["name"] == PACKAGE_NAME and meta["version"] == "0.0.1"
+    assert meta["requirements"] == [REQUIREMENT]
+    assert REQUIREMENT.startswith("spacy-medlink>=")
+    kb = meta["medlink"]["kb"]
+    assert kb["path"] == "medical_entity_linker/kb"
+    assert kb["n_concepts"] == 8
+    assert kb["sha256"] == folder_sha256(pipeline_path / "medical_entity_linker" / "kb")
+    (source,) = meta["medlink"]["data"]
+    assert source["file"] == VOCAB.name and len(source["sha256"]) == 64
+    assert meta["medlink"]["dev_metrics"]["ner"] == {"p": 80.0, "r": 60.0, "f": 68.6, "tp": 3}
+    assert "CTD" in meta["notes"] and "CTD" in meta["license"]
+
+
+def test_package_meta_recognises_published_files_by_checksum(tmp_path, monkeypatch):
+    # A file whose sha256 is the published MEDIC one is named as MEDIC, whatever its name.
+    from spacy_medlink import packaging
+
+    data = tmp_path / "renamed.tsv"
+    data.write_text("# Report created: Tue Jun 06 11:31:46 EDT 2017\nName\tMESH:D1\n")
+    digest = packaging.file_sha256(data)
+    monkeypatch.setitem(packaging.KNOWN_SOURCES, digest, {"name": "MEDIC", "url": "u"})
+    source = packaging._source(data)
+    assert source["name"] == "MEDIC" and source["report_created"].endswith("2017")
+    assert report_date(DATA / "tiny.pubtator.txt") == ""
+
+
+def test_package_meta_errors_name_the_problem(tmp_path, pipeline_path):
+    blank = tmp_path / "blank"
+    spacy.blank("en").to_disk(blank)
+    with pytest.raises(ValueError, match=r"\[MLE400\].*medical_entity_linker"):
+        build_package_meta(blank, name="x", version="0.0.1")
+    with pytest.raises(ValueError, match=r"\[MLE401\].*missing\.txt"):
+        build_package_meta(pipeline_path, name="x", version="0.0.1",
+                           data_paths=[tmp_path / "missing.txt"])
+
+
+def test_summarize_metrics_keeps_only_scalars():
+    summary = summarize_metrics({"n_docs": 3, "ner": {"f": 1.0, "by": {}}, "speed": {"s": 1},
+                                 "end_to_end": None})
+    assert summary == {"n_docs": 3, "ner": {"f": 1.0}}
+
+
+def _site_dirs():
+    dirs = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    user = site.getusersitepackages()
+    return dirs + ([user] if Path(user).is_dir() else [])
+
+
+@pytest.mark.slow
+def test_package_wheel_installs_offline_and_loads_by_name(pipeline_path, metrics_path, tmp_path):
+    meta_path = tmp_path / "meta.json"
+    write_package_meta(pipeline_path, meta_path, name=PACKAGE_NAME, version="0.0.1",
+                       metrics_path=metrics_path, data_paths=[VOCAB])
+    packages = tmp_path / "packages"
+    packages.mkdir()
+    package(pipeline_path, packages, meta_path=meta_path, create_sdist=False,
+            create_wheel=False, force=True, silent=True)
+    package_dir = packages / f"en_{PACKAGE_NAME}-0.0.1"
+    # `spacy package --build wheel` runs `python -m build`, which fetches setuptools into an
+    # isolated environment; build the same setup.py offline with the current setuptools.
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index",
+                    "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(package_dir)],
+                   check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob(f"en_{PACKAGE_NAME}-0.0.1-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(f"en_{PACKAGE_NAME}-0.0.1.dist-info/METADATA").decode("utf8")
+        names = archive.namelist()
+    requires = {Requirement(line.split(":", 1)[1]) for line in metadata.splitlines()
+                if line.startswith("Requires-Dist:")}
+    assert Requirement(REQUIREMENT) in requires
+    assert any(n.endswith("medical_entity_linker/kb/concepts.msgpack") for n in names)
+
+    # A fresh venv. --system-site-packages would expose the *base* interpreter's packages
+    # when this test runs inside a venv, so spacy & co. come from this environment's
+    # site-packages through a .pth file (addsitedir also runs their .pth files, e.g. an
+    # editable install's finder).
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    python = venv / "bin" / "python"
+    venv_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               check=True, capture_output=True, text=True).stdout.strip()
+    lines = [f"import site; site.addsitedir({d!r})" for d in _site_dirs()]
+    (Path(venv_site) / "outer_env.pth").write_text("\n".join(lines) + "\n")
+    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
+                   check=True, capture_output=True)
+
+    texts = [text for text, _ in TRAIN]
+    result = subprocess.run([str(python), "-c", LOAD_SCRIPT, f"en_{PACKAGE_NAME}", json.dumps(texts)],
+                            check=True, capture_output=True, text=True, cwd=tmp_path)
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert Path(out["module_file"]).is_relative_to(venv)
+    assert REQUIREMENT in out["requirements"]
+    gold = [[(text[s:e], "DISEASE", kb_id) for s, e, kb_id in ents] for text, ents in TRAIN]
+    assert [[tuple(e) for e in doc] for doc in out["single"]] == gold
+    assert out["multi"] == out["single"]
