@@ -147,13 +147,13 @@ def test_benchmark_on_the_sample_writes_every_section(sample_results):
     assert el["norm_at_gold"]["n"] == 36
     assert 0 < el["n_without_candidates"] < el["speed_on_gold_spans"]["mentions"]
     # Same NER in both pipelines.
-    assert el["ner"] == {k: v for k, v in accuracy["ner"].items() if k != "recall_by_type"}
+    assert {k: el["ner"][k] for k in ("tp", "fp", "fn")} == {k: accuracy["ner"][k] for k in ("tp", "fp", "fn")}
     assert set(written["ratios"]) == {"dictionary", "tfidf", "spacy_entity_linker"}
     assert written["ratios"]["tfidf"]["acc@1"] == pytest.approx(
         accuracy["norm_at_gold"]["acc@1"] / baselines["tfidf"]["acc@1"]
     )
     curve = written["threshold_curve"]
-    assert curve["configured_threshold"] == 0.3
+    assert curve["configured_threshold"] == pytest.approx(0.3)
     assert set(curve["at"]) == {str(t) for t in TABLE_THRESHOLDS}
     recalls = [p["recall"] for p in curve["points"]]
     assert recalls == sorted(recalls, reverse=True)  # raising the threshold never adds links
@@ -175,3 +175,18 @@ def test_benchmark_on_the_sample_writes_markdown_and_plots_without_corpus_text(s
     mention_texts = {m.text for d in read_gold(SAMPLE / "dev.pubtator.txt") for m in d.mentions}
     leaked = [t for t in mention_texts if len(t) > 3 and t in markdown]
     assert not leaked, leaked
+
+
+@pytest.mark.slow
+def test_benchmark_ner_seeds_retrains_per_seed(tmp_path):
+    from spacy_medlink.evaluation.benchmark import benchmark_ner_seeds
+
+    dev = SAMPLE / "dev.pubtator.txt"
+    seeds = benchmark_ner_seeds(
+        [0, 1], ner_config=Path(__file__).parent.parent / "configs" / "ner_cnn.cfg",
+        train_path=SAMPLE / "train.pubtator.txt", dev_path=dev, dev_documents=read_gold(dev),
+        work_dir=tmp_path, max_steps=2, progress=False,
+    )
+    assert [run["seed"] for run in seeds["runs"]] == [0, 1] and seeds["n_seeds"] == 2
+    assert seeds["f_min"] <= seeds["f_mean"] <= seeds["f_max"]
+    assert "--system.seed 1" in seeds["command"] and str(tmp_path) not in seeds["command"]

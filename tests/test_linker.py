@@ -225,3 +225,25 @@ def test_linker_scores_with_nel_keys(trained):
     scores = nlp.evaluate(make_examples(nlp))
     assert scores["nel_micro_f"] == pytest.approx(1.0)
     assert scores["medlink_acc@1"] == pytest.approx(1.0)
+
+
+def test_split_coordination_shares_the_head():
+    from spacy_medlink.kb.normalize import normalize_alias
+    from spacy_medlink.pipeline.composites import split_coordination
+
+    assert split_coordination("breast and ovarian cancer", normalize_alias) == [
+        "breast cancer", "ovarian cancer"]
+    assert split_coordination("Duchenne and Becker muscular dystrophy", normalize_alias) == [
+        "duchenne muscular dystrophy", "becker muscular dystrophy"]
+    assert split_coordination("tumor", normalize_alias) == []
+
+
+def test_linker_links_composite_mention_to_all_concepts(trained):
+    nlp, _, _ = trained
+    text = "Breast and ovarian cancer were studied."
+    doc = nlp.make_doc(text)
+    doc.ents = [doc.char_span(0, 25, label="DISEASE")]
+    doc = nlp(doc)
+    assert doc.ents[0].kb_id_ == "MESH:D001943|MESH:D010051"
+    assert [p["kb_id"] for p in doc._.medlink_links[0]["composite"]] == [
+        "MESH:D001943", "MESH:D010051"]

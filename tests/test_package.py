@@ -2,6 +2,7 @@
 fresh virtual environment installs offline and loads by name, with sockets blocked and
 without importing spacy_medlink."""
 import json
+import shutil
 import site
 import subprocess
 import sys
@@ -208,3 +209,25 @@ def test_package_wheel_installs_offline_and_loads_by_name(pipeline_path, metrics
     gold = [[(text[s:e], "DISEASE", kb_id) for s, e, kb_id in ents] for text, ents in TRAIN]
     assert [[tuple(e) for e in doc] for doc in out["single"]] == gold
     assert out["multi"] == out["single"]
+
+
+def test_project_package_command_follows_the_vars(tmp_path):
+    # weasel creates the project's directories on load: load a copy of project.yml.
+    from weasel.util.config import load_project_config
+
+    shutil.copy(Path(__file__).parent.parent / "project.yml", tmp_path / "project.yml")
+    overrides = {"vars.package_name": "medlink_disease_trf", "vars.package_version": "1.2.3",
+                 "vars.data_dir": "../shared/data"}
+    config = load_project_config(tmp_path, overrides=overrides)
+    (command,) = [c for c in config["commands"] if c["name"] == "package"]
+    meta_step, package_step = command["script"]
+    assert meta_step.startswith("python -m spacy_medlink.packaging training/medlink "
+                                "packages/meta_medlink_disease_trf.json")
+    assert "--data ../shared/data/medic/CTD_diseases.tsv.gz" in meta_step
+    assert package_step == (
+        "python -m spacy package training/medlink packages --name medlink_disease_trf "
+        "--version 1.2.3 --meta-path packages/meta_medlink_disease_trf.json --build wheel --force"
+    )
+    assert command["deps"][:2] == ["training/medlink", "metrics/dev.json"]
+    assert "../shared/data/ncbi_disease/dev.pubtator.txt" in command["deps"]
+    assert command["outputs_no_cache"] == ["packages/en_medlink_disease_trf-1.2.3"]

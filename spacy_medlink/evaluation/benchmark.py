@@ -20,7 +20,6 @@ PNG plots.
 """
 import datetime
 import importlib.metadata
-import json
 import os
 import platform
 import random
@@ -661,7 +660,7 @@ def benchmark_ner_seeds(
         "f_min": min(f_scores) if f_scores else None,
         "f_max": max(f_scores) if f_scores else None,
         "f_std": pstdev(f_scores) if f_scores else None,
-        "command": _display_command(command) if command else None,
+        "command": _display_command(command).replace(str(work_dir), "TMP") if command else None,
         "max_steps": max_steps,
     }
 
@@ -966,11 +965,17 @@ def _f(value: Any, digits: int = 1) -> str:
 
 
 def _x(value: Optional[float]) -> str:
-    return "n/a" if value is None else f"{value:.2f}×"
+    if value is None:
+        return "n/a"
+    # Two significant digits below 0.1 (a 500x slower system is 0.0020x, not 0.00x).
+    return f"{value:.2f}×" if value >= 0.1 else f"{value:.2g}×"
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> List[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join([" --- "] + [" ---: "] * (len(header) - 1)) + "|"]
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], text_columns: int = 1) -> List[str]:
+    """A Markdown table; the first `text_columns` columns are left-aligned, the rest (figures)
+    right-aligned."""
+    aligns = [" --- "] * text_columns + [" ---: "] * (len(header) - text_columns)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(aligns) + "|"]
     lines.extend("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows)
     return lines + [""]
 

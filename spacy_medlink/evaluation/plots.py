@@ -50,7 +50,7 @@ def plot_threshold_curve(
     left.set_xlim(0, 1)
     left.set_ylim(0, 100.5)
     left.grid(alpha=0.3)
-    left.legend(loc="lower left")
+    left.legend(loc="best")
     right.plot([p["recall"] for p in defined], [p["precision"] for p in defined], marker=".", markersize=3)
     right.set_xlabel("recall (correct / all gold mentions) %")
     right.set_ylabel("precision (correct / linked) %")
@@ -80,13 +80,17 @@ def plot_accuracy_vs_speed(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    speeds = []
     for name, values in systems.items():
         accuracy, speed = values.get("acc@1"), values.get("mentions_per_second")
         if accuracy is None or not speed:
             continue
+        speeds.append(speed)
         ax.scatter([speed], [accuracy], s=40)
         ax.annotate(name, (speed, accuracy), textcoords="offset points", xytext=(6, 4), fontsize=9)
     ax.set_xscale("log")
+    if speeds:  # room for the labels, which are written to the right of each point
+        ax.set_xlim(min(speeds) / 2, max(speeds) * 8)
     ax.set_xlabel("mentions per second (log scale)")
     ax.set_ylabel("acc@1 on gold mentions %")
     ax.set_ylim(0, 100.5)

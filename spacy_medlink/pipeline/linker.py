@@ -23,12 +23,16 @@ from thinc.api import Config, Model
 
 from ..errors import Errors
 from ..kb.normalize import normalize_alias
+from .composites import split_coordination
 from .abbreviations import DEFAULT_SPANS_KEY, AbbreviationDetector, expand_abbreviations
 from .explain import LINKS_EXTENSION, install_extensions, link_record
 from .features import EVIDENCE_GROUPS, FEATURE_NAMES, ConceptInfo, Mention, build_batch
 from .ranker_model import RankerBatch, context_match_only, score_fused
 
 NIL = ""
+# A coordinated mention whose whole string matches an alias at least this closely is one
+# concept, not a composite.
+COMPOSITE_MAX_WHOLE_SIMILARITY = 0.9
 
 DEFAULT_MODEL_CONFIG = """
 [model]
@@ -335,8 +339,8 @@ class MedicalEntityLinker(TrainablePipe):
         docs = list(docs)
         self.validate_kb()
         mentions = self._mentions(docs, [list(doc.ents) for doc in docs])
-        records: List[List[dict]] = [[] for _ in docs]
-        scored = [m for m in mentions if m.candidates]
+        parts = self._composite_parts(mentions)
+        scored = [m for m in mentions + [part for _, part in parts] if m.candidates]
         probs = np.zeros(0, dtype="float32")
         batch = None
         if scored:
@@ -345,20 +349,65 @@ class MedicalEntityLinker(TrainablePipe):
             probs = _group_softmax(scores, batch.pair_mention, batch.n_mentions)
         explanations = self._explain(batch, scored)
         offsets = _group_offsets(batch.pair_mention, len(scored)) if batch is not None else []
-        scored_index = {id(m): i for i, m in enumerate(scored)}
-        for mention in mentions:
-            doc = docs[mention.doc_index]
-            span = doc[mention.start : mention.end]
-            i = scored_index.get(id(mention))
+        position = {id(m): i for i, m in enumerate(scored)}
+
+        def probs_of(mention: Mention) -> Sequence[float]:
+            i = position.get(id(mention))
             if i is None:
-                records[mention.doc_index].append(link_record(span, mention, [], [], {}, self))
-                continue
-            lo = offsets[i]
-            cand_probs = probs[lo : lo + len(mention.candidates)]
-            records[mention.doc_index].append(
-                link_record(span, mention, cand_probs, explanations.get(i, {}), self.info, self)
+                return []
+            return probs[offsets[i] : offsets[i] + len(mention.candidates)]
+
+        parts_of: Dict[int, List[Mention]] = {}
+        for parent, part in parts:
+            parts_of.setdefault(parent, []).append(part)
+        records: List[List[dict]] = [[] for _ in docs]
+        for m_index, mention in enumerate(mentions):
+            span = docs[mention.doc_index][mention.start : mention.end]
+            i = position.get(id(mention))
+            record = link_record(
+                span, mention, probs_of(mention), explanations.get(i, {}), self.info, self
             )
+            if m_index in parts_of:
+                self._link_composite(record, mention, probs_of(mention), parts_of[m_index], probs_of)
+            records[mention.doc_index].append(record)
         return records
+
+    def _composite_parts(self, mentions: Sequence[Mention]) -> List[Tuple[int, Mention]]:
+        """Conjuncts of coordinated mentions ("breast and ovarian cancer"), with candidates."""
+        parts = []
+        for m_index, mention in enumerate(mentions):
+            for query in split_coordination(mention.text, normalize_alias):
+                parts.append((m_index, Mention(mention.doc_index, mention.start, mention.end,
+                                               mention.text, query)))
+        if parts:
+            found = self.get_candidates(self.kb, [part.query for _, part in parts], None)
+            for (_, part), candidates in zip(parts, found):
+                part.candidates = list(candidates)
+        return parts
+
+    def _link_composite(self, record, mention, probs, parts, probs_of) -> None:
+        """Link a coordinated mention to all its conjuncts' concepts, unless the whole string
+        closely matches one alias ("hereditary breast and ovarian cancer" is one concept)."""
+        if len(probs):
+            top = mention.candidates[int(np.argmax(probs))]
+            if max(top.similarity, top.rewrite_similarity) >= COMPOSITE_MAX_WHOLE_SIMILARITY:
+                return
+        linked = []
+        for part in parts:
+            part_probs = probs_of(part)
+            if not len(part_probs):
+                return
+            j = int(np.argmax(part_probs))
+            linked.append({"query": part.query, "kb_id": part.candidates[j].concept_id,
+                           "score": round(float(part_probs[j]), 4)})
+        ids = list(dict.fromkeys(p["kb_id"] for p in linked))
+        if len(ids) < 2:
+            return
+        threshold = self.cfg["threshold"]
+        score = min(p["score"] for p in linked)
+        record["composite"] = linked
+        record["score"] = score
+        record["kb_id"] = "|".join(ids) if threshold is None or score >= threshold else NIL
 
     def _explain(self, batch: Optional[RankerBatch], mentions: Sequence[Mention]) -> Dict:
         """Evidence contributions per candidate: the score drop when one evidence group is
