@@ -247,3 +247,16 @@ def test_linker_links_composite_mention_to_all_concepts(trained):
     assert doc.ents[0].kb_id_ == "MESH:D001943|MESH:D010051"
     assert [p["kb_id"] for p in doc._.medlink_links[0]["composite"]] == [
         "MESH:D001943", "MESH:D010051"]
+
+
+def test_linker_calibrate_picks_a_temperature(trained):
+    nlp, _, _ = trained
+    linker = nlp.get_pipe("medical_entity_linker")
+    before = linker.cfg["temperature"]
+    try:
+        temperature = linker.calibrate(make_examples(nlp), temperatures=[0.5, 1.0, 2.0])
+        assert temperature in (0.5, 1.0, 2.0) and linker.cfg["temperature"] == temperature
+        # A perfectly separable overfit set is most likely under the sharpest temperature.
+        assert temperature == 0.5
+    finally:
+        linker.cfg["temperature"] = before

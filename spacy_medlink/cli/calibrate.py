@@ -1,0 +1,42 @@
+"""`python -m spacy_medlink calibrate MODEL DEV_DATA`: fit the linker's softmax temperature on
+held-out gold mentions, so its scores are probabilities and `threshold` means something."""
+from pathlib import Path
+
+from wasabi import msg
+
+from ._app import Arg, Opt, app
+
+
+def calibrate_pipeline(model: Path, dev_data: Path, output: Path = None) -> float:
+    """Fit the temperature of the pipeline's medical_entity_linker and save the pipeline.
+
+    model (Path): a pipeline with a medical_entity_linker.
+    dev_data (Path): gold data (.spacy or PubTator) NOT used to train the linker.
+    output (Path): where to save (default: overwrite `model`).
+    RETURNS (float): the chosen temperature.
+    """
+    import spacy
+
+    from ..training.readers import create_pubtator_corpus
+
+    nlp = spacy.load(model)
+    linker = nlp.get_pipe("medical_entity_linker")
+    examples = list(create_pubtator_corpus(dev_data, gold_ents_in_predicted=True)(nlp))
+    for name, proc in nlp.pipeline:
+        if name == "medlink_abbreviations":
+            for example in examples:
+                proc(example.predicted)
+    temperature = linker.calibrate(examples)
+    nlp.to_disk(output or model)
+    return temperature
+
+
+@app.command("calibrate")
+def calibrate_cli(
+    model: Path = Arg(..., help="Pipeline with a medical_entity_linker", exists=True),
+    dev_data: Path = Arg(..., help="Held-out gold data (.spacy or PubTator)", exists=True),
+    output: Path = Opt(None, "--output", "-o", help="Output folder (default: overwrite MODEL)"),
+):
+    """Fit the linker's score temperature on held-out gold mentions (lowest log loss)."""
+    temperature = calibrate_pipeline(model, dev_data, output)
+    msg.good(f"Temperature {temperature} saved to {output or model}")
