@@ -77,3 +77,21 @@ def test_cli_subprocess_smoke(corpus_path, tmp_path):
     kb = MedlinkKB.load(output, Vocab())
     assert kb.get_size_entities() == 10 and kb.meta["name"] == "tiny"
     assert kb.entity_vector_length == 8
+
+
+def test_build_kb_unknown_encoder_is_a_coded_error(tmp_path):
+    with pytest.raises(ValueError, match=r"\[MLE011\].*LSAConceptEncoder"):
+        build_kb_from_paths(TINY_MEDIC, None, encoder="no.such.Encoder.v1", progress=False)
+
+
+def test_build_kb_accepts_a_registered_encoder(tmp_path):
+    import numpy as np
+    from spacy.util import registry
+
+    class OnesEncoder:
+        def __call__(self, concepts):
+            return np.ones((len(concepts), 3), dtype="float32")
+
+    registry.misc.register("test.OnesEncoder.v1", func=lambda: OnesEncoder())
+    kb, _ = build_kb_from_paths(TINY_MEDIC, None, encoder="test.OnesEncoder.v1", progress=False)
+    assert kb.entity_vector_length == 3

@@ -1,18 +1,21 @@
 """Installable pipeline packages: the meta written for `spacy package`, and a wheel that a
 fresh virtual environment installs offline and loads by name, with sockets blocked and
 without importing spacy_medlink."""
+import importlib.util
 import json
 import shutil
 import site
 import subprocess
 import sys
 import zipfile
+from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
 import spacy
 import srsly
+from packaging.requirements import Requirement
+from packaging.version import Version
 from spacy.cli.package import package
 from spacy.training import Example
 from thinc.api import Adam
@@ -156,6 +159,24 @@ def test_summarize_metrics_keeps_only_scalars():
     assert summary == {"n_docs": 3, "ner": {"f": 1.0}}
 
 
+def _wheel_build_args():
+    """pip options to build the package's setup.py into a wheel.
+
+    `spacy package --build wheel` runs `python -m build`, which fetches setuptools into an
+    isolated build environment. Offline, this environment's own setuptools is used when it
+    can build wheels (setuptools >= 70.1 has bdist_wheel; older ones need `wheel`); else
+    pip's isolated build fetches setuptools from the package index, as `spacy package` does.
+    """
+    try:
+        setuptools_version = Version(importlib_metadata.version("setuptools"))
+    except importlib_metadata.PackageNotFoundError:
+        return []
+    has_wheel = importlib.util.find_spec("wheel") is not None
+    if setuptools_version >= Version("70.1") or has_wheel:
+        return ["--no-build-isolation", "--no-index"]
+    return []
+
+
 def _site_dirs():
     dirs = [p for p in site.getsitepackages() if Path(p).is_dir()]
     user = site.getusersitepackages()
@@ -172,11 +193,9 @@ def test_package_wheel_installs_offline_and_loads_by_name(pipeline_path, metrics
     package(pipeline_path, packages, meta_path=meta_path, create_sdist=False,
             create_wheel=False, force=True, silent=True)
     package_dir = packages / f"en_{PACKAGE_NAME}-0.0.1"
-    # `spacy package --build wheel` runs `python -m build`, which fetches setuptools into an
-    # isolated environment; build the same setup.py offline with the current setuptools.
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index",
-                    "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(package_dir)],
-                   check=True, capture_output=True)
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", *_wheel_build_args(),
+                            "-w", str(tmp_path / "dist"), str(package_dir)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
     (wheel,) = (tmp_path / "dist").glob(f"en_{PACKAGE_NAME}-0.0.1-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         metadata = archive.read(f"en_{PACKAGE_NAME}-0.0.1.dist-info/METADATA").decode("utf8")

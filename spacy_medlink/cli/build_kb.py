@@ -7,10 +7,13 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 from wasabi import msg
 
 from ..kb.build import BuildReport, build_kb
-from ..kb.encoders import create_lsa_encoder
+from ..errors import Errors
+from ..kb import encoders as _registers_encoders  # noqa: F401
 from ..kb.medlink_kb import MedlinkKB
 from ..kb.readers import ReadStats, read_vocabulary
 from ._app import Arg, Opt, app
+
+DEFAULT_ENCODER = "spacy-medlink.LSAConceptEncoder.v1"
 
 
 @dataclass
@@ -35,6 +38,7 @@ def build_kb_cli(
     output_dir: Path = Arg(..., help="Output folder for the KB", file_okay=False),
     corpus: List[Path] = Opt([], "--corpus", help="PubTator file or gold .spacy DocBin whose single-id mentions become extra aliases (repeatable)", exists=True, dir_okay=False),
     dim: int = Opt(64, "--dim", help="Entity vector length (LSA encoder)"),
+    encoder: str = Opt(DEFAULT_ENCODER, "--encoder", help="Registered entity-vector encoder (@misc); it receives dim= if it takes one"),
     vocab_format: str = Opt("auto", "--format", help="Vocabulary format: auto, medic or jsonl"),
     skip_bad_rows: bool = Opt(False, "--skip-bad-rows", help="Skip (count and report) bad vocabulary rows instead of failing"),
     name: str = Opt("medic", "--name", help="KB name, stored in meta.json"),
@@ -50,6 +54,7 @@ def build_kb_cli(
             output_dir,
             corpus_paths=corpus,
             dim=dim,
+            encoder=encoder,
             vocab_format=vocab_format,
             on_error="skip" if skip_bad_rows else "raise",
             name=name,
@@ -76,12 +81,28 @@ def build_kb_cli(
         msg.warn(example)
 
 
+def make_encoder(name: str, dim: int):
+    """Resolve a registered encoder factory by name, passing dim when it accepts it."""
+    import inspect
+
+    from spacy.util import registry
+
+    try:
+        factory = registry.misc.get(name)
+    except Exception:
+        options = sorted(n for n in registry.misc.get_all() if "Encoder" in n)
+        raise ValueError(Errors.E011.format(name=name, options=", ".join(options))) from None
+    takes_dim = "dim" in inspect.signature(factory).parameters
+    return factory(dim=dim) if takes_dim else factory()
+
+
 def build_kb_from_paths(
     vocab_path: Path,
     output_dir: Optional[Path],
     *,
     corpus_paths: Sequence[Path] = (),
     dim: int = 64,
+    encoder: str = None,
     vocab_format: str = "auto",
     on_error: str = "raise",
     name: str = "medic",
@@ -94,6 +115,8 @@ def build_kb_from_paths(
     corpus_paths (Sequence[Path]): PubTator files or gold .spacy DocBins; their single-id
         mentions become extra aliases.
     dim (int): Entity vector length.
+    encoder (str): Registered @misc name of the entity-vector encoder (default: LSA). Plug in
+        any encoder (e.g. image embeddings of concepts) without touching the linker.
     vocab_format (str): "auto", "medic" or "jsonl".
     on_error (str): "raise" or "skip" bad vocabulary rows.
     name (str): KB name for meta.json.
@@ -115,7 +138,7 @@ def build_kb_from_paths(
     kb, build_report = build_kb(
         concepts,
         Vocab(),
-        encoder=create_lsa_encoder(dim=dim),
+        encoder=make_encoder(encoder or DEFAULT_ENCODER, dim),
         extra_aliases=mentions,
         progress=progress,
         name=name,
