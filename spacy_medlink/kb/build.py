@@ -123,7 +123,7 @@ def build_kb(
 
     kb.meta["word_substitutions"] = mine_word_substitutions(store)
     report.seconds = time.perf_counter() - start
-    kb.meta["build_seconds"] = round(report.seconds, 3)
+    kb.meta["build_ms"] = int(report.seconds * 1000)
     return kb, report
 
 
@@ -200,7 +200,8 @@ def _make_meta(
         "entity_vector_length": kb.entity_vector_length,
         "prior_smoothing": prior_smoothing,
         "alias_normalizer": "spacy_medlink.kb.normalize.normalize_alias",
-        "build_seconds": round(report.seconds, 3),
+        # Whole milliseconds: a float such as 0.043 does not survive JSON round trips exactly.
+        "build_ms": int(report.seconds * 1000),
     }
 
 
