@@ -52,7 +52,8 @@ KNOWN_SOURCES: Dict[str, Dict[str, str]] = {
     "3a83865362b11f996fec18562d2e7996f66e94d01d2e0c6360770d64184e3326": {
         "name": "MEDIC, CTD merged disease vocabulary (MeSH + OMIM), report of 2017-06-06",
         "url": "http://ctdbase.org/downloads/",
-        "author": "Comparative Toxicogenomics Database (CTD), MDI Biological Laboratory & NC State University",
+        "author": "Comparative Toxicogenomics Database (CTD), MDI Biological Laboratory & "
+        "NC State University",
         "license": "CTD terms of use, http://ctdbase.org/about/legal.jsp",
     },
 }
@@ -187,7 +188,8 @@ def summarize_metrics(metrics: Dict[str, Any]) -> Dict[str, Any]:
         values = metrics.get(section)
         if isinstance(values, dict):
             summary[section] = {
-                k: v for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+                k: v for k, v in values.items()
+                if isinstance(v, (int, float)) and not isinstance(v, bool)
             }
     return summary
 
@@ -254,8 +256,12 @@ def package_meta_cli(
     output: Path = Arg(..., help="Where to write the meta.json for spacy package --meta-path"),
     name: str = Opt(..., "--name", "-n", help="Package name without the 'en_' prefix"),
     version: str = Opt(..., "--version", "-v", help="Package version"),
-    metrics: Optional[Path] = Opt(None, "--metrics", "-m", help="metrics JSON of `evaluate`", exists=True),
-    data: List[Path] = Opt([], "--data", "-d", help="A data file the pipeline was built from (repeatable)"),
+    metrics: Optional[Path] = Opt(
+        None, "--metrics", "-m", help="metrics JSON of `evaluate`", exists=True
+    ),
+    data: List[Path] = Opt(
+        [], "--data", "-d", help="A data file the pipeline was built from (repeatable)"
+    ),
 ):
     """Write the meta.json overrides of an installable pipeline package."""
     write_package_meta(model_path, output, name=name, version=version, metrics_path=metrics,

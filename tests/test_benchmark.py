@@ -59,6 +59,11 @@ def test_run_measured_reports_memory_and_failures():
 
     measured = run_measured([sys.executable, "-c", "x = bytearray(60 * 1024 * 1024)"], step="allocate")
     assert measured["peak_rss_mb"] >= 60 and measured["seconds"] > 0
+    # The child's own peak, not the parent's: Linux carries the peak RSS over fork + exec.
+    ballast = bytearray(300 * 1024 * 1024)
+    ballast[:: 4096] = b"x" * len(ballast[:: 4096])  # touch every page: make it resident
+    assert run_measured([sys.executable, "-c", "pass"], step="nothing")["peak_rss_mb"] < 150
+    del ballast
     with pytest.raises(RuntimeError, match="MLE352"):
         run_measured([sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"], step="fail")
 

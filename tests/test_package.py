@@ -177,6 +177,13 @@ def _wheel_build_args():
     return []
 
 
+def _run(command, **kwargs) -> str:
+    """Run a command; fail with the end of its output. RETURNS (str): its stdout."""
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, (command, result.stdout[-2000:], result.stderr[-2000:])
+    return result.stdout
+
+
 def _site_dirs():
     dirs = [p for p in site.getsitepackages() if Path(p).is_dir()]
     user = site.getusersitepackages()
@@ -193,9 +200,8 @@ def test_package_wheel_installs_offline_and_loads_by_name(pipeline_path, metrics
     package(pipeline_path, packages, meta_path=meta_path, create_sdist=False,
             create_wheel=False, force=True, silent=True)
     package_dir = packages / f"en_{PACKAGE_NAME}-0.0.1"
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", *_wheel_build_args(),
-                            "-w", str(tmp_path / "dist"), str(package_dir)], capture_output=True, text=True)
-    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", *_wheel_build_args(),
+          "-w", str(tmp_path / "dist"), str(package_dir)])
     (wheel,) = (tmp_path / "dist").glob(f"en_{PACKAGE_NAME}-0.0.1-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         metadata = archive.read(f"en_{PACKAGE_NAME}-0.0.1.dist-info/METADATA").decode("utf8")
@@ -210,19 +216,17 @@ def test_package_wheel_installs_offline_and_loads_by_name(pipeline_path, metrics
     # site-packages through a .pth file (addsitedir also runs their .pth files, e.g. an
     # editable install's finder).
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
-    python = venv / "bin" / "python"
-    venv_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip()
+    _run([sys.executable, "-m", "venv", str(venv)])
+    python = str(venv / "bin" / "python")
+    venv_site = _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
     lines = [f"import site; site.addsitedir({d!r})" for d in _site_dirs()]
-    (Path(venv_site) / "outer_env.pth").write_text("\n".join(lines) + "\n")
-    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
-                   check=True, capture_output=True)
+    (Path(venv_site.strip()) / "outer_env.pth").write_text("\n".join(lines) + "\n")
+    _run([python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)])
 
     texts = [text for text, _ in TRAIN]
-    result = subprocess.run([str(python), "-c", LOAD_SCRIPT, f"en_{PACKAGE_NAME}", json.dumps(texts)],
-                            check=True, capture_output=True, text=True, cwd=tmp_path)
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    stdout = _run([python, "-c", LOAD_SCRIPT, f"en_{PACKAGE_NAME}", json.dumps(texts)],
+                  cwd=tmp_path)
+    out = json.loads(stdout.strip().splitlines()[-1])
     assert Path(out["module_file"]).is_relative_to(venv)
     assert REQUIREMENT in out["requirements"]
     gold = [[(text[s:e], "DISEASE", kb_id) for s, e, kb_id in ents] for text, ents in TRAIN]

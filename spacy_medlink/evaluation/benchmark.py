@@ -168,7 +168,9 @@ def threshold_curve(
     return points
 
 
-def _gold_span_scores(gold: _Gold, records: Mapping[Tuple[int, int, int], dict]) -> Tuple[List[Tuple[float, bool]], int]:
+def _gold_span_scores(
+    gold: _Gold, records: Mapping[Tuple[int, int, int], dict]
+) -> Tuple[List[Tuple[float, bool]], int]:
     """(top score, top is right) for the single-concept gold mentions the linker ranked,
     and how many single-concept gold mentions there are (the recall denominator)."""
     scored = []
@@ -226,7 +228,9 @@ def time_pipeline(
     }
 
 
-def time_linking(link: Callable[[List[Doc]], Any], docs: List[Doc], *, batch_size: int = BATCH_SIZE) -> Dict[str, Any]:
+def time_linking(
+    link: Callable[[List[Doc]], Any], docs: List[Doc], *, batch_size: int = BATCH_SIZE
+) -> Dict[str, Any]:
     """Time a linking function over docs whose entities are already set, batch by batch.
 
     link (Callable[[List[Doc]], Any]): Links one batch (e.g. a component's predict +
@@ -255,28 +259,44 @@ def _component_linking(component: Any) -> Callable[[List[Doc]], None]:
     return link
 
 
+# Runs the command and writes its rusage peak RSS to argv[1]. Linux carries a process's peak
+# RSS over fork and exec, so a command started straight from the (large) benchmark process
+# would report the benchmark's own peak; started from this small process, it reports its own.
+_RUSAGE_WRAPPER = """
+import os, subprocess, sys
+process = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(process.pid, 0)
+process.returncode = os.waitstatus_to_exitcode(status)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(process.returncode)
+"""
+
+
 def run_measured(command: Sequence[str], *, step: str) -> Dict[str, Any]:
-    """Run a command in a subprocess; measure its wall time and peak resident memory (the
-    child's own rusage from os.wait4, not that of other children).
+    """Run a command in a subprocess; measure its wall time and peak resident memory (its
+    own rusage from os.wait4, taken in a small wrapper process; see _RUSAGE_WRAPPER).
 
     command (Sequence[str]): The command line.
     step (str): What the command does, for the error message.
-    RETURNS (Dict[str, Any]): "seconds", "peak_rss_mb" and "output" (stdout + stderr).
+    RETURNS (Dict[str, Any]): "seconds" (the wrapper's start-up, ~20 ms, included),
+        "peak_rss_mb" and "output" (stdout + stderr).
     """
-    with tempfile.TemporaryFile() as log:
+    with tempfile.TemporaryDirectory() as tmp_dir, tempfile.TemporaryFile() as log:
+        rusage_path = Path(tmp_dir) / "maxrss"
+        wrapped = [sys.executable, "-c", _RUSAGE_WRAPPER, str(rusage_path), *map(str, command)]
         start = time.perf_counter()
-        process = subprocess.Popen(list(command), stdout=log, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
+        returncode = subprocess.call(wrapped, stdout=log, stderr=subprocess.STDOUT)
         seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)  # already reaped by wait4
         log.seek(0)
         output = log.read().decode("utf8", errors="replace")
-    if process.returncode != 0:
+        maxrss = int(rusage_path.read_text()) if rusage_path.exists() else 0
+    if returncode != 0:
         tail = "\n".join(output.splitlines()[-_OUTPUT_TAIL_LINES:])
         raise RuntimeError(
-            Errors.E352.format(step=step, command=" ".join(map(str, command)), code=process.returncode, output=tail)
+            Errors.E352.format(step=step, command=" ".join(map(str, command)), code=returncode, output=tail)
         )
-    return {"seconds": seconds, "peak_rss_mb": _maxrss_mb(usage.ru_maxrss), "output": output}
+    return {"seconds": seconds, "peak_rss_mb": _maxrss_mb(maxrss), "output": output}
 
 
 def _maxrss_mb(ru_maxrss: int) -> float:
@@ -329,7 +349,6 @@ try:
 except OSError:
     pass
 json.dump({"import_seconds": imported - start, "load_seconds": loaded - imported,
-           "ru_maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
            "rss_bytes": rss, "pipe_names": nlp.pipe_names}, open(sys.argv[2], "w"))
 """
 
@@ -343,12 +362,12 @@ def measure_load(model_path: Union[str, Path]) -> Dict[str, Any]:
     """
     with tempfile.TemporaryDirectory() as tmp_dir:
         out_path = Path(tmp_dir) / "load.json"
-        run_measured([sys.executable, "-c", _LOAD_SCRIPT, str(model_path), str(out_path)], step="spacy.load")
+        measured = run_measured([sys.executable, "-c", _LOAD_SCRIPT, str(model_path), str(out_path)], step="spacy.load")
         data = srsly.read_json(out_path)
     return {
         "load_seconds": data["load_seconds"],
         "import_seconds": data["import_seconds"],
-        "peak_rss_mb": _maxrss_mb(data["ru_maxrss"]),
+        "peak_rss_mb": measured["peak_rss_mb"],
         "rss_after_load_mb": data["rss_bytes"] / _MB if data["rss_bytes"] else None,
         "pipe_names": data["pipe_names"],
     }
@@ -513,7 +532,8 @@ def spacy_el_on_gold_spans(nlp: Language, gold: _Gold) -> Dict[str, Any]:
         "n_without_candidates" and "speed_on_gold_spans".
     """
     linker = nlp.get_pipe(SPACY_EL_NAME)
-    before = [n for n in nlp.pipe_names[: nlp.pipe_names.index(SPACY_EL_NAME)] if n not in entity_components(nlp)]
+    ner_names = set(entity_components(nlp))
+    before = [n for n in nlp.pipe_names[: nlp.pipe_names.index(SPACY_EL_NAME)] if n not in ner_names]
     with nlp.select_pipes(enable=before):
         docs = list(nlp.pipe([d.text for d in gold.documents], batch_size=BATCH_SIZE))
     by_doc: Dict[int, list] = {}
@@ -544,7 +564,11 @@ def spacy_el_on_gold_spans(nlp: Language, gold: _Gold) -> Dict[str, Any]:
     recall = candidate_recall(gold.concepts(), candidates, (big_k,))
     return {
         "norm_at_gold": norm_at_gold(gold.concepts(), ranked, (1,)),
-        "candidate_recall": {"recall_any": recall[f"recall@{big_k}"], "n_correct": recall[f"n_correct@{big_k}"], "n": recall["n"]},
+        "candidate_recall": {
+            "recall_any": recall[f"recall@{big_k}"],
+            "n_correct": recall[f"n_correct@{big_k}"],
+            "n": recall["n"],
+        },
         "n_without_candidates": n_without,
         "speed_on_gold_spans": {
             "mentions": len(ents),
@@ -759,6 +783,8 @@ def run_benchmark(
     linked = _link_gold_spans(nlp, linker_name, linker, gold, 1, progress)
     scored, n_total = _gold_span_scores(gold, linked.records)
     points = threshold_curve(scored, n_total)
+    # The precision-recall plot uses every distinct score (not kept in results.json).
+    pr_points = threshold_curve(scored, n_total, sorted({score for score, _ in scored}))
     results["threshold_curve"] = {
         "configured_threshold": linker.cfg.get("threshold"),
         "temperature": linker.cfg.get("temperature"),
@@ -791,6 +817,7 @@ def run_benchmark(
     steps.set_postfix_str("cost")
     with tempfile.TemporaryDirectory() as tmp_dir:
         kb_build = measure_kb_build(vocab_path, train_pubtator or train_data, Path(tmp_dir) / "kb")
+        kb_build["command"] = kb_build["command"].replace(tmp_dir, "TMP")
     results["cost"] = {
         "kb_build": kb_build,
         "load": measure_load(model_path),
@@ -828,7 +855,7 @@ def run_benchmark(
     notes.extend(_method_notes(results))
     results["notes"] = notes
     results["meta"]["benchmark_seconds"] = time.perf_counter() - started
-    write_results(results, output_dir)
+    write_results(results, output_dir, pr_points=pr_points)
     steps.update(1)
     steps.close()
     return results
@@ -920,9 +947,18 @@ def _display_command(argv: Sequence[str]) -> str:
 
 
 # --- output --------------------------------------------------------------------------------
-def write_results(results: Dict[str, Any], output_dir: Union[str, Path]) -> Dict[str, Path]:
+def write_results(
+    results: Dict[str, Any],
+    output_dir: Union[str, Path],
+    *,
+    pr_points: Optional[Sequence[Mapping[str, Any]]] = None,
+) -> Dict[str, Path]:
     """Write results.json, results.md and the plots.
 
+    results (Dict[str, Any]): The benchmark results.
+    output_dir (Union[str, Path]): The folder.
+    pr_points (Optional[Sequence[Mapping[str, Any]]]): A finer threshold curve for the
+        precision-recall panel (see `plot_threshold_curve`).
     RETURNS (Dict[str, Path]): "json", "markdown" and the plots' paths.
     """
     output_dir = Path(output_dir)
@@ -930,7 +966,8 @@ def write_results(results: Dict[str, Any], output_dir: Union[str, Path]) -> Dict
     curve = results["threshold_curve"]
     paths = {
         "threshold_plot": plot_threshold_curve(
-            curve["points"], output_dir / THRESHOLD_PLOT, configured_threshold=curve["configured_threshold"]
+            curve["points"], output_dir / THRESHOLD_PLOT, configured_threshold=curve["configured_threshold"],
+            pr_points=pr_points,
         ),
         "comparison_plot": plot_accuracy_vs_speed(_speed_accuracy_points(results), output_dir / COMPARISON_PLOT),
     }
@@ -950,9 +987,18 @@ def _speed_accuracy_points(results: Mapping[str, Any]) -> Dict[str, Dict[str, Op
             "acc@1": results["accuracy"]["norm_at_gold"]["acc@1"],
             "mentions_per_second": results["speed"]["linker"]["cold"]["mentions_per_second"],
         },
-        "dictionary": {"acc@1": baselines["dictionary"].get("acc@1"), "mentions_per_second": baselines["dictionary"]["speed"]["mentions_per_second"]},
-        "TF-IDF": {"acc@1": baselines["tfidf"].get("acc@1"), "mentions_per_second": baselines["tfidf"]["speed"]["mentions_per_second"]},
-        "spaCy entity_linker": {"acc@1": el["norm_at_gold"]["acc@1"], "mentions_per_second": el["speed"]["linker_cold"]["mentions_per_second"]},
+        "dictionary": {
+            "acc@1": baselines["dictionary"].get("acc@1"),
+            "mentions_per_second": baselines["dictionary"]["speed"]["mentions_per_second"],
+        },
+        "TF-IDF": {
+            "acc@1": baselines["tfidf"].get("acc@1"),
+            "mentions_per_second": baselines["tfidf"]["speed"]["mentions_per_second"],
+        },
+        "spaCy entity_linker": {
+            "acc@1": el["norm_at_gold"]["acc@1"],
+            "mentions_per_second": el["speed"]["linker_cold"]["mentions_per_second"],
+        },
     }
 
 
@@ -971,11 +1017,12 @@ def _x(value: Optional[float]) -> str:
     return f"{value:.2f}×" if value >= 0.1 else f"{value:.2g}×"
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], text_columns: int = 1) -> List[str]:
-    """A Markdown table; the first `text_columns` columns are left-aligned, the rest (figures)
-    right-aligned."""
-    aligns = [" --- "] * text_columns + [" ---: "] * (len(header) - text_columns)
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(aligns) + "|"]
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], aligns: Optional[str] = None) -> List[str]:
+    """A Markdown table. aligns: one "l" or "r" per column; by default the first column is
+    left-aligned and the figures right-aligned."""
+    aligns = aligns or "l" + "r" * (len(header) - 1)
+    rules = [" --- " if a == "l" else " ---: " for a in aligns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rules) + "|"]
     lines.extend("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows)
     return lines + [""]
 
@@ -1028,7 +1075,9 @@ def render_markdown(results: Mapping[str, Any]) -> str:
                  _f(el["speed"]["linker_cold"]["mentions_per_second"], 0), _x(ratios["spacy_entity_linker"]["acc@1"]),
                  _x(ratios["spacy_entity_linker"]["mentions_per_second"]), el["norm_at_gold"]["n"]))
     out += _table(
-        ("system", "acc@1", "acc@5", "recall@10", "mentions/s", "ours/it acc@1", "ours/it speed", "n"), rows
+        ("system", "acc@1", "acc@5", "recall@10", "mentions/s", "ours ÷ baseline, acc@1",
+         "ours ÷ baseline, speed", "n"),
+        rows,
     )
     out += [
         "Candidate recall@k of our linker: "
@@ -1038,13 +1087,19 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         "",
     ]
     rows = []
-    for label, key in (("NER (strict span)", "ner"), ("mention linking", "end_to_end"), ("document concepts", "document_concepts")):
+    levels = (
+        ("NER (strict span)", "ner"),
+        ("mention linking", "end_to_end"),
+        ("document concepts", "document_concepts"),
+    )
+    for label, key in levels:
         ours, theirs = accuracy.get(key), el.get(key)
         if ours is None:
             continue
         rows.append((label, _f(ours["p"]), _f(ours["r"]), _f(ours["f"]), _f(theirs["p"]), _f(theirs["r"]),
                      _f(theirs["f"]), _x(_ratio(ours["f"], theirs["f"]))))
-    out += _table(("", "ours P", "ours R", "ours F", "spaCy EL P", "spaCy EL R", "spaCy EL F", "ours/it F"), rows)
+    header = ("", "ours P", "ours R", "ours F", "spaCy EL P", "spaCy EL R", "spaCy EL F", "ours ÷ spaCy EL, F")
+    out += _table(header, rows)
     ner = accuracy.get("ner")
     if ner and ner.get("recall_by_type"):
         out += ["NER recall per mention type:", ""]
@@ -1054,37 +1109,24 @@ def render_markdown(results: Mapping[str, Any]) -> str:
             f"(n = {norm.get('n_multi_concept')}).", ""]
     out += _seed_section(results["seeds"], ner)
     out += ["## Speed and cost (CPU)", ""]
-    rows = [(f"end to end, n_process={s['n_process']}", f"{_f(s['words_per_second'], 0)} words/s",
-             f"{s['words']:,} words, {s['docs']} docs in {_f(s['seconds'], 2)} s") for s in speed["end_to_end"]]
-    for label, key in (("linker alone, cold (first pass)", "cold"), ("linker alone, warm (second pass)", "warm")):
-        s = speed["linker"][key]
-        rows.append((label, f"{_f(s['mentions_per_second'], 0)} mentions/s", f"{s['mentions']:,} mentions in {_f(s['seconds'], 2)} s"))
-    s = el["speed"]["linker_cold"]
-    rows.append(("spaCy entity_linker alone, cold", f"{_f(s['mentions_per_second'], 0)} mentions/s", f"{s['mentions']:,} mentions in {_f(s['seconds'], 2)} s"))
-    for name in ("dictionary", "tfidf"):
-        s = baselines[name]["speed"]
-        rows.append((f"{name} baseline", f"{_f(s['mentions_per_second'], 0)} mentions/s",
-                     f"{s['mentions']:,} mentions in {_f(s['seconds'], 3)} s; fit {_f(s['fit_seconds'], 2)} s"))
-    kb_build, load, size = cost["kb_build"], cost["load"], cost["size"]
-    rows += [
-        ("KB build (`build-kb`, subprocess)", f"{_f(kb_build['seconds'], 1)} s", f"peak RSS {_f(kb_build['peak_rss_mb'], 0)} MB; KB folder {_f(kb_build['size_mb'], 1)} MB"),
-        ("pipeline load (`spacy.load`, fresh process)", f"{_f(load['load_seconds'], 2)} s",
-         f"import spacy {_f(load['import_seconds'], 2)} s; peak RSS {_f(load['peak_rss_mb'], 0)} MB; RSS after load {_f(load['rss_after_load_mb'], 0)} MB"),
-        ("package size", f"{_f(size['pipeline_mb'], 1)} MB", f"pipeline folder (KB {_f(size['kb_in_pipeline_mb'], 1)} MB); wheel " + (f"{_f(size['wheel_mb'], 1)} MB" if size["wheel_mb"] is not None else "not built")),
-    ]
-    out += _table(("measure", "value", "detail"), rows)
-    out += [f"KB build command: `{kb_build['command']}`", ""]
+    out += _table(("measure", "value", "detail"), _speed_and_cost_rows(results), aligns="lrl")
+    out += [f"KB build command: `{cost['kb_build']['command']}`", ""]
     curve = results["threshold_curve"]
     out += [
         "## Precision vs recall as the NIL threshold moves",
         "",
         f"Our linker on the {curve['n_mentions']} single-concept gold mentions "
         f"({curve['n_with_candidates']} with a candidate); configured threshold: "
-        f"{_f(curve['configured_threshold'], 2)}, softmax temperature {_f(curve['temperature'], 2)}.",
+        + (_f(curve["configured_threshold"], 2) if curve["configured_threshold"] is not None
+           else "none (every mention with a candidate is linked)")
+        + f"; softmax temperature {_f(curve['temperature'], 2)}.",
         "",
     ]
-    out += _table(("threshold", "precision", "recall", "linked", "n linked"),
-                  [(t, _f(p["precision"]), _f(p["recall"]), _f(p["linked"]), p["n_linked"]) for t, p in curve["at"].items()])
+    rows = [
+        (t, _f(p["precision"]), _f(p["recall"]), _f(p["linked"]), p["n_linked"])
+        for t, p in curve["at"].items()
+    ]
+    out += _table(("threshold", "precision", "recall", "linked", "n linked"), rows)
     files = meta.get("files", {})
     if "threshold_plot" in files:
         out += [f"![precision and recall vs NIL threshold]({files['threshold_plot']})", ""]
@@ -1094,13 +1136,61 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _linking_speed_row(label: str, speed: Mapping[str, Any], extra: str = "") -> Tuple[str, str, str]:
+    detail = f"{speed['mentions']:,} mentions in {_f(speed['seconds'], 3)} s{extra}"
+    return label, f"{_f(speed['mentions_per_second'], 0)} mentions/s", detail
+
+
+def _speed_and_cost_rows(results: Mapping[str, Any]) -> List[Tuple[str, str, str]]:
+    speed, cost, baselines = results["speed"], results["cost"], results["baselines"]
+    rows = [
+        (
+            f"end to end, n_process={s['n_process']}",
+            f"{_f(s['words_per_second'], 0)} words/s",
+            f"{s['words']:,} words, {s['docs']} docs in {_f(s['seconds'], 2)} s",
+        )
+        for s in speed["end_to_end"]
+    ]
+    rows.append(_linking_speed_row("linker alone, cold (first pass)", speed["linker"]["cold"]))
+    rows.append(_linking_speed_row("linker alone, warm (second pass)", speed["linker"]["warm"]))
+    el_speed = baselines["spacy_entity_linker"]["speed"]["linker_cold"]
+    rows.append(_linking_speed_row("spaCy entity_linker alone, cold", el_speed))
+    for name in ("dictionary", "tfidf"):
+        s = baselines[name]["speed"]
+        rows.append(_linking_speed_row(f"{name} baseline", s, f"; fit {_f(s['fit_seconds'], 2)} s"))
+    kb_build, load, size = cost["kb_build"], cost["load"], cost["size"]
+    wheel = f"{_f(size['wheel_mb'], 1)} MB" if size["wheel_mb"] is not None else "not built"
+    rows += [
+        (
+            "KB build (`build-kb`, subprocess)",
+            f"{_f(kb_build['seconds'], 1)} s",
+            f"peak RSS {_f(kb_build['peak_rss_mb'], 0)} MB; KB folder {_f(kb_build['size_mb'], 1)} MB",
+        ),
+        (
+            "pipeline load (`spacy.load`, fresh process)",
+            f"{_f(load['load_seconds'], 2)} s",
+            f"import spacy {_f(load['import_seconds'], 2)} s; peak RSS {_f(load['peak_rss_mb'], 0)} "
+            f"MB; RSS after load {_f(load['rss_after_load_mb'], 0)} MB",
+        ),
+        (
+            "package size",
+            f"{_f(size['pipeline_mb'], 1)} MB",
+            f"pipeline folder (KB {_f(size['kb_in_pipeline_mb'], 1)} MB); wheel {wheel}",
+        ),
+    ]
+    return rows
+
+
 def _seed_section(seeds: Mapping[str, Any], ner: Optional[Mapping[str, Any]]) -> List[str]:
     if not seeds.get("runs"):
         model_seed = seeds.get("model_seed")
         return [f"NER F1 is from one training run (seed {model_seed}); no seed variance measured.", ""]
     out = [f"NER retrained with {seeds['n_seeds']} seeds (strict F1 on dev): mean {_f(seeds['f_mean'])}, "
            f"range {_f(seeds['f_min'])}-{_f(seeds['f_max'])}, std {_f(seeds['f_std'], 2)}.", ""]
-    out += _table(("seed", "P", "R", "F", "train s"),
-                  [(r["seed"], _f(r["p"]), _f(r["r"]), _f(r["f"]), _f(r["train_seconds"], 0)) for r in seeds["runs"]])
+    rows = [
+        (r["seed"], _f(r["p"]), _f(r["r"]), _f(r["f"]), _f(r["train_seconds"], 0))
+        for r in seeds["runs"]
+    ]
+    out += _table(("seed", "P", "R", "F", "train s"), rows)
     out += [f"Command per seed: `{seeds['command']}`.", ""]
     return out

@@ -23,6 +23,7 @@ def plot_threshold_curve(
     path: Union[str, Path],
     *,
     configured_threshold: Optional[float] = None,
+    pr_points: Optional[Sequence[Mapping[str, Any]]] = None,
     title: str = "Linking on gold mentions as the NIL threshold moves",
 ) -> Path:
     """Plot precision and recall of linking against the NIL threshold (left) and precision
@@ -33,6 +34,9 @@ def plot_threshold_curve(
         (precision undefined) are left out of the precision line.
     path (Union[str, Path]): The PNG file to write.
     configured_threshold (Optional[float]): The pipeline's threshold, marked when given.
+    pr_points (Optional[Sequence[Mapping[str, Any]]]): Points for the precision-recall
+        panel, e.g. at every distinct score (calibrated probabilities crowd near 1.0, where
+        a fixed grid is coarse); `points` when None.
     title (str): The figure title.
     RETURNS (Path): The path written.
     """
@@ -51,7 +55,8 @@ def plot_threshold_curve(
     left.set_ylim(0, 100.5)
     left.grid(alpha=0.3)
     left.legend(loc="best")
-    right.plot([p["recall"] for p in defined], [p["precision"] for p in defined], marker=".", markersize=3)
+    pr_defined = [p for p in (pr_points or points) if p["n_linked"] > 0]
+    right.plot([p["recall"] for p in pr_defined], [p["precision"] for p in pr_defined], marker=".", markersize=2)
     right.set_xlabel("recall (correct / all gold mentions) %")
     right.set_ylabel("precision (correct / linked) %")
     right.grid(alpha=0.3)
@@ -80,17 +85,16 @@ def plot_accuracy_vs_speed(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    speeds = []
-    for name, values in systems.items():
+    markers = "os^Dv<>p"
+    for index, (name, values) in enumerate(systems.items()):
         accuracy, speed = values.get("acc@1"), values.get("mentions_per_second")
         if accuracy is None or not speed:
             continue
-        speeds.append(speed)
-        ax.scatter([speed], [accuracy], s=40)
-        ax.annotate(name, (speed, accuracy), textcoords="offset points", xytext=(6, 4), fontsize=9)
+        # A legend, not labels next to the points: systems of similar speed and accuracy
+        # would overlap.
+        ax.scatter([speed], [accuracy], s=50, marker=markers[index % len(markers)], label=name)
     ax.set_xscale("log")
-    if speeds:  # room for the labels, which are written to the right of each point
-        ax.set_xlim(min(speeds) / 2, max(speeds) * 8)
+    ax.legend(loc="lower right", fontsize=9)
     ax.set_xlabel("mentions per second (log scale)")
     ax.set_ylabel("acc@1 on gold mentions %")
     ax.set_ylim(0, 100.5)
