@@ -102,6 +102,8 @@ class Errors(metaclass=_CodedMessages):
             "it in initialize with [initialize.components.{name}.kb_loader], e.g. "
             "@misc = \"spacy-medlink.KBFromDisk.v1\".")
     E201 = ("The kb_loader of '{name}' must return a MedlinkKB, got {found}.")
+    E203 = ("The model of '{name}' takes {found} evidence features but the linker computes "
+            "{expected}. Set [components.{name}.model] n_features = {expected}.")
     E202 = "Unknown candidate generator '{name}'. Valid options: {options}."
     # --- evaluation (300-399) ---
     E300 = "Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file."

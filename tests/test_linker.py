@@ -260,3 +260,12 @@ def test_linker_calibrate_picks_a_temperature(trained):
         assert temperature == 0.5
     finally:
         linker.cfg["temperature"] = before
+
+
+def test_linker_feature_count_mismatch_is_a_coded_error(kb_path):
+    nlp, linker = make_nlp(kb_path, model={
+        "@architectures": "spacy-medlink.EvidenceRanker.v1", "n_features": 3,
+        "entity_vector_length": 8, "hidden_width": 4, "n_context_buckets": 10, "dropout": 0.0})
+    loader = spacy.registry.misc.get("spacy-medlink.KBFromDisk.v1")(kb_path)
+    with pytest.raises(ValueError, match=r"\[MLE203\]"):
+        nlp.initialize(lambda: make_examples(nlp)) if linker.set_kb(loader) is None else None

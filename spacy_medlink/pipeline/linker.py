@@ -26,7 +26,9 @@ from ..kb.normalize import normalize_alias
 from .composites import split_coordination
 from .abbreviations import DEFAULT_SPANS_KEY, AbbreviationDetector, expand_abbreviations
 from .explain import LINKS_EXTENSION, install_extensions, link_record
-from .features import EVIDENCE_GROUPS, FEATURE_NAMES, ConceptInfo, Mention, build_batch
+from .features import (
+    EVIDENCE_GROUPS, FEATURE_NAMES, N_FEATURES, ConceptInfo, Mention, build_batch,
+)
 from .ranker_model import RankerBatch, context_match_only, score_fused
 
 NIL = ""
@@ -199,6 +201,9 @@ class MedicalEntityLinker(TrainablePipe):
         if kb_loader is not None:
             self.set_kb(kb_loader)
         self.validate_kb()
+        if self.model.get_dim("nF") != N_FEATURES:
+            raise ValueError(Errors.E203.format(name=self.name, found=self.model.get_dim("nF"),
+                                                expected=N_FEATURES))
         self.model.set_dim("nD", self.kb.entity_vector_length)
         self.model.initialize()
 
