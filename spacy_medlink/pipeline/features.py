@@ -5,10 +5,11 @@ explanations report (string, prior, training, coherence, kb_info, context).
 """
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from rapidfuzz import fuzz
+from spacy.attrs import IS_PUNCT, LOWER
 from spacy.tokens import Doc
 
 from ..candidates.base import AliasTable, Candidate
@@ -97,10 +98,23 @@ class ConceptInfo:
         return info
 
 
-def context_keys(doc: Doc, start: int, end: int, window: int) -> np.ndarray:
-    """RETURNS (np.ndarray): uint64 hashes of the lower-cased words around a mention."""
-    lo, hi = max(0, start - window), min(len(doc), end + window)
-    return np.asarray([t.lower for t in doc[lo:hi] if not t.is_punct], dtype=np.uint64)
+def context_keys(
+    words: Tuple[np.ndarray, np.ndarray], start: int, end: int, window: int
+) -> np.ndarray:
+    """RETURNS (np.ndarray): uint64 hashes of the lower-cased words around a mention.
+
+    words (Tuple[np.ndarray, np.ndarray]): the doc's LOWER hashes and IS_PUNCT flags
+        (doc_words()), computed once per doc instead of once per mention.
+    """
+    lower, is_punct = words
+    lo, hi = max(0, start - window), min(len(lower), end + window)
+    return lower[lo:hi][~is_punct[lo:hi]]
+
+
+def doc_words(doc: Doc) -> Tuple[np.ndarray, np.ndarray]:
+    """RETURNS (Tuple[np.ndarray, np.ndarray]): LOWER hashes and IS_PUNCT flags of a doc."""
+    array = doc.to_array([LOWER, IS_PUNCT])
+    return array[:, 0].astype(np.uint64), array[:, 1].astype(bool)
 
 
 def build_batch(
@@ -118,6 +132,7 @@ def build_batch(
     RETURNS (RankerBatch): features for every (mention, candidate) pair.
     """
     coherence = _coherence_by_doc(mentions)
+    words_of: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
     blocks, vectors, pair_mention, keys, key_mention = [], [], [], [], []
     for m_index, mention in enumerate(mentions):
         if not mention.candidates:
@@ -131,8 +146,9 @@ def build_batch(
         blocks.append(rows)
         vectors.append(mention_vectors)
         pair_mention.append(np.full(len(rows), m_index, dtype=np.int64))
-        doc = docs[mention.doc_index]
-        ctx = context_keys(doc, mention.start, mention.end, context_window)
+        if mention.doc_index not in words_of:
+            words_of[mention.doc_index] = doc_words(docs[mention.doc_index])
+        ctx = context_keys(words_of[mention.doc_index], mention.start, mention.end, context_window)
         keys.append(ctx)
         key_mention.append(np.full(len(ctx), m_index, dtype=np.int64))
     if not blocks:

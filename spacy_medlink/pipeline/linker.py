@@ -22,6 +22,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model
 
 from ..errors import Errors
+from ..candidates.base import get_alias_table
 from ..kb.normalize import normalize_alias
 from .composites import split_coordination
 from .abbreviations import DEFAULT_SPANS_KEY, AbbreviationDetector, expand_abbreviations
@@ -166,6 +167,7 @@ class MedicalEntityLinker(TrainablePipe):
         self.kb = kb
         self._info = None
         self.validate_kb()
+        self._warm_up()
 
     def validate_kb(self) -> None:
         """Fail early, with a coded error, on a missing/empty KB or a vector-size mismatch."""
@@ -176,6 +178,12 @@ class MedicalEntityLinker(TrainablePipe):
             raise ValueError(
                 Errors.E010.format(kb_length=self.kb.entity_vector_length, expected=expected)
             )
+
+    def _warm_up(self) -> None:
+        """Build the KB-derived lookup tables at load time, not on the first document, so the
+        first request is as fast as the others (about 0.7 s for MEDIC)."""
+        if not self.kb.is_empty():
+            get_alias_table(self.kb)
 
     @property
     def info(self) -> ConceptInfo:
@@ -484,6 +492,7 @@ class MedicalEntityLinker(TrainablePipe):
             kb.from_disk(p)
             self.kb = kb
             self._info = None
+            self._warm_up()
 
         deserialize = {
             "cfg": lambda p: self.cfg.update(srsly.read_json(p)),
