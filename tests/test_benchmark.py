@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import srsly
-from thinc.api import fix_random_seed
 
 from spacy_medlink.cli.benchmark import parse_int_list
 from spacy_medlink.evaluation.benchmark import (
@@ -16,6 +15,7 @@ from spacy_medlink.evaluation.benchmark import (
     threshold_curve,
 )
 from spacy_medlink.evaluation.evaluate import read_gold
+from sample_pipeline import train_sample_pipeline
 
 SAMPLE = Path(__file__).parent.parent / "assets" / "sample"
 
@@ -69,34 +69,7 @@ def test_run_measured_reports_memory_and_failures():
 
 
 def _sample_pipeline(path: Path) -> Path:
-    """entity_ruler (the training mentions as patterns) + abbreviations + a linker trained for
-    a few epochs on the sample, saved to `path`."""
-    from spacy_medlink.kb.build import build_kb
-    from spacy_medlink.kb.encoders import create_lsa_encoder
-    from spacy_medlink.kb.readers import read_vocabulary
-    from spacy_medlink.training.convert import blank_pipeline
-    from spacy_medlink.training.readers import PubtatorCorpus
-
-    fix_random_seed(0)
-    train_path = SAMPLE / "train.pubtator.txt"
-    train_docs = read_gold(train_path)
-    nlp = blank_pipeline("en")
-    ruler = nlp.add_pipe("entity_ruler")
-    nlp.add_pipe("medlink_abbreviations")
-    linker = nlp.add_pipe("medical_entity_linker", config={"threshold": 0.3})
-    aliases = [(m.text, m.ids[0]) for d in train_docs for m in d.mentions if len(m.ids) == 1]
-    kb, _ = build_kb(
-        read_vocabulary(SAMPLE / "vocabulary.jsonl"), nlp.vocab,
-        encoder=create_lsa_encoder(dim=64), extra_aliases=aliases, progress=False,
-    )
-    linker.set_kb(lambda vocab: kb)
-    examples = list(PubtatorCorpus(train_path, gold_ents_in_predicted=True)(nlp))
-    optimizer = nlp.initialize(lambda: examples)
-    ruler.add_patterns([{"label": "DISEASE", "pattern": m.text} for d in train_docs for m in d.mentions])
-    for _ in range(5):
-        nlp.update(examples, sgd=optimizer, drop=0.1, exclude=["entity_ruler"])
-    nlp.to_disk(path)
-    return path
+    return train_sample_pipeline(path, epochs=5, threshold=0.3)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from spacy_medlink.evaluation.evaluate import (
 from spacy_medlink.kb.records import Concept
 from spacy_medlink.kb.store import ConceptStore
 from spacy_medlink.training.convert import blank_pipeline, convert_pubtator
+from sample_pipeline import train_sample_pipeline
 
 TINY = Path(__file__).parent / "data" / "evaluation_tiny.pubtator.txt"
 SAMPLE = Path(__file__).parent.parent / "assets" / "sample"
@@ -182,33 +183,8 @@ def test_evaluate_cli_on_the_bundled_sample(tmp_path):
     from typer.testing import CliRunner
 
     from spacy_medlink.cli import app
-    from spacy_medlink.kb.build import build_kb
-    from spacy_medlink.kb.encoders import create_lsa_encoder
-    from spacy_medlink.kb.readers import read_vocabulary
-    from spacy_medlink.training.readers import PubtatorCorpus
-
-    fix_random_seed(0)
     train_path = SAMPLE / "train.pubtator.txt"
-    train_docs = read_gold(train_path)
-    nlp = blank_pipeline("en")
-    ruler = nlp.add_pipe("entity_ruler")
-    nlp.add_pipe("medlink_abbreviations")
-    linker = nlp.add_pipe("medical_entity_linker")
-    aliases = [(m.text, m.ids[0]) for d in train_docs for m in d.mentions if len(m.ids) == 1]
-    kb, _ = build_kb(
-        read_vocabulary(SAMPLE / "vocabulary.jsonl"), nlp.vocab,
-        encoder=create_lsa_encoder(dim=64), extra_aliases=aliases, progress=False,
-    )
-    linker.set_kb(lambda vocab: kb)
-    examples = list(PubtatorCorpus(train_path, gold_ents_in_predicted=True)(nlp))
-    optimizer = nlp.initialize(lambda: examples)
-    ruler.add_patterns(
-        [{"label": "DISEASE", "pattern": m.text} for d in train_docs for m in d.mentions]
-    )
-    for _ in range(10):
-        nlp.update(examples, sgd=optimizer, drop=0.1, exclude=["entity_ruler"])
-    model_path = tmp_path / "model"
-    nlp.to_disk(model_path)
+    model_path = train_sample_pipeline(tmp_path / "model", epochs=10)
 
     output, errors = tmp_path / "metrics.json", tmp_path / "errors.jsonl"
     result = CliRunner().invoke(

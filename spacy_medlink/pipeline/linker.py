@@ -8,7 +8,6 @@ top-k candidates with each evidence source's contribution to `doc._.medlink_link
 
 DOCS: README.md#the-linker
 """
-from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np

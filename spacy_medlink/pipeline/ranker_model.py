@@ -15,7 +15,7 @@ from typing import Callable, List, Tuple
 
 import numpy as np
 from spacy.util import registry
-from thinc.api import Linear, Model, Relu, chain, with_array  # noqa: F401
+from thinc.api import Linear, Model, Relu, chain
 from thinc.types import Floats1d, Floats2d, Ints1d
 
 
