@@ -104,7 +104,6 @@ class Errors(metaclass=_CodedMessages):
     E201 = ("The kb_loader of '{name}' must return a MedlinkKB, got {found}.")
     E203 = ("The model of '{name}' takes {found} evidence features but the linker computes "
             "{expected}. Set [components.{name}.model] n_features = {expected}.")
-    E202 = "Unknown candidate generator '{name}'. Valid options: {options}."
     # --- evaluation (300-399) ---
     E300 = "Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file."
     E301 = "Model {path} has no component named '{name}'. Components: {found}."

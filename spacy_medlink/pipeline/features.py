@@ -12,7 +12,7 @@ from rapidfuzz import fuzz
 from spacy.attrs import IS_PUNCT, LOWER
 from spacy.tokens import Doc
 
-from ..candidates.base import AliasTable, Candidate
+from ..candidates.base import Candidate
 from .ranker_model import RankerBatch
 
 FEATURE_NAMES = [
@@ -70,7 +70,7 @@ class Mention:
 class ConceptInfo:
     """Per-concept KB facts used by the features, computed once per concept and cached."""
 
-    def __init__(self, kb, table: AliasTable):
+    def __init__(self, kb):
         self.kb = kb
         self.store = kb.store
         self._cache: Dict[str, tuple] = {}

@@ -187,7 +187,7 @@ class MedicalEntityLinker(TrainablePipe):
     @property
     def info(self) -> ConceptInfo:
         if self._info is None or self._info.kb is not self.kb:
-            self._info = ConceptInfo(self.kb, None)
+            self._info = ConceptInfo(self.kb)
         return self._info
 
     # --- lifecycle -----------------------------------------------------------------------
