@@ -1,0 +1,18 @@
+"""Run a command, copying its output to a log with seconds since start on every line, so
+`spacy train` logs show steps/s and the time at which the best dev score was reached.
+
+    python scripts/timestamped.py LOG -- COMMAND ...
+"""
+import subprocess
+import sys
+import time
+
+log_path, command = sys.argv[1], sys.argv[sys.argv.index("--") + 1 :]
+start = time.perf_counter()
+with open(log_path, "w", encoding="utf8") as log:
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:
+        stamped = f"[{time.perf_counter() - start:8.1f}s] {line}"
+        sys.stdout.write(stamped)
+        log.write(stamped)
+sys.exit(process.wait())
