@@ -3,6 +3,7 @@
 
     python scripts/timestamped.py LOG -- COMMAND ...
 """
+import os
 import subprocess
 import sys
 import time
@@ -10,7 +11,11 @@ import time
 log_path, command = sys.argv[1], sys.argv[sys.argv.index("--") + 1 :]
 start = time.perf_counter()
 with open(log_path, "w", encoding="utf8") as log:
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Unbuffered child output, or the stamps would mark when a 4 KB buffer filled up.
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     for line in process.stdout:
         stamped = f"[{time.perf_counter() - start:8.1f}s] {line}"
         sys.stdout.write(stamped)
