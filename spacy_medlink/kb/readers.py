@@ -143,14 +143,22 @@ def read_medic(
 
 
 def _iter_medic(path: Path, on_error: str, stats: Optional[ReadStats]) -> Iterator[Concept]:
+    return _iter_concepts(path, on_error, stats, _parse_medic_row, comment_prefix="#")
+
+
+def _iter_concepts(
+    path: Path, on_error: str, stats: Optional[ReadStats], parse_row, comment_prefix=None
+) -> Iterator[Concept]:
+    """The loop both readers share: skip blank (and comment) lines, parse, reject duplicate
+    ids, and count or raise row errors through _SkipReport."""
     report = _SkipReport(path, on_error, stats)
     first_line: Dict[str, int] = {}
     for line_no, line in _iter_lines(path, report):
-        if not line.strip() or line.startswith("#"):
+        if not line.strip() or (comment_prefix and line.startswith(comment_prefix)):
             continue
         report.stats.n_rows += 1
         try:
-            concept = _parse_medic_row(line, path, line_no)
+            concept = parse_row(line, path, line_no)
             _check_duplicate(concept.concept_id, first_line, path, line_no)
         except _RowError as err:
             report.handle(err)
@@ -214,20 +222,7 @@ def read_concepts_jsonl(
 
 
 def _iter_concepts_jsonl(path: Path, on_error: str, stats: Optional[ReadStats]) -> Iterator[Concept]:
-    report = _SkipReport(path, on_error, stats)
-    first_line: Dict[str, int] = {}
-    for line_no, line in _iter_lines(path, report):
-        if not line.strip():
-            continue
-        report.stats.n_rows += 1
-        try:
-            concept = _parse_jsonl_row(line, path, line_no)
-            _check_duplicate(concept.concept_id, first_line, path, line_no)
-        except _RowError as err:
-            report.handle(err)
-            continue
-        yield concept
-    report.finish(len(first_line))
+    return _iter_concepts(path, on_error, stats, _parse_jsonl_row)
 
 
 def _type_name(value: Any) -> str:
