@@ -107,8 +107,3 @@ def get_alias_table(kb) -> AliasTable:
         table = AliasTable(kb)
         kb._medlink_alias_table = table
     return table
-
-
-def normalize_queries(texts: List[str]) -> List[str]:
-    """RETURNS (List[str]): mention strings in the KB's alias space."""
-    return [normalize_alias(t) for t in texts]

@@ -57,7 +57,6 @@ class CharNgramIndex:
         self.n_features = n_features
         self._vectorizer = _make_vectorizer(self.ngram_range, n_features)
         self._matrix_t = self.matrix.T.tocsr()
-        self._position = {alias: i for i, alias in enumerate(self.aliases)}
 
     @classmethod
     def from_aliases(
@@ -78,10 +77,6 @@ class CharNgramIndex:
 
     def __len__(self) -> int:
         return len(self.aliases)
-
-    def position(self, alias: str) -> int:
-        """RETURNS (int): the row of an indexed alias, or -1."""
-        return self._position.get(alias, -1)
 
     def vectorize(self, texts: Sequence[str]) -> sp.csr_matrix:
         """RETURNS (sp.csr_matrix): L2-normalized TF-IDF rows for normalized strings."""

@@ -29,7 +29,7 @@ from .explain import LINKS_EXTENSION, install_extensions, link_record
 from .features import (
     EVIDENCE_GROUPS, FEATURE_NAMES, N_FEATURES, ConceptInfo, Mention, build_batch,
 )
-from .ranker_model import RankerBatch, context_match_only, score_fused
+from .ranker_model import RankerBatch, fuse_evidence, score_fused
 
 NIL = ""
 # A coordinated mention whose whole string matches an alias at least this closely is one
@@ -259,26 +259,13 @@ class MedicalEntityLinker(TrainablePipe):
         examples = list(examples)
         validate_examples(examples, "MedicalEntityLinker.update")
         self.validate_kb()
-        mentions, docs, exclude_concepts = [], [], {}
-        for example in examples:
-            exclude, concept_counts = self._document_training_counts(example)
-            doc = example.predicted
-            spans, golds = self._gold_spans(example)
-            if not spans:
-                continue
-            doc_mentions = self._mentions([doc], [spans], exclude)
-            for mention, gold in zip(doc_mentions, golds):
-                mention.doc_index = len(docs)
-                mention.gold = gold
-            docs.append(doc)
-            for mention in doc_mentions:
-                if any(c.concept_id == mention.gold for c in mention.candidates):
-                    mentions.append(mention)
-            for cid, n in concept_counts.items():
-                exclude_concepts[cid] = exclude_concepts.get(cid, 0) + n
+        doc_mentions, docs, exclude_concepts = self._gold_mentions(examples, leave_doc_out=True)
+        mentions = [
+            m for m in doc_mentions if any(c.concept_id == m.gold for c in m.candidates)
+        ]
         if not mentions:
             return losses
-        self.model.attrs["dropout"] = drop
+        # Dropout is set in the model config ([components.NAME.model] dropout), not by `drop`.
         batch = build_batch(
             mentions, docs, self.info, context_window=self.cfg["context_window"],
             exclude_concepts=exclude_concepts,
@@ -290,6 +277,35 @@ class MedicalEntityLinker(TrainablePipe):
             self.finish_update(sgd)
         losses[self.name] += loss
         return losses
+
+    def _gold_mentions(
+        self, examples: Sequence[Example], *, leave_doc_out: bool
+    ) -> Tuple[List[Mention], List[Doc], Dict[str, int]]:
+        """Gold mentions of single KB concepts with their candidates, for training and
+        calibration.
+
+        leave_doc_out (bool): exclude the training counts each document contributed to the KB
+            (training); RETURNS also those per-concept counts, summed over the examples.
+        RETURNS (Tuple): mentions (gold set), their docs (mention.doc_index), excluded counts.
+        """
+        mentions: List[Mention] = []
+        docs: List[Doc] = []
+        exclude_concepts: Dict[str, int] = {}
+        for example in examples:
+            spans, golds = self._gold_spans(example)
+            if not spans:
+                continue
+            exclude = None
+            if leave_doc_out:
+                exclude, concept_counts = self._document_training_counts(example)
+                for cid, n in concept_counts.items():
+                    exclude_concepts[cid] = exclude_concepts.get(cid, 0) + n
+            doc_mentions = self._mentions([example.predicted], [spans], exclude)
+            for mention, gold in zip(doc_mentions, golds):
+                mention.doc_index, mention.gold = len(docs), gold
+            docs.append(example.predicted)
+            mentions.extend(doc_mentions)
+        return mentions, docs, exclude_concepts
 
     def get_loss(
         self, batch: RankerBatch, scores: np.ndarray, mentions: Sequence[Mention]
@@ -355,11 +371,17 @@ class MedicalEntityLinker(TrainablePipe):
         scored = [m for m in mentions + [part for _, part in parts] if m.candidates]
         probs = np.zeros(0, dtype="float32")
         batch = None
+        explanations: Dict = {}
         if scored:
             batch = build_batch(scored, docs, self.info, context_window=self.cfg["context_window"])
-            scores = self.model.predict(batch) / self.cfg["temperature"]
-            probs = _group_softmax(scores, batch.pair_mention, batch.n_mentions)
-        explanations = self._explain(batch, scored)
+            # Score the fused evidence directly, so the explanations reuse it and the base
+            # scores instead of running the model a second time.
+            fused = fuse_evidence(self.model, batch)
+            raw_scores = score_fused(self.model, fused)
+            probs = _group_softmax(
+                raw_scores / self.cfg["temperature"], batch.pair_mention, batch.n_mentions
+            )
+            explanations = self._explain(batch, fused, raw_scores, scored)
         offsets = _group_offsets(batch.pair_mention, len(scored)) if batch is not None else []
         position = {id(m): i for i, m in enumerate(scored)}
 
@@ -421,14 +443,14 @@ class MedicalEntityLinker(TrainablePipe):
         record["score"] = score
         record["kb_id"] = "|".join(ids) if threshold is None or score >= threshold else NIL
 
-    def _explain(self, batch: Optional[RankerBatch], mentions: Sequence[Mention]) -> Dict:
+    def _explain(
+        self, batch: RankerBatch, fused: np.ndarray, base: np.ndarray, mentions: Sequence[Mention]
+    ) -> Dict:
         """Evidence contributions per candidate: the score drop when one evidence group is
         neutralized (set to 0) with everything else fixed. The MLP is small, so this costs
         a few extra matrix products per batch."""
-        if batch is None or self.cfg["n_explanations"] <= 0:
+        if self.cfg["n_explanations"] <= 0:
             return {}
-        fused = np.hstack([batch.features, context_match_only(self.model, batch)[:, None]])
-        base = score_fused(self.model, fused)
         names = FEATURE_NAMES + ["context_match"]
         contributions = {}
         for group, group_names in EVIDENCE_GROUPS.items():
@@ -509,14 +531,8 @@ class MedicalEntityLinker(TrainablePipe):
         """
         temperatures = temperatures or [0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0]
         examples = list(examples)
-        mentions, docs = [], []
-        for example in examples:
-            spans, golds = self._gold_spans(example)
-            doc_mentions = self._mentions([example.predicted], [spans])
-            for mention, gold in zip(doc_mentions, golds):
-                mention.doc_index, mention.gold = len(docs), gold
-            docs.append(example.predicted)
-            mentions.extend(m for m in doc_mentions if m.candidates)
+        gold_mentions, docs, _ = self._gold_mentions(examples, leave_doc_out=False)
+        mentions = [m for m in gold_mentions if m.candidates]
         if not mentions:
             return self.cfg["temperature"]
         batch = build_batch(mentions, docs, self.info, context_window=self.cfg["context_window"])

@@ -11,7 +11,7 @@ A small MLP combines both into one score per pair; the loss is a softmax over ea
 candidates (see linker.py).
 """
 from dataclasses import dataclass
-from typing import Callable, List, Tuple
+from typing import Callable, Tuple
 
 import numpy as np
 from spacy.util import registry
@@ -85,17 +85,9 @@ def _init(model: Model, X=None, Y=None) -> Model:
 
 def _forward(model: Model, batch: RankerBatch, is_train: bool) -> Tuple[Floats1d, Callable]:
     E = model.get_param("E")
-    n_buckets = model.get_dim("nV")
-    mlp = model.layers[0]
-    buckets = (batch.context_keys % np.uint64(n_buckets)).astype(np.int64)
-    counts = np.bincount(batch.context_mention, minlength=batch.n_mentions).astype("float32")
-    counts = np.maximum(counts, 1.0)[:, None]
-    context = np.zeros((batch.n_mentions, E.shape[1]), dtype="float32")
-    np.add.at(context, batch.context_mention, E[buckets])
-    context /= counts
-    context_match = (context[batch.pair_mention] * batch.entity_vectors).sum(axis=1)
-    fused = np.hstack([batch.features, context_match[:, None]]).astype("float32")
-    scores, backprop_mlp = mlp(fused, is_train)
+    context, buckets, counts = _mention_context(model, batch)
+    fused = _fuse(batch, context)
+    scores, backprop_mlp = model.layers[0](fused, is_train)
 
     def backprop(d_scores: Floats1d) -> RankerBatch:
         d_fused = backprop_mlp(d_scores.reshape((-1, 1)).astype("float32"))
@@ -111,24 +103,35 @@ def _forward(model: Model, batch: RankerBatch, is_train: bool) -> Tuple[Floats1d
     return scores.reshape((-1,)), backprop
 
 
-def context_match_only(model: Model, batch: RankerBatch) -> Floats1d:
-    """RETURNS (Floats1d): the context-vs-entity-vector cosine-like score per pair."""
+def _mention_context(model: Model, batch: RankerBatch) -> Tuple[Floats2d, np.ndarray, Floats2d]:
+    """Mean of the hashed context-word embeddings of each mention.
+
+    RETURNS (Tuple): contexts (n_mentions, width), the embedding rows used, and the context
+        sizes (n_mentions, 1) the means were divided by.
+    """
     E = model.get_param("E")
     buckets = (batch.context_keys % np.uint64(model.get_dim("nV"))).astype(np.int64)
     counts = np.bincount(batch.context_mention, minlength=batch.n_mentions).astype("float32")
+    counts = np.maximum(counts, 1.0)[:, None]
     context = np.zeros((batch.n_mentions, E.shape[1]), dtype="float32")
     np.add.at(context, batch.context_mention, E[buckets])
-    context /= np.maximum(counts, 1.0)[:, None]
-    return (context[batch.pair_mention] * batch.entity_vectors).sum(axis=1)
+    context /= counts
+    return context, buckets, counts
+
+
+def _fuse(batch: RankerBatch, context: Floats2d) -> Floats2d:
+    """The MLP's input: evidence features plus the context-vs-entity-vector match."""
+    context_match = (context[batch.pair_mention] * batch.entity_vectors).sum(axis=1)
+    return np.hstack([batch.features, context_match[:, None]]).astype("float32")
+
+
+def fuse_evidence(model: Model, batch: RankerBatch) -> Floats2d:
+    """RETURNS (Floats2d): the fused evidence rows that the MLP scores (see score_fused)."""
+    return _fuse(batch, _mention_context(model, batch)[0])
 
 
 def score_fused(model: Model, fused: Floats2d) -> Floats1d:
     """Score already-fused evidence rows (features + context match), e.g. with some
-    evidence neutralized to explain a decision. RETURNS (Floats1d): one score per row."""
+    evidence neutralized to explain a decision. RETURNS (Floats1d): one score per row.
+    Equals model.predict(batch) for fused = fuse_evidence(model, batch)."""
     return model.layers[0].predict(fused.astype("float32")).reshape((-1,))
-
-
-def group_slices(feature_names: List[str], groups: dict) -> dict:
-    """RETURNS (dict): evidence group -> column indices in the fused matrix."""
-    index = {name: i for i, name in enumerate(feature_names)}
-    return {g: [index[n] for n in names if n in index] for g, names in groups.items()}
