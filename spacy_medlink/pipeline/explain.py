@@ -37,7 +37,7 @@ def _span_candidates(span: Span) -> list:
     return []
 
 
-def link_record(span: Span, mention, probs: Sequence[float], evidence, info, linker) -> dict:
+def link_record(span: Span, mention, probs: Sequence[float], evidence, linker) -> dict:
     """Build one entity's link record from its ranked candidates."""
     threshold = linker.cfg["threshold"]
     ranked = sorted(range(len(probs)), key=lambda j: -float(probs[j]))

@@ -399,7 +399,7 @@ class MedicalEntityLinker(TrainablePipe):
             span = docs[mention.doc_index][mention.start : mention.end]
             i = position.get(id(mention))
             record = link_record(
-                span, mention, probs_of(mention), explanations.get(i, {}), self.info, self
+                span, mention, probs_of(mention), explanations.get(i, {}), self
             )
             if m_index in parts_of:
                 self._link_composite(record, mention, probs_of(mention), parts_of[m_index], probs_of)
