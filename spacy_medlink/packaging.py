@@ -32,6 +32,9 @@ KB_META_FILE = "meta.json"
 # The package names spacy-medlink, which provides the factories, in its requirements;
 # spaCy's own detection (entry points) finds it too, this makes it explicit.
 REQUIREMENT = f"spacy-medlink{util.get_minor_version_range(__version__)}"
+# spacy-transformers allows transformers up to 4.53, whose import costs about 1 s more per
+# spacy.load (torch._dynamo); a transformer pipeline pins the faster range (pyproject.toml).
+TRANSFORMERS_REQUIREMENT = "transformers>=4.48,<4.52"
 METRIC_SECTIONS = ("ner", "end_to_end", "document_concepts", "norm_at_gold", "candidate_recall")
 
 # Published files the project uses, recognised by their sha256 (the checksums of
@@ -124,11 +127,23 @@ def build_package_meta(
         ),
         "author": "spacy-medlink contributors",
         "license": LICENSE,
-        "requirements": [REQUIREMENT],
+        "requirements": package_requirements(model_path),
         "sources": [_readme_source(source) for source in sources],
         "notes": LICENSE_NOTES,
         "medlink": medlink,
     }
+
+
+def package_requirements(model_path: Path) -> List[str]:
+    """Requirements the package adds to the ones spacy package detects: spacy-medlink, and
+    the transformers range for a pipeline with a transformer component.
+
+    model_path (Path): The pipeline folder.
+    RETURNS (List[str]): Requirement strings.
+    """
+    config = util.load_config(model_path / "config.cfg", interpolate=False)
+    factories = {component.get("factory") for component in config.get("components", {}).values()}
+    return [REQUIREMENT, TRANSFORMERS_REQUIREMENT] if "transformer" in factories else [REQUIREMENT]
 
 
 def find_kb_path(model_path: Path) -> Path:

@@ -12,6 +12,7 @@ from spacy_medlink.pipeline.abbreviations import (
     expand_abbreviations,
     find_abbreviation_definitions,
     find_short_form_occurrences,
+    split_compound_definition,
 )
 
 KEY = "medlink_abbreviations"
@@ -344,3 +345,44 @@ def test_long_text_runs_in_linear_time(nlp):
     find_abbreviation_definitions(" (a" * 50_000)
     find_abbreviation_definitions(" (" + "a" * 100_000 + ")")
     assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize(
+    "short_form,long_form,expected",
+    [
+        ("HPT-JT", "hyperparathyroidism-jaw tumor syndrome",
+         [("HPT", "hyperparathyroidism"), ("JT", "jaw tumor")]),
+        ("DM/HD", "diabetes mellitus/Huntington disease",
+         [("DM", "diabetes mellitus"), ("HD", "Huntington disease")]),
+        ("A-T", "ataxia-telangiectasia", []),  # one-letter parts would match everywhere
+        ("HNPCC", "hereditary nonpolyposis colorectal cancer", []),  # not a compound
+        ("HPT-XY", "hyperparathyroidism-jaw tumor syndrome", []),  # second part does not match
+    ],
+)
+def test_split_compound_definition(short_form, long_form, expected):
+    assert split_compound_definition(short_form, long_form) == expected
+
+
+def test_compound_short_form_parts_are_marked(nlp):
+    text = ("Hyperparathyroidism-jaw tumor syndrome (HPT-JT) is dominant. HPT and JT were seen; "
+            "the HPT-JT families, and JT again.")
+    doc = nlp(text)
+    found = [(s.text, s.id_) for s in doc.spans[KEY]]
+    assert found == [
+        ("HPT-JT", "Hyperparathyroidism-jaw tumor syndrome"),
+        ("HPT", "Hyperparathyroidism"),
+        ("JT", "jaw tumor"),
+        ("HPT-JT", "Hyperparathyroidism-jaw tumor syndrome"),
+        ("JT", "jaw tumor"),
+    ]
+    # Only the written definition is a long-form span.
+    assert [s.id_ for s in doc.spans[LONG_KEY]] == ["HPT-JT"]
+
+
+def test_part_defined_on_its_own_keeps_its_definition(nlp):
+    text = ("Joint trauma (JT) was rare. Hyperparathyroidism-jaw tumor syndrome (HPT-JT) is "
+            "dominant; JT and HPT were seen.")
+    doc = nlp(text)
+    by_text = {s.text: s.id_ for s in doc.spans[KEY]}
+    assert by_text["JT"] == "Joint trauma"
+    assert by_text["HPT"] == "Hyperparathyroidism"

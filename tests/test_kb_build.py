@@ -9,7 +9,10 @@ import pytest
 import spacy
 from spacy.vocab import Vocab
 
+from spacy_medlink.candidates.base import get_alias_table
 from spacy_medlink.kb.build import build_kb
+from spacy_medlink.kb.corpus_concepts import is_corpus_concept
+from spacy_medlink.kb.normalize import normalize_alias
 from spacy_medlink.kb.encoders import create_lsa_encoder
 from spacy_medlink.kb.medlink_kb import MedlinkKB
 from spacy_medlink.kb.readers import read_medic
@@ -255,3 +258,32 @@ def test_lsa_encoder_is_registered_deterministic_and_picklable():
     by_id = {c.concept_id: i for i, c in enumerate(concepts)}
     sims = vectors @ vectors[by_id["MESH:D003924"]]
     assert sims[by_id["MESH:D003922"]] > sims[by_id["MESH:D001260"]]
+
+
+def test_corpus_concepts_are_added_for_unknown_ids():
+    """With add_corpus_concepts, an id the vocabulary lacks becomes a concept named after its
+    most frequent mention; its only aliases are counted training mentions."""
+    extra = EXTRA_ALIASES + [("C9 deficiency", "OMIM:613825"), ("c9 deficiency", "OMIM:613825"),
+                             ("C9-deficient", "OMIM:613825")]
+    with pytest.warns(UserWarning):
+        kb, report = build_kb(
+            read_medic(TINY_MEDIC), Vocab(), encoder=create_lsa_encoder(dim=DIM),
+            extra_aliases=extra, add_corpus_concepts=True, progress=False,
+        )
+    assert report.n_corpus_concepts == 2  # OMIM:613825 and MESH:D999999 ("mystery disease")
+    assert report.n_unknown_extra_ids == 0
+    concept = kb.store["OMIM:613825"]
+    assert concept.name == "C9 deficiency" and is_corpus_concept(concept)
+    alias = normalize_alias("C9 deficiency")
+    assert kb.store.alias_counts[alias] == {"OMIM:613825": 2}
+    assert "OMIM:613825" in {c.entity_ for c in kb.get_alias_candidates(normalize_alias("C9-deficient"))}
+    # The name is not a vocabulary alias: leave-one-document-out can hide every alias.
+    table = get_alias_table(kb)
+    assert table.vocab_aliases("OMIM:613825") == frozenset()
+    assert table.lookup(alias, exclude={"OMIM:613825": 2}) == []
+    assert kb.meta["n_corpus_concepts"] == 2
+    # Without the flag the same mentions are counted as unknown and dropped.
+    with pytest.warns(UserWarning):
+        _, plain = build_kb(read_medic(TINY_MEDIC), Vocab(), encoder=create_lsa_encoder(dim=DIM),
+                            extra_aliases=extra, progress=False)
+    assert plain.n_corpus_concepts == 0 and plain.n_unknown_extra_ids == 4

@@ -14,6 +14,7 @@ from thinc.api import Adam
 from spacy_medlink.kb.build import build_kb
 from spacy_medlink.kb.encoders import create_lsa_encoder
 from spacy_medlink.kb.readers import read_vocabulary
+from spacy_medlink.pipeline.features import N_FEATURES
 
 DATA = Path(__file__).parent / "data"
 TOKENIZER = {"nlp": {"tokenizer": {"@tokenizers": "spacy-medlink.BiomedicalTokenizer.v1"}}}
@@ -58,7 +59,7 @@ def make_nlp(kb_path, **linker_cfg):
     nlp = spacy.blank("en", config=TOKENIZER)
     nlp.add_pipe("medlink_abbreviations")
     config = {"entity_vector_length": 8, "model": {
-        "@architectures": "spacy-medlink.EvidenceRanker.v1", "n_features": 23,
+        "@architectures": "spacy-medlink.EvidenceRanker.v1", "n_features": N_FEATURES,
         "entity_vector_length": 8, "hidden_width": 16, "n_context_buckets": 500, "dropout": 0.0}}
     config.update(linker_cfg)
     linker = nlp.add_pipe("medical_entity_linker", config=config)

@@ -23,8 +23,11 @@ from thinc.api import Adam
 from spacy_medlink.kb.build import build_kb
 from spacy_medlink.kb.encoders import create_lsa_encoder
 from spacy_medlink.kb.readers import read_vocabulary
+from spacy_medlink.pipeline.features import N_FEATURES
 from spacy_medlink.packaging import (
     REQUIREMENT,
+    TRANSFORMERS_REQUIREMENT,
+    package_requirements,
     build_package_meta,
     folder_sha256,
     report_date,
@@ -75,7 +78,7 @@ def _train_tiny_pipeline(path: Path) -> None:
     nlp.add_pipe("medlink_abbreviations")
     linker = nlp.add_pipe("medical_entity_linker", config={
         "entity_vector_length": 8,
-        "model": {"@architectures": "spacy-medlink.EvidenceRanker.v1", "n_features": 23,
+        "model": {"@architectures": "spacy-medlink.EvidenceRanker.v1", "n_features": N_FEATURES,
                   "entity_vector_length": 8, "hidden_width": 16, "n_context_buckets": 500,
                   "dropout": 0.0},
     })
@@ -254,3 +257,16 @@ def test_project_package_command_follows_the_vars(tmp_path):
     assert command["deps"][:2] == ["training/medlink", "metrics/dev.json"]
     assert "../shared/data/ncbi_disease/dev.pubtator.txt" in command["deps"]
     assert command["outputs_no_cache"] == ["packages/en_medlink_disease_trf-1.2.3"]
+
+
+def test_transformer_pipeline_pins_the_fast_importing_transformers(tmp_path):
+    """A pipeline with a transformer component requires the transformers range whose import
+    does not pull in torch._dynamo (about 1 s of every spacy.load)."""
+    (tmp_path / "config.cfg").write_text(
+        "[nlp]\nlang = \"en\"\npipeline = [\"transformer\",\"ner\"]\n\n[components]\n\n"
+        "[components.transformer]\nfactory = \"transformer\"\n\n"
+        "[components.ner]\nfactory = \"ner\"\n"
+    )
+    assert package_requirements(tmp_path) == [REQUIREMENT, TRANSFORMERS_REQUIREMENT]
+    pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text()
+    assert f'"{TRANSFORMERS_REQUIREMENT}"' in pyproject  # one range for the package and the extra

@@ -70,7 +70,7 @@ def test_data_paths_follow_the_vars(tmp_path, overrides, train, vocabulary):
     assert commands["convert"]["deps"] == [train, train.replace("train.", "dev.")]
     assert commands["build-kb"]["deps"] == [train, vocabulary]
     assert commands["build-kb"]["script"] == [
-        f"python -m spacy_medlink build-kb {vocabulary} kb/medic --corpus {train}"
+        f"python -m spacy_medlink build-kb {vocabulary} kb/medic --corpus {train} --corpus-concepts"
     ]
 
 

@@ -6,6 +6,7 @@ counts, prior), so the ranker can weigh it and explanations can show it.
 """
 from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
+from ..kb.corpus_concepts import is_corpus_concept
 from ..kb.normalize import normalize_alias
 
 # A leave-one-document-out view of the training counts: alias -> {concept_id: count} to
@@ -29,7 +30,8 @@ class Candidate(NamedTuple):
 class AliasTable:
     """Alias -> [(concept_id, vocabulary weight, training count)] derived from a MedlinkKB.
 
-    Built once per KB (about a second for MEDIC) and cached on the KB object, never in a
+    Rows are derived per alias on first lookup (a few microseconds each), so creating the table
+    costs nothing at load time however large the KB. Cached on the KB object, never in a
     module-level global, so two pipelines with two KBs never share state.
     """
 
@@ -40,18 +42,23 @@ class AliasTable:
         self._substitutions: Optional[Dict[str, str]] = kb.meta.get("word_substitutions")
         # Candidate lists per query string, filled by the generators (derived data: never saved).
         self.candidate_cache: Dict[str, list] = {}
-        counts: Mapping[str, Mapping[str, int]] = kb.store.alias_counts
         self.entries: Dict[str, List[Tuple[str, bool, int]]] = {}
-        for alias in kb.get_alias_strings():
-            alias_counts = counts.get(alias, {})
+
+    def rows(self, alias: str) -> List[Tuple[str, bool, int]]:
+        """RETURNS (List[Tuple[str, bool, int]]): (concept_id, from the vocabulary, training
+        count) for every concept of the alias in the KB; empty for an unknown alias."""
+        rows = self.entries.get(alias)
+        if rows is None:
+            alias_counts = self.kb.store.alias_counts.get(alias, {})
             rows = []
-            for cand in kb.get_alias_candidates(alias):
+            for cand in self.kb.get_alias_candidates(alias):
                 concept_id = cand.entity_
                 n_train = int(alias_counts.get(concept_id, 0))
                 # A pair with a KB prior but no training count came from the vocabulary.
                 is_vocab = n_train == 0 or alias in self.vocab_aliases(concept_id)
                 rows.append((concept_id, is_vocab, n_train))
             self.entries[alias] = rows
+        return rows
 
     @property
     def substitutions(self) -> Dict[str, str]:
@@ -67,7 +74,9 @@ class AliasTable:
         found = self._vocab_cache.get(concept_id)
         if found is None:
             concept = self.kb.store.get(concept_id)
-            names = () if concept is None else (concept.name, *concept.synonyms)
+            # A corpus concept's name is a training mention, not a vocabulary name.
+            has_names = concept is not None and not is_corpus_concept(concept)
+            names = (concept.name, *concept.synonyms) if has_names else ()
             found = frozenset(normalize_alias(n) for n in names)
             self._vocab_cache[concept_id] = found
         return found
@@ -80,7 +89,7 @@ class AliasTable:
         exclude (Optional[Mapping[str, int]]): training counts to subtract for this alias.
         RETURNS (list): empty when, after exclusions, nothing supports the alias.
         """
-        rows = self.entries.get(alias)
+        rows = self.rows(alias)
         if not rows:
             return []
         weights = []

@@ -42,6 +42,7 @@ def build_kb_cli(
     vocab_format: str = Opt("auto", "--format", help="Vocabulary format: auto, medic or jsonl"),
     skip_bad_rows: bool = Opt(False, "--skip-bad-rows", help="Skip (count and report) bad vocabulary rows instead of failing"),
     name: str = Opt("medic", "--name", help="KB name, stored in meta.json"),
+    corpus_concepts: bool = Opt(False, "--corpus-concepts", help="Add a concept for each --corpus id the vocabulary lacks (named after its most frequent mention) instead of dropping its mentions"),
 ) -> None:
     """Build a spacy-medlink knowledge base: every concept of the vocabulary becomes an entity
     with an LSA vector of its names and definition, every normalized name and synonym (and,
@@ -58,6 +59,7 @@ def build_kb_cli(
             vocab_format=vocab_format,
             on_error="skip" if skip_bad_rows else "raise",
             name=name,
+            add_corpus_concepts=corpus_concepts,
         )
     except ValueError as err:  # coded input errors: show the message, not a traceback
         msg.fail(str(err), exits=1)
@@ -70,6 +72,7 @@ def build_kb_cli(
             ("extra aliases (corpus mentions)", report.build.n_extra_aliases),
             ("multi-id corpus mentions (not used)", report.n_corpus_multi_id),
             ("unknown extra ids", report.build.n_unknown_extra_ids),
+            ("concepts added from the corpus", report.build.n_corpus_concepts),
             ("skipped vocabulary rows", report.read.n_skipped),
             ("skipped empty aliases", report.build.n_skipped_aliases),
             ("seconds", f"{report.build.seconds:.1f}"),
@@ -106,6 +109,7 @@ def build_kb_from_paths(
     vocab_format: str = "auto",
     on_error: str = "raise",
     name: str = "medic",
+    add_corpus_concepts: bool = False,
     progress: bool = True,
 ) -> Tuple[MedlinkKB, BuildFromPathsReport]:
     """Read a vocabulary (and corpora), build the KB with the LSA encoder and save it.
@@ -120,6 +124,7 @@ def build_kb_from_paths(
     vocab_format (str): "auto", "medic" or "jsonl".
     on_error (str): "raise" or "skip" bad vocabulary rows.
     name (str): KB name for meta.json.
+    add_corpus_concepts (bool): Add concepts for corpus ids the vocabulary lacks.
     progress (bool): Show progress bars.
     RETURNS (Tuple[MedlinkKB, BuildFromPathsReport]): The KB and the report.
     """
@@ -140,6 +145,7 @@ def build_kb_from_paths(
         Vocab(),
         encoder=make_encoder(encoder or DEFAULT_ENCODER, dim),
         extra_aliases=mentions,
+        add_corpus_concepts=add_corpus_concepts,
         progress=progress,
         name=name,
         source=Path(vocab_path),

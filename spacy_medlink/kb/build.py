@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from ..about import __version__
 from ..errors import Errors, Warnings
+from .corpus_concepts import concepts_from_mentions, is_corpus_concept
 from .encoders import check_vectors
 from .medlink_kb import MedlinkKB
 from .normalize import normalize_alias
@@ -37,6 +38,8 @@ class BuildReport:
     n_extra_aliases (int): Extra alias occurrences (training mentions) added to the priors.
     n_unknown_extra_ids (int): Extra aliases not added: their id is not in the vocabulary.
     n_skipped_aliases (int): Names, synonyms or extra aliases not added: empty once normalized.
+    n_corpus_concepts (int): Concepts added for extra-alias ids the vocabulary lacks
+        (add_corpus_concepts=True).
     seconds (float): Wall-clock build time.
     """
 
@@ -45,6 +48,7 @@ class BuildReport:
     n_extra_aliases: int = 0
     n_unknown_extra_ids: int = 0
     n_skipped_aliases: int = 0
+    n_corpus_concepts: int = 0
     seconds: float = 0.0
 
 
@@ -54,6 +58,7 @@ def build_kb(
     *,
     encoder: Callable[[List[Concept]], np.ndarray],
     extra_aliases: Iterable[Tuple[str, str]] = (),
+    add_corpus_concepts: bool = False,
     prior_smoothing: float = 1.0,
     progress: bool = True,
     name: str = "kb",
@@ -72,6 +77,8 @@ def build_kb(
     extra_aliases (Iterable[Tuple[str, str]]): (mention text, concept id) pairs, e.g. the
         single-id mentions of a training corpus. Ids are resolved through primary and alt ids;
         unknown ids are counted and warned about (W003).
+    add_corpus_concepts (bool): Add a concept for each extra-alias id the vocabulary lacks
+        (see corpus_concepts.py) instead of dropping its mentions.
     prior_smoothing (float): Weight of a vocabulary name/synonym relative to one training
         mention.
     progress (bool): Show tqdm progress bars.
@@ -85,9 +92,18 @@ def build_kb(
     if not concepts:
         raise ValueError(Errors.E014)
     store = ConceptStore.from_concepts(concepts, source=str(source) if source else None)
+    extra_aliases = list(extra_aliases)
+    if add_corpus_concepts:
+        corpus_concepts = concepts_from_mentions(extra_aliases, store)
+        for concept in corpus_concepts:
+            store.add(concept)
+        concepts.extend(corpus_concepts)
+        report.n_corpus_concepts = len(corpus_concepts)
     weights: Dict[str, Dict[str, float]] = {}
     skipped: List[str] = []
     for concept in tqdm(concepts, desc="Vocabulary aliases", disable=not progress, leave=False):
+        if is_corpus_concept(concept):
+            continue  # its aliases are its counted training mentions only
         for text in (concept.name, *concept.synonyms):
             alias = normalize_alias(text)
             if not alias:
@@ -196,6 +212,7 @@ def _make_meta(
         "n_extra_aliases": report.n_extra_aliases,
         "n_unknown_extra_ids": report.n_unknown_extra_ids,
         "n_skipped_aliases": report.n_skipped_aliases,
+        "n_corpus_concepts": report.n_corpus_concepts,
         "encoder": getattr(encoder, "name", repr(encoder)),
         "entity_vector_length": kb.entity_vector_length,
         "prior_smoothing": prior_smoothing,

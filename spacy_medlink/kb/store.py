@@ -173,7 +173,7 @@ class ConceptStore:
         data = srsly.msgpack_loads(bytes_data)
         self._concepts = {}
         for record in data["concepts"]:
-            concept = Concept.from_dict(record)
+            concept = Concept.from_stored(record)
             self._concepts[concept.concept_id] = concept
         self._alt_ids = dict(data["alt_ids"])
         self.alias_counts = {alias: dict(counts) for alias, counts in data["alias_counts"].items()}

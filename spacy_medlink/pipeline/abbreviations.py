@@ -13,7 +13,10 @@ word. Documented extensions, each with a test:
   defined by the initials of the words before it in another order ("myotonic dystrophy
   (DM)", from the Latin "dystrophia myotonica"; 31 such definitions in NCBI-disease train,
   all correct on inspection);
-- statistics ("(p < 0.05)") and reference words ("(Fig. 2)", "(e.g. ...)") are rejected.
+- statistics ("(p < 0.05)") and reference words ("(Fig. 2)", "(e.g. ...)") are rejected;
+- compound short forms: "hyperparathyroidism-jaw tumor syndrome (HPT-JT)" also defines "HPT"
+  (hyperparathyroidism) and "JT" (jaw tumor), which authors then use on their own
+  (`split_compound_definition`).
 
 The pure function `find_abbreviation_definitions` works on plain text; the `medlink_abbreviations`
 component maps its output onto a Doc (see docs/ARCHITECTURE.md, "abbreviation pairs").
@@ -42,6 +45,8 @@ _PAREN_GROUP = re.compile(r"(?<=\s)\(([^()]*)\)")
 _WINDOW_BARRIER = re.compile(r"[.;:!?,](?=\s)|[()\[\]]")
 _WORD = re.compile(r"\S+")
 _WORD_CHARS = re.compile(r"\w+")
+_COMPOUND_SEPARATOR = re.compile(r"[-/]")
+_LONG_FORM_WORD = re.compile(r"[^\s\-/]+")
 # Statistics and comparisons, e.g. "(p < 0.05)", "(n = 12)", "(OR ≥ 2)": never abbreviations.
 _STATISTIC_CHARS = frozenset("=<>≤≥±")
 # Parenthesised references and glosses that look like short forms: "(Fig. 2)", "(e.g. ...)".
@@ -317,6 +322,39 @@ def _is_acceptable_pair(short_form: str, long_form: str) -> bool:
     )
 
 
+def split_compound_definition(short_form: str, long_form: str) -> List[Tuple[str, str]]:
+    """The (part, long form of the part) pairs a compound short form defines.
+
+    "HPT-JT" for "hyperparathyroidism-jaw tumor syndrome" gives [("HPT",
+    "hyperparathyroidism"), ("JT", "jaw tumor")]: the long form's words are cut, left to
+    right, into the shortest runs that each part abbreviates (Schwartz & Hearst match starting
+    at the run's first word); words after the last run ("syndrome") belong to no part.
+
+    short_form (str): A short form with parts joined by "-" or "/".
+    long_form (str): Its long form.
+    RETURNS (List[Tuple[str, str]]): One pair per part, or [] when the short form is not a
+        compound of parts of at least two characters or the long form does not split.
+    """
+    parts = _COMPOUND_SEPARATOR.split(short_form)
+    if len(parts) < 2 or any(sum(c.isalnum() for c in part) < 2 for part in parts):
+        return []
+    words = _LONG_FORM_WORD.findall(long_form)
+    pairs = []
+    position = 0
+    for part in parts:
+        for end in range(position + 1, len(words) + 1):
+            run = " ".join(words[position:end])
+            if run[0].lower() == part[0].lower() and _best_long_form_offset(part, run) == 0:
+                break
+        else:
+            return []
+        if not _is_acceptable_pair(part, run):
+            return []
+        pairs.append((part, run))
+        position = end
+    return pairs
+
+
 def find_short_form_occurrences(
     text: str, short_forms: Dict[str, str]
 ) -> Iterator[Tuple[int, int, str]]:
@@ -395,6 +433,12 @@ class AbbreviationDetector:
             kept = long_form_of.setdefault(definition.short_form, definition.long_form)
             if kept == definition.long_form:
                 definitions.append(definition)
+        for definition in definitions:
+            for part, part_long_form in split_compound_definition(
+                definition.short_form, definition.long_form
+            ):
+                # A part defined on its own elsewhere in the text keeps that definition.
+                long_form_of.setdefault(part, part_long_form)
         n_total = 0
         misaligned: List[str] = []
         short_spans = []

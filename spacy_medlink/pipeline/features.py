@@ -3,6 +3,7 @@
 Each feature is scaled to roughly [0, 1]. Feature groups name the evidence sources that
 explanations report (string, prior, training, coherence, kb_info, context).
 """
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -20,6 +21,9 @@ FEATURE_NAMES = [
     "rewrite_similarity",
     "similarity_gap",
     "token_set_ratio",
+    "token_sort_ratio",
+    "numbers_only_in_alias",
+    "numbers_only_in_query",
     "exact",
     "vocab_exact",
     "vocab_alias",
@@ -41,8 +45,8 @@ FEATURE_NAMES = [
     "is_supplementary",
 ]
 EVIDENCE_GROUPS = {
-    "string": ["similarity", "rewrite_similarity", "similarity_gap", "token_set_ratio", "exact", "vocab_exact",
-               "vocab_alias", "rank"],
+    "string": ["similarity", "rewrite_similarity", "similarity_gap", "token_set_ratio", "token_sort_ratio",
+               "numbers_only_in_alias", "numbers_only_in_query", "exact", "vocab_exact", "vocab_alias", "rank"],
     "prior": ["prior"],
     "training": ["train_share", "train_count", "concept_frequency"],
     "coherence": ["coherence", "coherence_top1"],
@@ -52,6 +56,11 @@ EVIDENCE_GROUPS = {
 }
 N_FEATURES = len(FEATURE_NAMES)
 _LOG_100 = np.log(101.0)
+# "i" and "x" are left out: "x linked", and "i" rarely means one in a disease name.
+_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
+_ROMAN_AFTER_TYPE = {**_ROMAN, "i": "1", "x": "10"}
+_SUBTYPE_WORDS = frozenset({"type", "stage", "grade", "class"})
+_ROMAN_WITH_SUBTYPE = re.compile(r"^(i|ii|iii|iv|v|vi|vii|viii|ix|x)[a-e]?$")
 
 
 @dataclass
@@ -192,7 +201,9 @@ def _static_features(mention: Mention, info: ConceptInfo, exclude_concepts) -> t
         parents_of_candidates.update(info.get(cand.concept_id)[2])
     rows = np.zeros((len(cands), N_FEATURES), dtype="float32")
     vectors = []
+    query_numbers = numbers_of(mention.query)
     for rank, cand in enumerate(cands):
+        alias_numbers = numbers_of(cand.alias)
         one_hot, depth, parents, has_def, vector = info.get(cand.concept_id)
         n_concept = info.train_counts.get(cand.concept_id, 0)
         if exclude_concepts:
@@ -202,6 +213,9 @@ def _static_features(mention: Mention, info: ConceptInfo, exclude_concepts) -> t
             cand.rewrite_similarity,
             best_sim - cand.similarity,
             fuzz.token_set_ratio(mention.query, cand.alias) / 100.0,
+            fuzz.token_sort_ratio(mention.query, cand.alias) / 100.0,
+            float(bool(alias_numbers - query_numbers)),
+            float(bool(query_numbers - alias_numbers)),
             float(cand.exact),
             float(cand.exact and cand.vocab_match),
             float(cand.vocab_match),
@@ -229,6 +243,29 @@ def _static_features(mention: Mention, info: ConceptInfo, exclude_concepts) -> t
             info.static_cache.clear()
         info.static_cache[mention.query] = (rows.copy(), vectors)
     return rows, vectors
+
+
+def numbers_of(normalized: str) -> frozenset:
+    """Numbers in a normalized string, Roman numerals read as Arabic: "c 7" and
+    "complement component 7" agree, "type ii" and "type 2" too, "c 2" and "c 7" do not.
+    After "type", "stage", "grade" or "class", a Roman numeral may carry a subtype letter
+    ("type iid" -> 2). Character n-grams barely see a one-digit difference; annotators do.
+
+    RETURNS (frozenset): the numbers, as strings without leading zeros.
+    """
+    found = set()
+    previous = ""
+    for token in normalized.split():
+        if token.isdigit():
+            found.add(str(int(token)))
+        elif token in _ROMAN:
+            found.add(_ROMAN[token])
+        elif previous in _SUBTYPE_WORDS:
+            match = _ROMAN_WITH_SUBTYPE.match(token)
+            if match is not None:
+                found.add(_ROMAN_AFTER_TYPE[match.group(1)])
+        previous = token
+    return frozenset(found)
 
 
 def _coherence_by_doc(mentions: Sequence[Mention]) -> Dict[int, Dict[str, list]]:

@@ -39,7 +39,7 @@ COMPOSITE_MAX_WHOLE_SIMILARITY = 0.9
 DEFAULT_MODEL_CONFIG = """
 [model]
 @architectures = "spacy-medlink.EvidenceRanker.v1"
-n_features = 23
+n_features = 26
 entity_vector_length = 64
 hidden_width = 64
 n_context_buckets = 20000
@@ -179,8 +179,8 @@ class MedicalEntityLinker(TrainablePipe):
             )
 
     def _warm_up(self) -> None:
-        """Build the KB-derived lookup tables at load time, not on the first document, so the
-        first request is as fast as the others (about 0.7 s for MEDIC)."""
+        """Create the KB-derived lookup tables at load time, not on the first document. They
+        fill lazily (per alias, per query), so this is cheap even for a large KB."""
         if not self.kb.is_empty():
             get_alias_table(self.kb)
 

@@ -45,7 +45,7 @@ class RankerBatch:
 
 @registry.architectures("spacy-medlink.EvidenceRanker.v1")
 def build_evidence_ranker(
-    n_features: int = 23,
+    n_features: int = 26,
     entity_vector_length: int = 64,
     hidden_width: int = 32,
     n_context_buckets: int = 20000,

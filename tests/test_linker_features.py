@@ -1,0 +1,56 @@
+"""Evidence features that read the mention and alias strings."""
+import pytest
+
+from spacy_medlink.candidates.base import Candidate
+from spacy_medlink.pipeline.features import EVIDENCE_GROUPS, FEATURE_NAMES, Mention, numbers_of
+
+
+@pytest.mark.parametrize(
+    "normalized,expected",
+    [
+        ("complement c 7 deficiency", {"7"}),
+        ("complement component 7 deficiency", {"7"}),
+        ("type iid von willebrand disease", {"2"}),  # subtype letter after "type"
+        ("von willebrand disease type 2", {"2"}),
+        ("stage ii or stage iii colorectal cancer", {"2", "3"}),
+        ("spastic paraplegia 2 x linked", {"2"}),  # "x" is not ten outside "type x"
+        ("via the receptor", set()),  # "via" is not "vi" + "a" outside "type"
+        ("type i diabetes", {"1"}),
+        ("breast cancer", set()),
+        ("", set()),
+    ],
+)
+def test_numbers_of(normalized, expected):
+    assert numbers_of(normalized) == frozenset(expected)
+
+
+def test_every_feature_is_in_one_evidence_group():
+    grouped = [name for names in EVIDENCE_GROUPS.values() for name in names if name in FEATURE_NAMES]
+    assert sorted(grouped) == sorted(FEATURE_NAMES)
+
+
+def test_number_features_separate_c2_from_c7():
+    """"complement c7 deficiency" is nearly the same string as "complement c2 deficiency";
+    the number features tell them apart."""
+    from spacy_medlink.pipeline.features import _static_features
+
+    class Info:
+        train_counts = {}
+        static_cache = {}
+
+        def get(self, concept_id):
+            return ((1.0, 0.0, 0.0), 0.5, frozenset(), True, [0.0])
+
+    def candidate(concept_id, alias):
+        return Candidate(concept_id, alias, 0.8, False, True, 0, 0, 1.0)
+
+    mention = Mention(0, 0, 3, "complement C7 deficiency", "complement c 7 deficiency", [
+        candidate("MESH:C2", "complement c 2 deficiency"),
+        candidate("MESH:C7", "complement component 7 deficiency"),
+        candidate("MESH:CD", "complement deficiency"),
+    ])
+    rows, _ = _static_features(mention, Info(), None)
+    only_alias = rows[:, FEATURE_NAMES.index("numbers_only_in_alias")].tolist()
+    only_query = rows[:, FEATURE_NAMES.index("numbers_only_in_query")].tolist()
+    assert only_alias == [1.0, 0.0, 0.0]
+    assert only_query == [1.0, 0.0, 1.0]
