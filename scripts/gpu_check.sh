@@ -4,6 +4,7 @@
 # words/s at batch size 64. Prepared on a CPU machine; meant for the `device` tool:
 #
 #   bash ../shared/tools/device_bundle.sh .dev                 # spaCy stack + MiniLM fp16
+#   pip wheel . --no-deps -w .dev                              # spacy-medlink + its entry points
 #   python -m spacy project run convert . --vars.data_dir ../shared/data   # corpus/*.spacy
 #   run(command="bash scripts/gpu_check.sh", carry=[".dev", "corpus"], timeout_s=540)
 #
@@ -13,8 +14,13 @@ OUT=${OUT:-/tmp/gpu_check}
 MAX_STEPS=${MAX_STEPS:-1500}
 mkdir -p "$OUT" /tmp/site
 tar xJf .dev/site.txz -C /tmp/site && tar xJf .dev/minilm16.txz -C /tmp
-export PYTHONPATH=/tmp/site:$PWD HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+# Unzipped, the wheel's dist-info carries the entry points through which spaCy finds our
+# registered functions (the configs name spacy-medlink.BiomedicalTokenizer.v1); the source
+# folder alone on PYTHONPATH would not register them.
+python3 -m zipfile -e .dev/spacy_medlink-*.whl /tmp/site
+export PYTHONPATH=/tmp/site HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 python3 -c "import spacy; spacy.require_gpu(); print('GPU ok')"
+python3 -c "from spacy.util import registry; registry.tokenizers.get('spacy-medlink.BiomedicalTokenizer.v1'); print('entry points ok')"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 python3 scripts/timestamped.py "$OUT/train.log" -- python3 -m spacy train configs/ner_trf.cfg \
   --output "$OUT/ner_trf" --paths.train corpus/train.spacy --paths.dev corpus/dev.spacy \

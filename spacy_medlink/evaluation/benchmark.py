@@ -318,14 +318,15 @@ def measure_kb_build(
     """Build the KB with `python -m spacy_medlink build-kb` in a subprocess.
 
     vocab_path (Union[str, Path]): The vocabulary.
-    corpus_path (Optional[Union[str, Path]]): Training corpus for the extra aliases.
+    corpus_path (Optional[Union[str, Path]]): Training corpus for the extra aliases and the
+        corpus-only concepts (as the project's build-kb step).
     output_dir (Union[str, Path]): Where the KB is written.
     RETURNS (Dict[str, Any]): "seconds" (wall, Python start-up included), "peak_rss_mb",
         "size_mb" of the KB folder and the "command".
     """
     command = [sys.executable, "-m", "spacy_medlink", "build-kb", str(vocab_path), str(output_dir)]
     if corpus_path is not None:
-        command += ["--corpus", str(corpus_path)]
+        command += ["--corpus", str(corpus_path), "--corpus-concepts"]
     measured = run_measured(command, step="build-kb")
     return {
         "seconds": measured["seconds"],

@@ -21,6 +21,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model
 
 from ..errors import Errors
+from ..fork_safety import register_fork_handler
 from ..candidates.base import get_alias_table
 from ..kb.normalize import normalize_alias
 from .composites import split_coordination
@@ -87,6 +88,8 @@ def make_medical_entity_linker(
     scorer: Optional[Callable],
 ) -> "MedicalEntityLinker":
     """Create a MedicalEntityLinker. See the class for the arguments."""
+    # nlp.pipe(n_process=2) forks; a transformer upstream would hang the workers otherwise.
+    register_fork_handler()
     return MedicalEntityLinker(
         nlp.vocab,
         model,
