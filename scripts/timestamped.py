@@ -10,7 +10,8 @@ import time
 
 log_path, command = sys.argv[1], sys.argv[sys.argv.index("--") + 1 :]
 start = time.perf_counter()
-with open(log_path, "w", encoding="utf8") as log:
+# Line-buffered log and flushed stdout: a run stopped by a time limit keeps every line so far.
+with open(log_path, "w", encoding="utf8", buffering=1) as log:
     # Unbuffered child output, or the stamps would mark when a 4 KB buffer filled up.
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
@@ -19,5 +20,6 @@ with open(log_path, "w", encoding="utf8") as log:
     for line in process.stdout:
         stamped = f"[{time.perf_counter() - start:8.1f}s] {line}"
         sys.stdout.write(stamped)
+        sys.stdout.flush()
         log.write(stamped)
 sys.exit(process.wait())

@@ -51,7 +51,7 @@ class Warnings(metaclass=_CodedMessages):
     # --- evaluation (300-399) ---
     # benchmark (350-399)
     W350 = ("The spaCy entity_linker baseline was trained on {n_examples} training documents "
-            "in which no gold mention has an exact-alias candidate; it predicts with its "
+            "in which no gold mention has a normalized-alias candidate; it predicts with its "
             "untrained context encoder and the KB priors.")
 
 

@@ -8,10 +8,10 @@ from thinc.api import fix_random_seed
 
 from spacy_medlink.evaluation.evaluate import (
     GoldMention,
-    _gold_layers,
     baseline_train_mentions,
     evaluate_pipeline,
     find_linker,
+    gold_layers,
     read_gold,
 )
 from spacy_medlink.kb.records import Concept
@@ -98,7 +98,7 @@ def test_gold_layers_split_overlapping_mentions_and_widen_misaligned():
         (0, GoldMention(11, 25, "ovarian cancer", "SpecificDisease", ("D010051",))),
         (0, GoldMention(32, 40, "diabetes", "SpecificDisease", ("D003920",))),
     ]
-    layers, n_misaligned = _gold_layers(doc, 0, mentions)
+    layers, n_misaligned = gold_layers(doc, 0, mentions)
     assert n_misaligned == 1
     assert [[s.text for s in spans] for spans, _ in layers] == [
         ["breast and ovarian cancer", "prediabetes"],

@@ -168,7 +168,7 @@ def entity_components(nlp: Language, exclude: Sequence[str] = ()) -> List[str]:
 
 
 @dataclass
-class _Gold:
+class ResolvedGold:
     """The resolved gold of one evaluation, keyed by document position."""
 
     documents: List[GoldDocument]
@@ -241,7 +241,7 @@ def evaluate_pipeline(
     nlp = model_path_or_nlp if isinstance(model_path_or_nlp, Language) else spacy.load(model_path_or_nlp)
     linker_name, linker = find_linker(nlp, model_name)
     kb = _load_kb(kb, nlp) if kb is not None else linker.kb
-    gold = _Gold(read_gold(data_path, nlp.vocab), kb.store.resolve)
+    gold = ResolvedGold(read_gold(data_path, nlp.vocab), kb.store.resolve)
     notes: List[str] = []
     results: Dict[str, Any] = {
         "model": model_name,
@@ -259,15 +259,15 @@ def evaluate_pipeline(
     ner_names = entity_components(nlp, exclude=[linker_name])
     pipeline_output = None
     if ner_names:
-        pipeline_output = _run_pipeline(nlp, gold, n_process, progress)
-        results.update(_pipeline_metrics(gold, pipeline_output))
+        pipeline_output = run_pipeline(nlp, gold, n_process, progress)
+        results.update(pipeline_metrics(gold, pipeline_output))
     else:
         notes.append(
             "The pipeline has no component that sets doc.ents (linker-only model): NER, "
             "end-to-end and document-level metrics were skipped; norm@gold is reported."
         )
         results.update({"ner": None, "end_to_end": None, "document_concepts": None})
-    linked = _link_gold_spans(
+    linked = link_gold_spans(
         nlp, linker_name, linker, gold, max(recall_ks), progress,
         docs=pipeline_output.docs if pipeline_output is not None else None,
     )
@@ -300,7 +300,7 @@ def _load_kb(kb: Any, nlp: Language) -> Any:
 
 # --- the full pipeline on raw text ---------------------------------------------------------
 @dataclass
-class _PipelineOutput:
+class PipelineOutput:
     """Entities of the full pipeline: (doc, start, end) -> (text, resolved concepts), and the
     processed docs (reused to link the gold spans without running the pipeline again)."""
 
@@ -310,7 +310,15 @@ class _PipelineOutput:
     docs: List[Doc]
 
 
-def _run_pipeline(nlp: Language, gold: _Gold, n_process: int, progress: bool) -> _PipelineOutput:
+def run_pipeline(nlp: Language, gold: ResolvedGold, n_process: int, progress: bool) -> PipelineOutput:
+    """Run the whole pipeline on the gold documents' raw text and collect its entities.
+
+    nlp (Language): The pipeline.
+    gold (ResolvedGold): The gold documents, with ids resolved through the KB.
+    n_process (int): Processes for nlp.pipe.
+    progress (bool): Show a progress bar.
+    RETURNS (PipelineOutput): Entities, timing and the processed docs.
+    """
     texts = [document.text for document in gold.documents]
     entities: Dict[SpanKey, Tuple[str, FrozenSet[str]]] = {}
     processed: List[Doc] = []
@@ -325,10 +333,17 @@ def _run_pipeline(nlp: Language, gold: _Gold, n_process: int, progress: bool) ->
         for ent in doc.ents:
             concepts, _ = resolve_ids(ent.kb_id_.split(KB_ID_SEPARATOR), gold.resolve)
             entities[(doc_index, ent.start_char, ent.end_char)] = (ent.text, concepts)
-    return _PipelineOutput(entities, time.perf_counter() - start_time, n_words, processed)
+    return PipelineOutput(entities, time.perf_counter() - start_time, n_words, processed)
 
 
-def _pipeline_metrics(gold: _Gold, output: _PipelineOutput) -> Dict[str, Any]:
+def pipeline_metrics(gold: ResolvedGold, output: PipelineOutput) -> Dict[str, Any]:
+    """Strict NER, end-to-end mention linking and document-level concept scores.
+
+    gold (ResolvedGold): The gold documents.
+    output (PipelineOutput): What run_pipeline returned for them.
+    RETURNS (Dict[str, Any]): "ner" (with recall by mention type), "end_to_end",
+        "document_concepts" and "speed".
+    """
     pred_spans = set(output.entities)
     ner = ner_prf(gold.spans(), pred_spans).to_dict()
     ner["recall_by_type"] = {
@@ -357,11 +372,11 @@ class _LinkedGold:
     n_misaligned: int
 
 
-def _link_gold_spans(
+def link_gold_spans(
     nlp: Language,
     linker_name: str,
     linker: Any,
-    gold: _Gold,
+    gold: ResolvedGold,
     n_candidates: int,
     progress: bool,
     docs: Optional[List[Doc]] = None,
@@ -389,7 +404,7 @@ def _link_gold_spans(
         with nlp.select_pipes(enable=before):
             docs = list(nlp.pipe(texts, batch_size=BATCH_SIZE))
     for doc_index, doc in enumerate(docs):
-        layers, misaligned = _gold_layers(doc, doc_index, by_doc.get(doc_index, []))
+        layers, misaligned = gold_layers(doc, doc_index, by_doc.get(doc_index, []))
         n_misaligned += misaligned
         for layer_index, (spans, keys) in enumerate(layers):
             layer_doc = doc if layer_index == 0 else doc.copy()
@@ -412,7 +427,7 @@ def _link_gold_spans(
     return _LinkedGold(records, n_misaligned)
 
 
-def _gold_layers(
+def gold_layers(
     doc: Doc, doc_index: int, mentions: List[Tuple[int, GoldMention]]
 ) -> Tuple[List[Tuple[List[Span], Dict[Tuple[int, int], List[SpanKey]]]], int]:
     """Group a document's gold mentions into non-overlapping token spans.
@@ -447,7 +462,7 @@ def _gold_layers(
     return layers, n_misaligned
 
 
-def _multi_concept_accuracy(gold: _Gold, records: Dict[SpanKey, dict], resolve) -> Dict[str, Any]:
+def _multi_concept_accuracy(gold: ResolvedGold, records: Dict[SpanKey, dict], resolve) -> Dict[str, Any]:
     """Composite gold mentions are right on gold spans when the linker's kb_id holds exactly
     their concepts."""
     n = n_correct = 0
@@ -514,7 +529,7 @@ def evaluate_baselines(
         name, acc@1, acc@5, recall@k and counts (plus "train_mentions" counts); and per
         baseline name, the ranking of each gold span ((doc position, start, end) -> ids).
     """
-    gold = _Gold(list(documents), store.resolve)
+    gold = ResolvedGold(list(documents), store.resolve)
     train_pairs, train_counts = baseline_train_mentions(train_documents, store.resolve)
     queries = [(m.text, gold.documents[d].text) for d, m, _ in gold.mentions]
     keys = [(d, m.start, m.end) for d, m, _ in gold.mentions]
@@ -537,9 +552,9 @@ def evaluate_baselines(
 # --- errors ---------------------------------------------------------------------------------
 def write_errors(
     path: Union[str, Path],
-    gold: _Gold,
+    gold: ResolvedGold,
     records: Dict[SpanKey, dict],
-    pipeline_output: Optional[_PipelineOutput],
+    pipeline_output: Optional[PipelineOutput],
     kb: Any,
     baseline_ranked: Optional[Dict[str, Dict[SpanKey, List[str]]]] = None,
 ) -> int:
@@ -607,7 +622,7 @@ def _linking_error(record: Optional[dict], concepts: FrozenSet[str], resolve) ->
     }
 
 
-def _ner_errors(gold: _Gold, output: _PipelineOutput) -> List[dict]:
+def _ner_errors(gold: ResolvedGold, output: PipelineOutput) -> List[dict]:
     lines = []
     gold_spans = gold.spans()
     for doc_index, mention, concepts in gold.mentions:
