@@ -60,7 +60,7 @@ _LOG_100 = np.log(101.0)
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
 _ROMAN_AFTER_TYPE = {**_ROMAN, "i": "1", "x": "10"}
 _SUBTYPE_WORDS = frozenset({"type", "stage", "grade", "class"})
-_ROMAN_WITH_SUBTYPE = re.compile(r"^(i|ii|iii|iv|v|vi|vii|viii|ix|x)[a-e]?$")
+_ROMAN_WITH_SUBTYPE = re.compile(rf"^({'|'.join(_ROMAN_AFTER_TYPE)})[a-e]?$")
 
 
 @dataclass

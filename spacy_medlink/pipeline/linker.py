@@ -22,7 +22,6 @@ from thinc.api import Config, Model
 
 from ..errors import Errors
 from ..fork_safety import register_fork_handler
-from ..candidates.base import get_alias_table
 from ..kb.normalize import normalize_alias
 from .composites import split_coordination
 from .abbreviations import DEFAULT_SPANS_KEY, AbbreviationDetector, expand_abbreviations
@@ -37,10 +36,10 @@ NIL = ""
 # concept, not a composite.
 COMPOSITE_MAX_WHOLE_SIMILARITY = 0.9
 
-DEFAULT_MODEL_CONFIG = """
+DEFAULT_MODEL_CONFIG = f"""
 [model]
 @architectures = "spacy-medlink.EvidenceRanker.v1"
-n_features = 26
+n_features = {N_FEATURES}
 entity_vector_length = 64
 hidden_width = 64
 n_context_buckets = 20000
@@ -169,7 +168,6 @@ class MedicalEntityLinker(TrainablePipe):
         self.kb = kb
         self._info = None
         self.validate_kb()
-        self._warm_up()
 
     def validate_kb(self) -> None:
         """Fail early, with a coded error, on a missing/empty KB or a vector-size mismatch."""
@@ -180,12 +178,6 @@ class MedicalEntityLinker(TrainablePipe):
             raise ValueError(
                 Errors.E010.format(kb_length=self.kb.entity_vector_length, expected=expected)
             )
-
-    def _warm_up(self) -> None:
-        """Create the KB-derived lookup tables at load time, not on the first document. They
-        fill lazily (per alias, per query), so this is cheap even for a large KB."""
-        if not self.kb.is_empty():
-            get_alias_table(self.kb)
 
     @property
     def info(self) -> ConceptInfo:
@@ -516,7 +508,6 @@ class MedicalEntityLinker(TrainablePipe):
             kb.from_disk(p)
             self.kb = kb
             self._info = None
-            self._warm_up()
 
         deserialize = {
             "cfg": lambda p: self.cfg.update(srsly.read_json(p)),
