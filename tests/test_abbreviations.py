@@ -364,15 +364,15 @@ def test_split_compound_definition(short_form, long_form, expected):
 
 
 def test_compound_short_form_parts_are_marked(nlp):
-    text = ("Hyperparathyroidism-jaw tumor syndrome (HPT-JT) is dominant. HPT and JT were seen; "
-            "the HPT-JT families, and JT again.")
+    text = ("We examined hyperparathyroidism-jaw tumor syndrome (HPT-JT) in kindreds. HPT came "
+            "first, JT later; in other HPT-JT kindreds JT never came.")
     doc = nlp(text)
     found = [(s.text, s.id_) for s in doc.spans[KEY]]
     assert found == [
-        ("HPT-JT", "Hyperparathyroidism-jaw tumor syndrome"),
-        ("HPT", "Hyperparathyroidism"),
+        ("HPT-JT", "hyperparathyroidism-jaw tumor syndrome"),
+        ("HPT", "hyperparathyroidism"),
         ("JT", "jaw tumor"),
-        ("HPT-JT", "Hyperparathyroidism-jaw tumor syndrome"),
+        ("HPT-JT", "hyperparathyroidism-jaw tumor syndrome"),
         ("JT", "jaw tumor"),
     ]
     # Only the written definition is a long-form span.
@@ -380,9 +380,9 @@ def test_compound_short_form_parts_are_marked(nlp):
 
 
 def test_part_defined_on_its_own_keeps_its_definition(nlp):
-    text = ("Joint trauma (JT) was rare. Hyperparathyroidism-jaw tumor syndrome (HPT-JT) is "
-            "dominant; JT and HPT were seen.")
+    text = ("Joint trauma (JT) was rare. We examined hyperparathyroidism-jaw tumor syndrome "
+            "(HPT-JT) in kindreds; JT came late, HPT early.")
     doc = nlp(text)
     by_text = {s.text: s.id_ for s in doc.spans[KEY]}
     assert by_text["JT"] == "Joint trauma"
-    assert by_text["HPT"] == "Hyperparathyroidism"
+    assert by_text["HPT"] == "hyperparathyroidism"
