@@ -104,6 +104,11 @@ class Errors(metaclass=_CodedMessages):
     E201 = ("The kb_loader of '{name}' must return a MedlinkKB, got {found}.")
     E203 = ("The model of '{name}' takes {found} evidence features but the linker computes "
             "{expected}. Set [components.{name}.model] n_features = {expected}.")
+    # short-form mentions (260-269)
+    E260 = ("{name} needs the abbreviations found by `medlink_abbreviations`, but doc.spans has "
+            "no '{key}' group (or its long forms). Add the component before it: "
+            "nlp.add_pipe(\"medlink_abbreviations\", before=\"{name}\"), with the same "
+            "spans_key as its abbreviations_key.")
     # --- evaluation (300-399) ---
     E300 = "Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file."
     E301 = "Model {path} has no component named '{name}'. Components: {found}."

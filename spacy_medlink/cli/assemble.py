@@ -1,5 +1,5 @@
 """`python -m spacy_medlink assemble NER_MODEL LINKER_MODEL OUTPUT`: one pipeline from the two
-separately trained halves (NER first, then abbreviations and the linker)."""
+separately trained halves (NER first, then abbreviations, short-form mentions and the linker)."""
 from pathlib import Path
 
 from wasabi import msg
@@ -7,21 +7,40 @@ from wasabi import msg
 from ._app import Arg, Opt, app
 
 
-def assemble_pipeline(ner_model: Path, linker_model: Path, output: Path, *, name: str = "medlink"):
+def assemble_pipeline(
+    ner_model: Path,
+    linker_model: Path,
+    output: Path,
+    *,
+    name: str = "medlink",
+    short_form_mentions: bool = True,
+):
     """Load the NER pipeline, add the linker (with its KB) sourced from the linker pipeline.
 
     ner_model (Path): a trained pipeline with an `ner` (and its tok2vec/transformer).
     linker_model (Path): a trained pipeline with `medical_entity_linker`.
     output (Path): where the joined pipeline is saved.
+    name (str): the pipeline name in meta.json.
+    short_form_mentions (bool): add `medlink_short_form_mentions` before the linker when the
+        NER pipeline has none (NER pipelines trained from configs/ner_*.cfg already have it).
     RETURNS (Language): the assembled pipeline.
     """
     import spacy
 
     nlp = spacy.load(ner_model)
     linker_nlp = spacy.load(linker_model)
-    for component in ("medlink_abbreviations", "medical_entity_linker"):
-        if component in linker_nlp.pipe_names and component not in nlp.pipe_names:
-            nlp.add_pipe(component, source=linker_nlp)
+    if "medlink_abbreviations" not in nlp.pipe_names:
+        if "medlink_abbreviations" in linker_nlp.pipe_names:
+            nlp.add_pipe("medlink_abbreviations", source=linker_nlp)
+        elif short_form_mentions:
+            nlp.add_pipe("medlink_abbreviations")
+    if short_form_mentions and "medlink_short_form_mentions" not in nlp.pipe_names:
+        abbreviations_key = nlp.get_pipe("medlink_abbreviations").spans_key
+        nlp.add_pipe(
+            "medlink_short_form_mentions", config={"abbreviations_key": abbreviations_key}
+        )
+    if "medical_entity_linker" not in nlp.pipe_names:
+        nlp.add_pipe("medical_entity_linker", source=linker_nlp)
     nlp.meta["name"] = name
     output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)
@@ -34,7 +53,13 @@ def assemble_cli(
     linker_model: Path = Arg(..., help="Trained linker pipeline", exists=True),
     output: Path = Arg(..., help="Output folder"),
     name: str = Opt("medlink", "--name", "-n", help="Pipeline name in meta.json"),
+    short_form_mentions: bool = Opt(
+        True, "--short-form-mentions/--no-short-form-mentions",
+        help="Add medlink_short_form_mentions when the NER pipeline has none",
+    ),
 ):
     """Join a trained NER pipeline and a trained linker into one pipeline."""
-    nlp = assemble_pipeline(ner_model, linker_model, output, name=name)
+    nlp = assemble_pipeline(
+        ner_model, linker_model, output, name=name, short_form_mentions=short_form_mentions
+    )
     msg.good(f"Saved {nlp.pipe_names} to {output}")
