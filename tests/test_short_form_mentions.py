@@ -162,3 +162,27 @@ def test_ner_configs_run_it_after_the_ner():
         config = load_config(Path(__file__).parent.parent / "configs" / f"{name}.cfg")
         pipeline = config["nlp"]["pipeline"]
         assert pipeline[-3:] == ["ner", "medlink_abbreviations", "medlink_short_form_mentions"]
+
+
+def test_assemble_adds_it_to_an_ner_pipeline_without_one(tmp_path):
+    from sample_pipeline import train_sample_pipeline
+
+    from spacy_medlink.cli.assemble import assemble_pipeline
+
+    linker_path = train_sample_pipeline(tmp_path / "linker", epochs=1)
+    ner = spacy.blank("en")
+    ner.add_pipe("entity_ruler").add_patterns(
+        [{"label": "DISEASE", "pattern": "Kessler-Varga syndrome"}]
+    )
+    ner.to_disk(tmp_path / "ner")
+    nlp = assemble_pipeline(tmp_path / "ner", linker_path, tmp_path / "joined")
+    assert nlp.pipe_names == [
+        "entity_ruler", "medlink_abbreviations", "medlink_short_form_mentions",
+        "medical_entity_linker",
+    ]
+    doc = spacy.load(tmp_path / "joined")(KVS)
+    assert [e.text for e in doc.ents] == ["Kessler-Varga syndrome", "KVS", "KVS", "KVS"]
+    without = assemble_pipeline(
+        tmp_path / "ner", linker_path, tmp_path / "joined2", short_form_mentions=False
+    )
+    assert "medlink_short_form_mentions" not in without.pipe_names
