@@ -186,3 +186,29 @@ def test_assemble_adds_it_to_an_ner_pipeline_without_one(tmp_path):
         tmp_path / "ner", linker_path, tmp_path / "joined2", short_form_mentions=False
     )
     assert "medlink_short_form_mentions" not in without.pipe_names
+
+
+def test_benchmark_ablation_scores_the_ner_without_it(tmp_path):
+    from spacy_medlink.evaluation.benchmark import ablate_short_form_mentions
+    from spacy_medlink.evaluation.evaluate import read_gold
+
+    title, abstract = "Kessler-Varga syndrome (KVS) in twins", "KVS is rare."
+    text = f"{title} {abstract}"
+    mentions = [(0, 22), (24, 27), (text.rindex("KVS"), text.rindex("KVS") + 3)]
+    lines = [f"1|t|{title}", f"1|a|{abstract}"] + [
+        f"1\t{s}\t{e}\t{text[s:e]}\tSpecificDisease\tD000001" for s, e in mentions
+    ]
+    (tmp_path / "gold.txt").write_text("\n".join(lines) + "\n", encoding="utf8")
+    documents = read_gold(tmp_path / "gold.txt")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns(
+        [{"label": "DISEASE", "pattern": "Kessler-Varga syndrome"}]
+    )
+    nlp.add_pipe("medlink_abbreviations")
+    nlp.add_pipe("medlink_short_form_mentions", name="short_forms")
+    ablation = ablate_short_form_mentions(nlp, documents, progress=False)
+    assert ablation["components"] == ["short_forms"]
+    assert {k: ablation["without"][k] for k in ("tp", "fp", "fn")} == {"tp": 1, "fp": 0, "fn": 2}
+    assert nlp.pipe_names[-1] == "short_forms"  # switched back on afterwards
+    nlp.remove_pipe("short_forms")
+    assert ablate_short_form_mentions(nlp, documents, progress=False) is None

@@ -129,6 +129,25 @@ def strict_ner_scores(nlp: Language, documents: List[GoldDocument], *, progress:
     return ner_prf(gold.spans(), set(output.entities)).to_dict()
 
 
+def ablate_short_form_mentions(
+    nlp: Language, documents: List[GoldDocument], *, progress: bool = True
+) -> Optional[Dict[str, Any]]:
+    """Strict NER scores with the pipeline's `medlink_short_form_mentions` switched off.
+
+    RETURNS (Optional[Dict[str, Any]]): {"components": names, "without": scores}, or None
+        when the pipeline has no such component.
+    """
+    names = [
+        name for name in nlp.pipe_names
+        if nlp.get_pipe_meta(name).factory == "medlink_short_form_mentions"
+    ]
+    if not names:
+        return None
+    with nlp.select_pipes(disable=names):
+        without = strict_ner_scores(nlp, documents, progress=progress)
+    return {"components": names, "without": without}
+
+
 def benchmark_ner_seeds(
     seeds: Sequence[int],
     *,
@@ -261,6 +280,7 @@ def run_benchmark(
     accuracy["model"] = str(model)
     notes.extend(accuracy.pop("notes", []))
     results["accuracy"] = accuracy
+    results["short_form_ablation"] = ablate_short_form_mentions(nlp, dev_documents, progress=progress)
     steps.update(1)
 
     # 4. NIL threshold curve of our linker on the gold mentions.

@@ -249,6 +249,12 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         out += ["NER recall per mention type:", ""]
         out += _table(("mention type", "recall", "found", "gold"),
                       [(t, _f(r["r"]), r["tp"], r["n"]) for t, r in ner["recall_by_type"].items()])
+    ablation = results.get("short_form_ablation")
+    if ablation and ner:
+        without = ablation["without"]
+        out += [f"The same pipeline without `{', '.join(ablation['components'])}` (switched off): NER "
+                f"P {_f(without['p'])}, R {_f(without['r'])}, F {_f(without['f'])} "
+                f"(with it: F {_f(ner['f'])}).", ""]
     out += [f"Composite mentions (gold spans): {_f(norm.get('multi_concept_acc'))} exactly right "
             f"(n = {norm.get('n_multi_concept')}).", ""]
     out += _seed_section(results["seeds"], ner)
