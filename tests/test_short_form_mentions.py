@@ -153,17 +153,6 @@ def test_pipeline_survives_disk_fresh_process_and_n_process_2(tmp_path):
     assert out.strip() == str(["Kessler-Varga syndrome", "KVS", "KVS", "KVS"])
 
 
-def test_ner_configs_run_it_after_the_ner():
-    from pathlib import Path
-
-    from spacy.util import load_config
-
-    for name in ("ner_cnn", "ner_trf"):
-        config = load_config(Path(__file__).parent.parent / "configs" / f"{name}.cfg")
-        pipeline = config["nlp"]["pipeline"]
-        assert pipeline[-3:] == ["ner", "medlink_abbreviations", "medlink_short_form_mentions"]
-
-
 def test_assemble_adds_it_to_an_ner_pipeline_without_one(tmp_path):
     from sample_pipeline import train_sample_pipeline
 
