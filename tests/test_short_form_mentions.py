@@ -175,6 +175,19 @@ def test_assemble_adds_it_to_an_ner_pipeline_without_one(tmp_path):
         tmp_path / "ner", linker_path, tmp_path / "joined2", short_form_mentions=False
     )
     assert "medlink_short_form_mentions" not in without.pipe_names
+    # The benchmark's spaCy entity_linker pipeline keeps our NER whole: the short-form
+    # component and the abbreviations it reads stay, our linker goes.
+    from spacy_medlink.evaluation.spacy_el_baseline import build_spacy_entity_linker
+
+    linker = nlp.get_pipe("medical_entity_linker")
+    el_nlp = build_spacy_entity_linker(
+        tmp_path / "joined", tmp_path / "joined" / "medical_entity_linker" / "kb",
+        linker.kb.entity_vector_length,
+    )
+    assert el_nlp.pipe_names == [
+        "entity_ruler", "medlink_abbreviations", "medlink_short_form_mentions",
+        "sentencizer", "entity_linker",
+    ]
 
 
 def test_benchmark_ablation_scores_the_ner_without_it(tmp_path):

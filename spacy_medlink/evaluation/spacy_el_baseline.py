@@ -34,14 +34,17 @@ SPACY_EL_MAX_SECONDS = 150.0
 SPACY_EL_BATCH = 8
 SPACY_EL_NAME = "entity_linker"
 SENTENCIZER_NAME = "sentencizer"
-# Components of ours that the spaCy entity_linker pipeline leaves out.
+# Components of ours that the spaCy entity_linker pipeline leaves out. The abbreviations stay
+# when medlink_short_form_mentions (part of our NER) needs them.
 OUR_LINKING_FACTORIES = ("medical_entity_linker", "medlink_abbreviations")
+SHORT_FORM_FACTORY = "medlink_short_form_mentions"
 
 
 def build_spacy_entity_linker(
     model_path: Union[str, Path], kb_path: Union[str, Path], entity_vector_length: int
 ) -> Language:
-    """Our NER (the pipeline without our abbreviation and linking components) + a
+    """Our NER (the pipeline without our linker, and without our abbreviations unless
+    `medlink_short_form_mentions` reads them) + a
     sentencizer (spaCy's linker needs sentences) + spaCy's `entity_linker` with its defaults
     (priors and context included), except its candidates: the normalized mention text looked
     up among the KB's aliases (`spacy-medlink.NormalizedAliasCandidates.v1`), as the KB was
@@ -55,11 +58,11 @@ def build_spacy_entity_linker(
     RETURNS (Language): The pipeline; its entity_linker is not initialized yet.
     """
     config = spacy.util.load_config(Path(model_path) / "config.cfg")
-    exclude = [
-        name
-        for name, component in config["components"].items()
-        if component.get("factory") in OUR_LINKING_FACTORIES
-    ]
+    factories = {name: component.get("factory") for name, component in config["components"].items()}
+    left_out = set(OUR_LINKING_FACTORIES)
+    if SHORT_FORM_FACTORY in factories.values():
+        left_out.discard("medlink_abbreviations")
+    exclude = [name for name, factory in factories.items() if factory in left_out]
     nlp = spacy.load(model_path, exclude=exclude)
     if not any("token.is_sent_start" in nlp.get_pipe_meta(n).assigns for n in nlp.pipe_names):
         nlp.add_pipe("sentencizer", name=SENTENCIZER_NAME)
