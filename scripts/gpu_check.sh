@@ -8,7 +8,8 @@
 #   python -m spacy project run convert . --vars.data_dir ../shared/data   # corpus/*.spacy
 #   run(command="bash scripts/gpu_check.sh", carry=[".dev", "corpus"], timeout_s=540)
 #
-# Results go to $OUT (train.log with a wall-clock stamp per line, speed.json).
+# Results go to $OUT: train.log (a wall-clock stamp per line), train_summary.json (steps/s,
+# time to the best dev F1: scripts/train_log_summary.py) and speed.json (words/s, batch 64).
 set -euo pipefail
 OUT=${OUT:-/tmp/gpu_check}
 MAX_STEPS=${MAX_STEPS:-1500}
@@ -26,5 +27,6 @@ python3 scripts/timestamped.py "$OUT/train.log" -- python3 -m spacy train config
   --output "$OUT/ner_trf" --paths.train corpus/train.spacy --paths.dev corpus/dev.spacy \
   --paths.transformer /tmp/minilm16 --gpu-id 0 --system.mixed_precision true \
   --training.max_steps "$MAX_STEPS" --training.eval_frequency 100
+python3 scripts/train_log_summary.py "$OUT/train.log" | tee "$OUT/train_summary.json"
 python3 scripts/gpu_inference_speed.py "$OUT/ner_trf/model-best" corpus/dev.spacy > "$OUT/speed.json"
 cat "$OUT/speed.json"
