@@ -24,7 +24,7 @@ whose long form reads as a mention, 1,335 are gold mentions themselves and 40 mo
 a longer gold mention; of the 954 whose long form is not a mention, none is. The abbreviations
 come from `medlink_abbreviations`, which must run first.
 """
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -40,11 +40,13 @@ PREPOSITIONS = frozenset({"of", "in", "for", "to", "with", "on", "at", "by", "fr
 MENTION = "mention"
 UNDECIDED = "undecided"
 NOT_MENTION = "not_mention"
+# A reading and, for MENTION, the label of the entity that makes the long form a mention.
+Reading = Tuple[str, Optional[str]]
 # When one short form has several definitions in a document, the strongest reading wins.
 _STRENGTH = {NOT_MENTION: 0, UNDECIDED: 1, MENTION: 2}
 
 
-def read_long_form(long_form: Span, ents: Iterable[Span]) -> tuple:
+def read_long_form(long_form: Span, ents: Iterable[Span]) -> Reading:
     """How the entities read one long form.
 
     long_form (Span): The long form of an abbreviation definition.
@@ -67,7 +69,7 @@ def read_long_form(long_form: Span, ents: Iterable[Span]) -> tuple:
     return reading, label
 
 
-def read_short_forms(long_forms: Iterable[Span], ents: List[Span]) -> Dict[str, tuple]:
+def read_short_forms(long_forms: Iterable[Span], ents: List[Span]) -> Dict[str, Reading]:
     """The reading of each defined short form, from the entities around its long form(s).
 
     long_forms (Iterable[Span]): Long-form spans (`span.id_` = short form), as written by
@@ -76,7 +78,7 @@ def read_short_forms(long_forms: Iterable[Span], ents: List[Span]) -> Dict[str, 
     RETURNS (Dict[str, Tuple[str, Optional[str]]]): Short form -> (reading, label); a short
         form defined more than once takes its strongest reading.
     """
-    readings: Dict[str, tuple] = {}
+    readings: Dict[str, Reading] = {}
     for long_form in long_forms:
         reading = read_long_form(long_form, ents)
         previous = readings.get(long_form.id_)
