@@ -1,20 +1,20 @@
-"""Make short-form mentions agree with their long form: "Schwartz-Jampel syndrome (SJS)".
+"""Make short-form mentions agree with their long form: "Kessler-Varga syndrome (KVS)".
 
 Authors define an abbreviation once and then use it throughout an abstract. A token-level NER
-sees each "SJS" on its own and misses many of them, or tags a gene symbol whose long form it
+sees each "KVS" on its own and misses many of them, or tags a gene symbol whose long form it
 rightly left alone. This component decides once per document, from the NER's own reading of
 the definition, whether a short form names a mention:
 
 - **mention**: an entity ends exactly where the long form ends and starts at or before it,
-  without a preposition in between ("X-linked adrenoleukodystrophy (ALD)": yes; "deficiency
-  of aspartoacylase (ASPA)": no, the disease is the deficiency and ASPA names the enzyme).
+  without a preposition in between ("X-linked Kessler-Varga syndrome (KVS)": yes; "deficiency
+  of lumenase (LMN)": no, the disease is the deficiency and LMN names the enzyme).
   Every occurrence of the short form that no entity overlaps becomes an entity, with the
   long form's label.
-- **not a mention**: no entity touches the long form ("von Willebrand factor (vWF)").
+- **not a mention**: no entity touches the long form ("growth factor receptor (GFR)").
   Entities that are exactly an occurrence of the short form are removed; they are kept in
   `doc.spans[removed_key]`, so nothing disappears without a trace.
 - **undecided**: an entity overlaps the long form some other way, e.g. it spans the whole
-  definition ("glucose-6-phosphate dehydrogenase (G6PD) deficiency"). The NER's entities are
+  definition ("glycerol kinase (GK) deficiency"). The NER's entities are
   left as they are.
 
 A short form defined more than once in a document takes the strongest reading (mention over
