@@ -14,7 +14,7 @@ from collections import Counter
 import spacy
 from spacy.tokens import DocBin
 
-from spacy_medlink.pipeline.abbreviations import AbbreviationDetector, LONG_FORMS_SUFFIX
+from spacy_medlink.pipeline.abbreviations import AbbreviationDetector
 from spacy_medlink.pipeline.short_form_mentions import read_short_forms
 
 
@@ -28,7 +28,7 @@ def main(path: str) -> None:
     for doc in docs:
         ents = list(doc.ents)
         gold = {(ent.start, ent.end) for ent in ents}
-        readings = read_short_forms(doc.spans[detector.spans_key + LONG_FORMS_SUFFIX], ents)
+        readings = read_short_forms(doc.spans[detector.long_forms_key], ents)
         for short_form in doc.spans[detector.spans_key]:
             if short_form.text not in readings:
                 continue  # a part of a compound short form: no long-form span of its own

@@ -137,13 +137,13 @@ def ablate_short_form_mentions(
     RETURNS (Optional[Dict[str, Any]]): {"components": names, "without": scores}, or None
         when the pipeline has no such component.
     """
-    names = [
-        name for name in nlp.pipe_names
-        if nlp.get_pipe_meta(name).factory == "medlink_short_form_mentions"
-    ]
+    factories = {name: nlp.get_pipe_meta(name).factory for name in nlp.pipe_names}
+    names = [name for name, factory in factories.items() if factory == "medlink_short_form_mentions"]
     if not names:
         return None
-    with nlp.select_pipes(disable=names):
+    # The linker never changes doc.ents: switched off too, it is not run a second time.
+    linkers = [name for name, factory in factories.items() if factory == "medical_entity_linker"]
+    with nlp.select_pipes(disable=names + linkers):
         without = strict_ner_scores(nlp, documents, progress=progress)
     return {"components": names, "without": without}
 

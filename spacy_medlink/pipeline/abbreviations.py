@@ -35,6 +35,11 @@ from ..errors import Warnings
 
 DEFAULT_SPANS_KEY = "medlink_abbreviations"
 LONG_FORMS_SUFFIX = "_long_forms"
+
+
+def long_forms_key(spans_key: str) -> str:
+    """The doc.spans key of the long forms that go with the short forms under spans_key."""
+    return spans_key + LONG_FORMS_SUFFIX
 SHORT_FORM_LABEL = "ABBR"
 LONG_FORM_LABEL = "ABBR_LONG"
 
@@ -417,7 +422,7 @@ class AbbreviationDetector:
 
     @property
     def long_forms_key(self) -> str:
-        return self.spans_key + LONG_FORMS_SUFFIX
+        return long_forms_key(self.spans_key)
 
     def __call__(self, doc: Doc) -> Doc:
         """Find abbreviations in a Doc and store them in doc.spans.

@@ -31,7 +31,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from ..errors import Errors
-from .abbreviations import DEFAULT_SPANS_KEY, LONG_FORMS_SUFFIX
+from .abbreviations import DEFAULT_SPANS_KEY, long_forms_key
 
 # Words that make the long form a complement inside the entity ("deficiency of X", "mutations
 # in X"): then the entity names something about X, not X.
@@ -123,13 +123,13 @@ class ShortFormMentions:
         doc (Doc): A document processed by an NER and by `medlink_abbreviations`.
         RETURNS (Doc): The same document.
         """
-        long_forms_key = self.abbreviations_key + LONG_FORMS_SUFFIX
-        if self.abbreviations_key not in doc.spans or long_forms_key not in doc.spans:
+        long_forms = long_forms_key(self.abbreviations_key)
+        if self.abbreviations_key not in doc.spans or long_forms not in doc.spans:
             raise ValueError(
                 Errors.E260.format(name=self.name, key=self.abbreviations_key)
             )
         ents = list(doc.ents)
-        readings = read_short_forms(doc.spans[long_forms_key], ents)
+        readings = read_short_forms(doc.spans[long_forms], ents)
         removed: List[Span] = []
         if self.remove_mentions:
             not_mentions = {
