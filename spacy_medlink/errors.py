@@ -42,6 +42,8 @@ class Warnings(metaclass=_CodedMessages):
     W101 = ("{n_skipped} of {n_total} gold entities in {path} do not align to the tokens of "
             "nlp.make_doc and were not copied to the predicted docs (gold_ents_in_predicted). "
             "Convert the corpus with the tokenizer of the pipeline you train.")
+    W110 = ("Skipped {n_skipped} of {n_total} lines of {path} that are not JSON objects with a "
+            "non-empty string \"text\"; first ones: {examples}")
     # --- linker (200-299) ---
     # abbreviations (250-269)
     W250 = ("medlink_abbreviations: {n_skipped} of {n_total} abbreviation spans (short-form "
@@ -97,6 +99,10 @@ class Errors(metaclass=_CodedMessages):
     E111 = "Corpus path not found: {path}."
     E112 = ("Cannot read corpus file {path}: expected a .spacy DocBin or a PubTator .txt file "
             "(or a folder of them).")
+    E113 = "Unlabeled text file not found: {path}."
+    E114 = ("Cannot read unlabeled text file {path} (near line {line}): {error}. Expected JSONL, "
+            "plain or gzip-compressed, one {{\"text\": ...}} object per line.")
+    E115 = ("No texts to label in {path}: every line was skipped or the file is empty.")
     # --- linker (200-299) ---
     E200 = ("The medical_entity_linker '{name}' has no knowledge base (or an empty one). Fill "
             "it in initialize with [initialize.components.{name}.kb_loader], e.g. "
@@ -109,6 +115,19 @@ class Errors(metaclass=_CodedMessages):
             "no '{key}' group (or its long forms). Add the component before it: "
             "nlp.add_pipe(\"medlink_abbreviations\", before=\"{name}\"), with the same "
             "spans_key as its abbreviations_key.")
+    # KB mentions for recognition (270-279)
+    E270 = ("The component '{name}' has no alias table. Fill it in initialize from a vocabulary: "
+            "[initialize.components.{name}] vocabulary = \"MEDIC.tsv.gz or concepts.jsonl\" "
+            "(or load a trained pipeline).")
+    E271 = ("The KB features of the NER read doc.spans['{key}'], which this doc does not have. "
+            "Put `medlink_kb_mentions` before the tok2vec in [nlp] pipeline, and list it in "
+            "[training] annotating_components so it also runs while training.")
+    E272 = ("doc.spans['{key}'] holds a span labelled {label!r}; the KB features know the "
+            "categories {expected}.")
+    E273 = ("The vocabulary {path} gave no alias usable for matching (every name is shorter "
+            "than {min_chars} characters or a stop word).")
+    E274 = ("{path} has no {missing}: the component '{name}' was saved incompletely. Save the "
+            "pipeline again with nlp.to_disk.")
     # --- evaluation (300-399) ---
     E300 = "Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file."
     E301 = "Model {path} has no component named '{name}'. Components: {found}."

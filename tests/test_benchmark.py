@@ -163,7 +163,7 @@ def test_benchmark_ner_seeds_retrains_per_seed(tmp_path):
     seeds = benchmark_ner_seeds(
         [0, 1], ner_config=Path(__file__).parent.parent / "configs" / "ner_cnn.cfg",
         train_path=SAMPLE / "train.pubtator.txt", dev_path=dev, dev_documents=read_gold(dev),
-        work_dir=tmp_path, max_steps=2, progress=False,
+        work_dir=tmp_path, max_steps=2, vocabulary=SAMPLE / "vocabulary.jsonl", progress=False,
     )
     assert [run["seed"] for run in seeds["runs"]] == [0, 1] and seeds["n_seeds"] == 2
     assert seeds["f_min"] <= seeds["f_mean"] <= seeds["f_max"]

@@ -12,6 +12,7 @@ from spacy_medlink.training.transformer_path import create_hf_model_path
 ROOT = Path(__file__).parent.parent
 CNN_CONFIG = ROOT / "configs" / "ner_cnn.cfg"
 TRF_CONFIG = ROOT / "configs" / "ner_trf.cfg"
+TINY_VOCAB = Path(__file__).parent / "data" / "tiny_vocab.jsonl"
 
 # (title, abstract, mention texts). The second mention spans "EC 1. 1. 1. 49", where the
 # sentencizer sees sentence ends (as in NCBI train, PMIDs 3393536, 1562739, 2393028), in a
@@ -70,7 +71,10 @@ def _train_examples(nlp):
 
 
 def _config(path: Path, corpus: Path, **overrides):
-    overrides = {"paths.train": str(corpus), "paths.dev": str(corpus), **overrides}
+    overrides = {
+        "paths.train": str(corpus), "paths.dev": str(corpus),
+        "paths.vocabulary": str(TINY_VOCAB), **overrides,
+    }
     return load_config(path, overrides=overrides, interpolate=False)
 
 
@@ -136,7 +140,8 @@ def test_config_accepts_every_override_project_yml_passes(path, tiny_corpus):
 def test_cnn_config_builds_a_ner_pipeline(tiny_corpus):
     nlp = load_model_from_config(_config(CNN_CONFIG, tiny_corpus), auto_fill=True)
     assert nlp.pipe_names == [
-        "tok2vec", "ner", "medlink_abbreviations", "medlink_short_form_mentions"
+        "medlink_kb_mentions", "tok2vec", "ner", "medlink_abbreviations",
+        "medlink_short_form_mentions",
     ]
     # The biomedical tokenizer splits a letter-digit hyphen; spaCy's default does not.
     assert [t.text for t in nlp.make_doc("retardation-1")] == ["retardation", "-", "1"]

@@ -157,11 +157,12 @@ def benchmark_ner_seeds(
     dev_documents: List[GoldDocument],
     work_dir: Union[str, Path],
     max_steps: Optional[int] = None,
+    vocabulary: Optional[Union[str, Path]] = None,
     progress: bool = True,
 ) -> Dict[str, Any]:
     """Retrain the NER once per seed (`python -m spacy train NER_CONFIG --system.seed S`)
     and score model-best with strict NER on dev (model-best is chosen on the same dev set,
-    as in the project).
+    as in the project). `vocabulary` is the config's paths.vocabulary (the KB features).
 
     RETURNS (Dict[str, Any]): "runs" (per seed: "seed", "f", "p", "r", "train_seconds"),
         "f_mean", "f_min", "f_max", "f_std" and the training command.
@@ -176,6 +177,8 @@ def benchmark_ner_seeds(
         ]
         if max_steps:
             command += ["--training.max_steps", str(max_steps)]
+        if vocabulary is not None:
+            command += ["--paths.vocabulary", str(vocabulary)]
         measured = run_measured(command, step=f"train the NER with seed {seed}")
         best = output / "model-best"
         nlp = spacy.load(best if best.exists() else output / "model-last")
@@ -345,7 +348,7 @@ def run_benchmark(
             results["seeds"] = benchmark_ner_seeds(
                 seeds, ner_config=ner_config, train_path=train_data, dev_path=dev_data,
                 dev_documents=dev_documents, work_dir=tmp_dir, max_steps=seed_max_steps,
-                progress=progress,
+                vocabulary=vocab_path, progress=progress,
             )
     else:
         results["seeds"] = {"runs": [], "n_seeds": 1, "model_seed": seed_config}

@@ -19,8 +19,9 @@ from typing import Iterable, Iterator, Optional, Tuple, Union
 
 from ..errors import Errors
 
-# Ids of a composite mention are joined by "|" and, in a few NCBI disease corpus mentions, by "+".
-_ID_SEPARATORS = re.compile(r"[|+]")
+# Ids of a composite mention are joined by "|" and, in a few NCBI disease corpus mentions, by
+# "+"; BioRED joins the ids of one mention by ",".
+_ID_SEPARATORS = re.compile(r"[|+,]")
 _N_MENTION_FIELDS = 6
 
 
@@ -33,7 +34,7 @@ class PubtatorMention:
     text (str): The document text at ``start:end``. It equals the gold mention text, except that
         trailing whitespace written in the gold text (outside the offsets) is not kept.
     type (str): The mention type, e.g. "SpecificDisease", "CompositeMention".
-    ids (Tuple[str, ...]): The concept ids as written in the corpus, split on "|" and "+".
+    ids (Tuple[str, ...]): The concept ids as written in the corpus, split on "|", "+" and ",".
     line (int): The 1-based line number of the mention in its source.
     raw_ids (str): The id field exactly as written.
     """

@@ -1,0 +1,107 @@
+"""`weak-label` and `self-train`: silver entities from the KB and a teacher, and rounds of
+teacher -> student training on gold + silver."""
+from pathlib import Path
+from typing import List, Optional
+
+import srsly
+from wasabi import msg
+
+from ._app import Arg, Opt, app
+
+
+@app.command("weak-label")
+def weak_label_cli(
+    teacher: Path = Arg(..., help="Teacher pipeline with medlink_kb_mentions and an NER", exists=True),
+    unlabeled: Path = Arg(..., help="Unlabeled texts: JSONL(.gz), one {\"text\": ...} per line", exists=True),
+    output: Path = Arg(..., help="Silver DocBin (.spacy) to write"),
+    limit: int = Opt(0, "--limit", "-l", help="Label a random sample of this many texts (0: all)"),
+    seed: int = Opt(0, "--seed", help="Seed of the sample"),
+    min_agreement: float = Opt(0.2, "--min-agreement", help="KB keys the teacher tags less often become missing, not entities"),
+    min_count: int = Opt(3, "--min-count", help="Occurrences a KB key needs before it can be uncertain"),
+    gold: List[Path] = Opt([], "--gold", help="Gold DocBin(s) to measure each source's precision on"),
+    report_path: Optional[Path] = Opt(None, "--report", "-r", help="Write the report as JSON"),
+) -> None:
+    """Label unlabeled text from three sources, the teacher NER, the vocabulary matches of
+    `medlink_kb_mentions` and defined abbreviations, and write silver training docs: entities
+    where the sources say so, missing (unknown) where the KB and the teacher disagree
+    consistently, "outside" elsewhere. The report counts every input line and every silver
+    entity by source, with each source's precision on the --gold sets.
+    """
+    from ..training.self_training import write_silver
+
+    report = write_silver(
+        teacher, unlabeled, output, limit=limit, seed=seed,
+        min_agreement=min_agreement, min_count=min_count, gold_paths=gold,
+    )
+    print_weak_label_report(report)
+    if report_path is not None:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(report_path, report)
+        msg.good(f"Saved the report to {report_path}")
+
+
+def print_weak_label_report(report: dict) -> None:
+    """Print the counts and precision of a weak-labelling report."""
+    unlabeled = report["unlabeled"]
+    msg.info(
+        f"{unlabeled['n_read']} texts labelled ({unlabeled['n_lines']} lines read, "
+        f"{unlabeled['n_skipped']} skipped); {report['n_kb_keys_uncertain']} of "
+        f"{report['n_kb_keys_seen']} KB keys uncertain"
+    )
+    msg.table(sorted(report["entities_by_source"].items()), header=("source", "silver entities"))
+    for gold_path, by_source in report["precision_on_gold"].items():
+        rows = [
+            (source, row["n"], f"{row.get('precision', 0.0):.1f}")
+            for source, row in by_source.items() if source not in ("missing", "all")
+        ]
+        total = by_source["all"]
+        rows.append(("all", total["n"], f"{total['precision']:.1f} (recall {total['recall']:.1f})"))
+        msg.table(rows, header=("source", "n", "precision"), title=f"On {gold_path}")
+        msg.text(
+            f"missing spans: {by_source['missing']['n']}, overlapping a gold entity: "
+            f"{by_source['missing']['overlap_gold']}"
+        )
+
+
+@app.command("self-train")
+def self_train_cli(
+    config: Path = Arg(..., help="NER config (e.g. configs/ner_cnn.cfg)", exists=True),
+    teacher: Path = Arg(..., help="Round-0 teacher: the NER trained on gold only", exists=True),
+    unlabeled: Path = Arg(..., help="Unlabeled texts: JSONL(.gz)", exists=True),
+    gold_train: Path = Arg(..., help="Gold training DocBin", exists=True),
+    dev: Path = Arg(..., help="Dev DocBin that picks model-best", exists=True),
+    output_dir: Path = Arg(..., help="Folder for the rounds"),
+    rounds: int = Opt(2, "--rounds", help="Teacher -> student rounds"),
+    limit: int = Opt(0, "--limit", "-l", help="Unlabeled texts per round (0: all)"),
+    seed: int = Opt(0, "--seed", help="Seed of the samples and of training"),
+    min_agreement: float = Opt(0.2, "--min-agreement", help="See weak-label"),
+    min_count: int = Opt(3, "--min-count", help="See weak-label"),
+    extra_dev: List[Path] = Opt([], "--extra-dev", help="More gold DocBins scored after each round"),
+    gold: List[Path] = Opt([], "--gold", help="Gold DocBin(s) for the silver sources' precision"),
+    vocabulary: Optional[Path] = Opt(None, "--vocabulary", help="paths.vocabulary of the config"),
+    max_steps: int = Opt(0, "--max-steps", help="training.max_steps (0: the config's)"),
+    eval_frequency: int = Opt(0, "--eval-frequency", help="training.eval_frequency (0: the config's)"),
+) -> None:
+    """Self-training: the teacher labels a sample of the unlabeled pool (weak-label), a student
+    trains on gold + silver from the config, and becomes the next round's teacher. Each round
+    is scored on dev (and --extra-dev); OUTPUT_DIR/rounds.json holds every figure, the final
+    student is OUTPUT_DIR/round_N/model-best.
+    """
+    from ..training.self_training import self_train
+
+    overrides = {"system.seed": seed}
+    if vocabulary is not None:
+        overrides["paths.vocabulary"] = str(vocabulary)
+    if max_steps:
+        overrides["training.max_steps"] = max_steps
+    if eval_frequency:
+        overrides["training.eval_frequency"] = eval_frequency
+    records = self_train(
+        config, teacher, unlabeled, gold_train, dev, output_dir,
+        rounds=rounds, limit=limit, seed=seed, min_agreement=min_agreement,
+        min_count=min_count, extra_dev=extra_dev, gold_for_precision=gold, overrides=overrides,
+    )
+    rows = [
+        (r["round"], *(f"{scores['f']:.2f}" for scores in r["dev"].values())) for r in records
+    ]
+    msg.table(rows, header=("round", *records[0]["dev"].keys()))

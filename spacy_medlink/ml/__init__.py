@@ -1,0 +1,1 @@
+"""Model architectures (thinc layers) registered for spaCy configs."""

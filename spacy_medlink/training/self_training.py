@@ -1,0 +1,185 @@
+"""Weak supervision and self-training rounds around `spacy train`.
+
+One round: the teacher labels a sample of the unlabeled pool (training/weak_labels.py), the
+silver DocBin is written next to a link to the gold training DocBin, and a student is trained
+from the NER config on both (the corpus reader reads every .spacy file of a folder). The
+student of round k is the teacher of round k + 1.
+
+    OUTPUT/round_1/corpus/{gold.spacy,silver.spacy}   training data of the round
+    OUTPUT/round_1/model-best                         the student
+    OUTPUT/round_1/weak_labels.json                   sources, counts, precision on gold sets
+    OUTPUT/rounds.json                                every round's dev scores
+"""
+import shutil
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Union
+
+import spacy
+import srsly
+from spacy.tokens import DocBin
+from spacy.training import Corpus
+
+from .weak_labels import (
+    label_sources,
+    mark_uncertain,
+    read_unlabeled_texts,
+    report_dict,
+    source_counts,
+    source_precision,
+    to_training_doc,
+    weak_label,
+)
+
+GOLD_FILE = "gold.spacy"
+SILVER_FILE = "silver.spacy"
+
+
+def write_silver(
+    teacher_path: Union[str, Path],
+    unlabeled_path: Union[str, Path],
+    output_path: Union[str, Path],
+    *,
+    limit: int = 0,
+    seed: int = 0,
+    min_agreement: float = 0.2,
+    min_count: int = 3,
+    gold_paths: Sequence[Union[str, Path]] = (),
+    progress: bool = True,
+) -> Dict:
+    """Label unlabeled texts with a teacher and write the silver DocBin.
+
+    teacher_path (Union[str, Path]): The teacher pipeline (with medlink_kb_mentions + NER).
+    unlabeled_path (Union[str, Path]): JSONL(.gz) texts.
+    output_path (Union[str, Path]): The silver .spacy file.
+    limit (int): Label a random sample of this many texts (0: all).
+    seed (int): Seed of the sample.
+    min_agreement (float): See weak_labels.mark_uncertain.
+    min_count (int): See weak_labels.mark_uncertain.
+    gold_paths (Sequence[Union[str, Path]]): Gold DocBins whose texts are labelled the same
+        way (with the pool's agreement table) to measure each source's precision.
+    progress (bool): Show progress bars.
+    RETURNS (Dict): The report: input counts, entities per source, precision per gold set.
+    """
+    teacher = spacy.load(teacher_path)
+    texts, read_report = read_unlabeled_texts(unlabeled_path, limit=limit, seed=seed)
+    silver, agreement = weak_label(
+        teacher, texts, min_agreement=min_agreement, min_count=min_count, progress=progress
+    )
+    output_path = Path(output_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    doc_bin = DocBin(attrs=["ENT_IOB", "ENT_TYPE"], store_user_data=False)
+    for item in silver:
+        doc_bin.add(to_training_doc(item, teacher))
+    doc_bin.to_disk(output_path)
+    n_uncertain_keys = sum(
+        1 for tagged, total in agreement.values()
+        if total >= min_count and tagged / total < min_agreement
+    )
+    report = {
+        "teacher": str(teacher_path),
+        "unlabeled": report_dict(read_report),
+        "output": str(output_path),
+        "min_agreement": min_agreement,
+        "min_count": min_count,
+        "n_kb_keys_seen": len(agreement),
+        "n_kb_keys_uncertain": n_uncertain_keys,
+        "entities_by_source": source_counts(silver),
+        "precision_on_gold": {},
+    }
+    for gold_path in gold_paths:
+        gold_docs = list(DocBin().from_disk(gold_path).get_docs(teacher.vocab))
+        labelled = [label_sources(doc) for doc in teacher.pipe(d.text for d in gold_docs)]
+        mark_uncertain(labelled, agreement, min_agreement=min_agreement, min_count=min_count)
+        report["precision_on_gold"][str(gold_path)] = source_precision(labelled, gold_docs)
+    return report
+
+
+def ner_scores(model_path: Union[str, Path], corpus_path: Union[str, Path]) -> Dict[str, float]:
+    """Strict NER P/R/F (percent) of a pipeline on a gold DocBin, as spaCy scores it.
+
+    model_path (Union[str, Path]): The pipeline.
+    corpus_path (Union[str, Path]): A gold .spacy file.
+    RETURNS (Dict[str, float]): {"p", "r", "f"}.
+    """
+    nlp = spacy.load(model_path)
+    examples = list(Corpus(corpus_path)(nlp))
+    scores = nlp.evaluate(examples)
+    return {key: 100.0 * (scores[f"ents_{key}"] or 0.0) for key in ("p", "r", "f")}
+
+
+def self_train(
+    config_path: Union[str, Path],
+    teacher_path: Union[str, Path],
+    unlabeled_path: Union[str, Path],
+    gold_train: Union[str, Path],
+    dev_path: Union[str, Path],
+    output_dir: Union[str, Path],
+    *,
+    rounds: int = 2,
+    limit: int = 0,
+    seed: int = 0,
+    min_agreement: float = 0.2,
+    min_count: int = 3,
+    extra_dev: Sequence[Union[str, Path]] = (),
+    gold_for_precision: Sequence[Union[str, Path]] = (),
+    overrides: Optional[Dict[str, object]] = None,
+    progress: bool = True,
+) -> List[Dict]:
+    """Run rounds of teacher labelling + student training (see the module docstring).
+
+    config_path (Union[str, Path]): The NER config (configs/ner_cnn.cfg).
+    teacher_path (Union[str, Path]): The round-0 teacher (an NER trained on gold only).
+    unlabeled_path (Union[str, Path]): JSONL(.gz) texts.
+    gold_train (Union[str, Path]): The gold training DocBin.
+    dev_path (Union[str, Path]): The dev DocBin that picks model-best.
+    output_dir (Union[str, Path]): Where the rounds go.
+    rounds (int): Number of rounds (>= 1).
+    limit (int): Unlabeled texts per round (0: all); each round draws its own sample.
+    seed (int): Seed of the first round's sample (round k uses seed + k - 1).
+    min_agreement (float): See weak_labels.mark_uncertain.
+    min_count (int): See weak_labels.mark_uncertain.
+    extra_dev (Sequence[Union[str, Path]]): More gold DocBins scored after each round
+        (e.g. another corpus's dev set).
+    gold_for_precision (Sequence[Union[str, Path]]): Gold DocBins for the source precision.
+    overrides (Optional[Dict[str, object]]): Config overrides for spacy train (paths.vocabulary...).
+    progress (bool): Show progress bars.
+    RETURNS (List[Dict]): One record per round: weak-label report and dev scores.
+    """
+    from spacy.cli.train import train
+
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    teacher = Path(teacher_path)
+    records: List[Dict] = []
+    for round_no in range(1, rounds + 1):
+        round_dir = output_dir / f"round_{round_no}"
+        corpus_dir = round_dir / "corpus"
+        corpus_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(gold_train, corpus_dir / GOLD_FILE)
+        report = write_silver(
+            teacher, unlabeled_path, corpus_dir / SILVER_FILE,
+            limit=limit, seed=seed + round_no - 1,
+            min_agreement=min_agreement, min_count=min_count,
+            gold_paths=gold_for_precision, progress=progress,
+        )
+        srsly.write_json(round_dir / "weak_labels.json", report)
+        train_overrides = {
+            **(overrides or {}),
+            "paths.train": str(corpus_dir),
+            "paths.dev": str(dev_path),
+        }
+        train(config_path, round_dir, overrides=train_overrides)
+        student = round_dir / "model-best"
+        record = {
+            "round": round_no,
+            "teacher": str(teacher),
+            "student": str(student),
+            "weak_labels": report,
+            "dev": {str(dev_path): ner_scores(student, dev_path)},
+        }
+        for path in extra_dev:
+            record["dev"][str(path)] = ner_scores(student, path)
+        records.append(record)
+        srsly.write_json(output_dir / "rounds.json", records)
+        teacher = student
+    return records

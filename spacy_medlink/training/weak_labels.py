@@ -1,0 +1,288 @@
+"""Silver entities for unlabeled text, from three labelling sources.
+
+A trained pipeline with `medlink_kb_mentions` (the teacher) reads each text; its output gives:
+
+- **model**: the teacher NER's entities that no vocabulary match touches;
+- **model+kb**: teacher entities that overlap a vocabulary match (the teacher's boundaries
+  win: it learned the corpus's span conventions, "hereditary breast cancer");
+- **abbreviation**: teacher entities that are exactly a short form defined in the text
+  (added or kept by `medlink_short_form_mentions` from the long form's reading);
+- **kb**: vocabulary matches that no teacher entity touches: names the corpus never taught
+  the teacher ("hypertension" in a model trained on NCBI).
+
+A vocabulary key that the teacher leaves untagged in most of its occurrences across the pool
+(agreement below `min_agreement` over at least `min_count` occurrences) is *uncertain*: its
+untagged matches are marked missing, so the student learns neither "entity" nor "no entity"
+there (spaCy's NER treats missing tokens as unknown). Everything else is "outside".
+"""
+import gzip
+import json
+import random
+import warnings
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from tqdm import tqdm
+
+from ..errors import Errors, Warnings
+from ..kb.alias_matcher import KB_MATCHES_KEY
+from ..pipeline.abbreviations import DEFAULT_SPANS_KEY as ABBREVIATIONS_KEY
+
+MODEL = "model"
+MODEL_AND_KB = "model+kb"
+ABBREVIATION = "abbreviation"
+KB = "kb"
+SOURCES = (MODEL, MODEL_AND_KB, ABBREVIATION, KB)
+SILVER_LABEL = "DISEASE"
+_N_EXAMPLES = 5
+
+
+@dataclass
+class UnlabeledReport:
+    """What reading an unlabeled JSONL file kept and skipped (line numbers of the first)."""
+
+    path: str
+    n_lines: int = 0
+    n_read: int = 0
+    n_skipped: int = 0
+    skipped_examples: List[str] = field(default_factory=list)
+
+
+def read_unlabeled_texts(
+    path: Union[str, Path], *, limit: int = 0, seed: int = 0
+) -> Tuple[List[str], UnlabeledReport]:
+    """Read `{"text": ...}` lines of a JSONL(.gz) file (the spaCy / Prodigy convention).
+
+    Lines that are not JSON objects with a non-empty string "text" are skipped, counted and
+    named in the report (and in warning MLW110); none is dropped silently.
+
+    path (Union[str, Path]): The file (.jsonl or .jsonl.gz).
+    limit (int): Keep a random sample of this many texts (0: all), drawn with `seed`.
+    seed (int): Seed of the sample.
+    RETURNS (Tuple[List[str], UnlabeledReport]): The texts (file order) and the report.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(Errors.E113.format(path=path))
+    report = UnlabeledReport(path=str(path))
+    opener = gzip.open if path.suffix == ".gz" else open
+    texts: List[str] = []
+    try:
+        with opener(path, "rt", encoding="utf8") as file_:
+            for line_no, line in enumerate(file_, start=1):
+                report.n_lines += 1
+                problem = None
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as err:
+                    problem = f"invalid JSON ({err.msg})"
+                else:
+                    text = record.get("text") if isinstance(record, dict) else None
+                    if not isinstance(text, str) or not text.strip():
+                        problem = 'no non-empty string "text"'
+                if problem is not None:
+                    report.n_skipped += 1
+                    if len(report.skipped_examples) < _N_EXAMPLES:
+                        report.skipped_examples.append(f"line {line_no}: {problem}")
+                    continue
+                texts.append(text)
+    except (OSError, EOFError, UnicodeDecodeError) as err:
+        raise ValueError(Errors.E114.format(path=path, line=report.n_lines + 1, error=err)) from err
+    if report.n_skipped:
+        warnings.warn(
+            Warnings.W110.format(
+                path=path, n_skipped=report.n_skipped, n_total=report.n_lines,
+                examples="; ".join(report.skipped_examples),
+            )
+        )
+    if not texts:
+        raise ValueError(Errors.E115.format(path=path))
+    if limit and limit < len(texts):
+        keep = sorted(random.Random(seed).sample(range(len(texts)), limit))
+        texts = [texts[i] for i in keep]
+    report.n_read = len(texts)
+    return texts, report
+
+
+@dataclass
+class SilverDoc:
+    """One weakly labelled doc: entities with their source, and the missing (uncertain) spans."""
+
+    doc: Doc
+    entities: List[Tuple[Span, str]]
+    missing: List[Span]
+
+
+def label_sources(doc: Doc, kb_key: str = KB_MATCHES_KEY, abbreviations_key: str = ABBREVIATIONS_KEY) -> SilverDoc:
+    """Split a teacher-processed doc into sourced candidate entities (missing comes later).
+
+    doc (Doc): A doc processed by the teacher (KB matches, abbreviations, entities).
+    kb_key (str): The doc.spans key of the vocabulary matches.
+    abbreviations_key (str): The doc.spans key of the short-form occurrences.
+    RETURNS (SilverDoc): Teacher entities with their source, and the KB-only matches (source
+        "kb"); `missing` is empty.
+    """
+    if kb_key not in doc.spans:
+        raise ValueError(Errors.E271.format(key=kb_key))
+    taken = [False] * len(doc)
+    short_forms = {(s.start, s.end) for s in doc.spans.get(abbreviations_key, [])}
+    kb_tokens = [False] * len(doc)
+    for match in doc.spans[kb_key]:
+        kb_tokens[match.start:match.end] = [True] * len(match)
+    entities: List[Tuple[Span, str]] = []
+    for ent in doc.ents:
+        taken[ent.start:ent.end] = [True] * len(ent)
+        if (ent.start, ent.end) in short_forms:
+            source = ABBREVIATION
+        elif any(kb_tokens[ent.start:ent.end]):
+            source = MODEL_AND_KB
+        else:
+            source = MODEL
+        entities.append((ent, source))
+    for match in doc.spans[kb_key]:
+        if not any(taken[match.start:match.end]):
+            entities.append((match, KB))
+    return SilverDoc(doc, entities, [])
+
+
+def kb_agreement(silver: Iterable[SilverDoc], kb_key: str = KB_MATCHES_KEY) -> Dict[str, Tuple[int, int]]:
+    """How often the teacher tags each vocabulary key where it matches.
+
+    silver (Iterable[SilverDoc]): Docs from label_sources.
+    kb_key (str): The doc.spans key of the vocabulary matches.
+    RETURNS (Dict[str, Tuple[int, int]]): Lower-cased match text -> (tagged, occurrences).
+    """
+    counts: Dict[str, List[int]] = {}
+    for item in silver:
+        tagged = [False] * len(item.doc)
+        for ent in item.doc.ents:
+            tagged[ent.start:ent.end] = [True] * len(ent)
+        for match in item.doc.spans[kb_key]:
+            row = counts.setdefault(match.text.lower(), [0, 0])
+            row[0] += int(any(tagged[match.start:match.end]))
+            row[1] += 1
+    return {key: (row[0], row[1]) for key, row in counts.items()}
+
+
+def mark_uncertain(
+    silver: List[SilverDoc], agreement: Dict[str, Tuple[int, int]], *, min_agreement: float, min_count: int
+) -> None:
+    """Turn KB-only entities of keys the teacher mostly rejects into missing spans (in place).
+
+    silver (List[SilverDoc]): Docs from label_sources.
+    agreement (Dict[str, Tuple[int, int]]): From kb_agreement.
+    min_agreement (float): Keys tagged by the teacher in fewer of their occurrences are uncertain.
+    min_count (int): Only keys seen at least this often can be uncertain.
+    """
+    for item in silver:
+        kept = []
+        for span, source in item.entities:
+            if source == KB:
+                tagged, total = agreement.get(span.text.lower(), (0, 0))
+                if total >= min_count and tagged / total < min_agreement:
+                    item.missing.append(span)
+                    continue
+            kept.append((span, source))
+        item.entities = kept
+
+
+def to_training_doc(item: SilverDoc, nlp: Language) -> Doc:
+    """A clean Doc (same tokens) with the silver entities, missing spans and "O" elsewhere.
+
+    item (SilverDoc): The labelled doc.
+    nlp (Language): The pipeline whose vocab the doc uses.
+    RETURNS (Doc): The training doc.
+    """
+    source = item.doc
+    doc = Doc(nlp.vocab, words=[t.text for t in source], spaces=[bool(t.whitespace_) for t in source])
+    entities = [Span(doc, span.start, span.end, label=SILVER_LABEL) for span, _ in item.entities]
+    missing = [Span(doc, span.start, span.end) for span in item.missing]
+    doc.set_ents(entities, missing=missing, default="outside")
+    return doc
+
+
+def weak_label(
+    teacher: Language,
+    texts: Sequence[str],
+    *,
+    min_agreement: float = 0.2,
+    min_count: int = 3,
+    batch_size: int = 256,
+    progress: bool = True,
+) -> Tuple[List[SilverDoc], Dict[str, Tuple[int, int]]]:
+    """Run the teacher over texts and label them from the sources (see module docstring).
+
+    teacher (Language): A trained pipeline with medlink_kb_mentions and an NER.
+    texts (Sequence[str]): The unlabeled texts.
+    min_agreement (float): See mark_uncertain.
+    min_count (int): See mark_uncertain.
+    batch_size (int): nlp.pipe batch size.
+    progress (bool): Show a progress bar.
+    RETURNS (Tuple[List[SilverDoc], Dict]): The labelled docs and the per-key agreement.
+    """
+    disable = [name for name in ("medical_entity_linker",) if name in teacher.pipe_names]
+    silver = [
+        label_sources(doc)
+        for doc in tqdm(
+            teacher.pipe(texts, batch_size=batch_size, disable=disable),
+            total=len(texts), desc="Weak labels", unit="text", disable=not progress,
+        )
+    ]
+    agreement = kb_agreement(silver)
+    mark_uncertain(silver, agreement, min_agreement=min_agreement, min_count=min_count)
+    return silver, agreement
+
+
+def source_counts(silver: Iterable[SilverDoc]) -> Dict[str, int]:
+    """RETURNS (Dict[str, int]): Silver entities per source, plus "missing" spans."""
+    counts = Counter({source: 0 for source in SOURCES})
+    n_missing = 0
+    for item in silver:
+        counts.update(source for _, source in item.entities)
+        n_missing += len(item.missing)
+    return {**counts, "missing": n_missing}
+
+
+def source_precision(silver: Sequence[SilverDoc], gold_docs: Sequence[Doc]) -> Dict[str, dict]:
+    """Precision of each source's entities against gold entities (exact character spans), and
+    how many missing spans overlap a gold entity.
+
+    silver (Sequence[SilverDoc]): Labelled versions of the gold docs' texts, in the same order.
+    gold_docs (Sequence[Doc]): The gold docs.
+    RETURNS (Dict[str, dict]): Source -> {"n", "correct", "precision"}; "missing" -> {"n",
+        "overlap_gold"}; "all" -> the union of the entity sources, with recall.
+    """
+    result = {source: {"n": 0, "correct": 0} for source in SOURCES}
+    missing = {"n": 0, "overlap_gold": 0}
+    n_gold = 0
+    for item, gold in zip(silver, gold_docs):
+        spans = {(e.start_char, e.end_char) for e in gold.ents}
+        n_gold += len(spans)
+        for span, source in item.entities:
+            result[source]["n"] += 1
+            result[source]["correct"] += int((span.start_char, span.end_char) in spans)
+        for span in item.missing:
+            missing["n"] += 1
+            missing["overlap_gold"] += int(
+                any(s < span.end_char and span.start_char < e for s, e in spans)
+            )
+    for row in result.values():
+        row["precision"] = 100.0 * row["correct"] / row["n"] if row["n"] else 0.0
+    n_all = sum(row["n"] for row in result.values())
+    correct = sum(row["correct"] for row in result.values())
+    result["all"] = {
+        "n": n_all, "correct": correct, "n_gold": n_gold,
+        "precision": 100.0 * correct / n_all if n_all else 0.0,
+        "recall": 100.0 * correct / n_gold if n_gold else 0.0,
+    }
+    result["missing"] = missing
+    return result
+
+
+def report_dict(report: UnlabeledReport) -> dict:
+    """RETURNS (dict): The reading report as a plain dict."""
+    return asdict(report)
