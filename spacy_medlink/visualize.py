@@ -12,12 +12,11 @@ from typing import Any, Dict, List, Optional
 from spacy import displacy
 from spacy.tokens import Doc, Span
 
+from .kb.ids import KB_ID_SEPARATOR
 from .pipeline.explain import LINKS_EXTENSION
 
 MESH_URL_TEMPLATE = "https://meshb.nlm.nih.gov/record/ui?ui={}"
 OMIM_URL_TEMPLATE = "https://omim.org/entry/{}"
-# The linker joins the ids of a composite mention with "|" (see docs/ARCHITECTURE.md).
-KB_ID_SEPARATOR = "|"
 DEFAULT_COLORS = {"DISEASE": "#f4b6c2"}
 
 

@@ -270,3 +270,30 @@ def test_linker_feature_count_mismatch_is_a_coded_error(kb_path):
     loader = spacy.registry.misc.get("spacy-medlink.KBFromDisk.v1")(kb_path)
     with pytest.raises(ValueError, match=r"\[MLE203\]"):
         nlp.initialize(lambda: make_examples(nlp)) if linker.set_kb(loader) is None else None
+
+
+def _linked(nlp, text, mentions):
+    doc = nlp.make_doc(text)
+    doc.ents = [doc.char_span(text.index(m), text.index(m) + len(m), label="DISEASE") for m in mentions]
+    return nlp(doc)
+
+
+def test_linked_entities_carry_their_concept_category(trained):
+    nlp, _, _ = trained
+    doc = _linked(nlp, "Breast cancer patients reported pain.", ["Breast cancer", "pain"])
+    assert [(e.kb_id_, e._.medlink_category, e.label_) for e in doc.ents] == [
+        ("MESH:D001943", "disease", "DISEASE"), ("MESH:D010146", "sign_or_symptom", "DISEASE"),
+    ]
+    assert [r["category"] for r in doc._.medlink_links] == ["disease", "sign_or_symptom"]
+
+
+def test_category_labels_relabel_signs_and_symptoms(trained):
+    nlp, _, _ = trained
+    linker = nlp.get_pipe("medical_entity_linker")
+    linker.cfg["category_labels"] = True
+    try:
+        doc = _linked(nlp, "Breast cancer patients reported pain.", ["Breast cancer", "pain"])
+        assert [e.label_ for e in doc.ents] == ["DISEASE", "SYMPTOM"]
+        assert [e.kb_id_ for e in doc.ents] == ["MESH:D001943", "MESH:D010146"]
+    finally:
+        linker.cfg["category_labels"] = False

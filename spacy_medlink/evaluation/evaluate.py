@@ -28,6 +28,7 @@ from spacy.vocab import Vocab
 from tqdm import tqdm
 
 from ..errors import Errors
+from ..kb.ids import KB_ID_SEPARATOR
 from ..kb.medlink_kb import MedlinkKB
 from ..training.convert import DEFAULT_LABEL, DOC_ID_KEY, GOLD_MENTIONS_KEY
 from ..training.pubtator import read_pubtator
@@ -49,7 +50,6 @@ from .metrics import (
 LINKER_FACTORY = "medical_entity_linker"
 DOCBIN_SUFFIX = ".spacy"
 PUBTATOR_SUFFIX = ".txt"
-KB_ID_SEPARATOR = "|"
 # Characters of text on each side of a mention in the errors file.
 CONTEXT_CHARS = 80
 # Candidates written per linking error.

@@ -25,7 +25,7 @@ from ..fork_safety import register_fork_handler
 from ..kb.normalize import normalize_alias
 from .composites import split_coordination
 from .abbreviations import DEFAULT_SPANS_KEY, AbbreviationDetector, expand_abbreviations
-from .explain import LINKS_EXTENSION, install_extensions, link_record
+from .explain import LINKS_EXTENSION, category_label, install_extensions, link_category, link_record
 from .features import (
     EVIDENCE_GROUPS, FEATURE_NAMES, N_FEATURES, ConceptInfo, Mention, build_batch,
 )
@@ -62,6 +62,7 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
         "n_explanations": 5,
         "abbreviations_key": DEFAULT_SPANS_KEY,
         "overwrite": True,
+        "category_labels": False,
         "scorer": {"@scorers": "spacy-medlink.linker_scorer.v1"},
     },
     default_score_weights={
@@ -84,6 +85,7 @@ def make_medical_entity_linker(
     n_explanations: int,
     abbreviations_key: str,
     overwrite: bool,
+    category_labels: bool,
     scorer: Optional[Callable],
 ) -> "MedicalEntityLinker":
     """Create a MedicalEntityLinker. See the class for the arguments."""
@@ -101,6 +103,7 @@ def make_medical_entity_linker(
         n_explanations=n_explanations,
         abbreviations_key=abbreviations_key,
         overwrite=overwrite,
+        category_labels=category_labels,
         scorer=scorer,
     )
 
@@ -119,6 +122,8 @@ class MedicalEntityLinker(TrainablePipe):
     abbreviations_key (str): doc.spans key of the abbreviation component; computed on the fly
         when absent.
     overwrite (bool): whether to overwrite existing kb_ids.
+    category_labels (bool): relabel each linked entity DISEASE or SYMPTOM by its concept's
+        category (`ent._.medlink_category` is set either way).
     scorer (Optional[Callable]): the scoring method.
     """
 
@@ -136,6 +141,7 @@ class MedicalEntityLinker(TrainablePipe):
         n_explanations: int = 5,
         abbreviations_key: str = DEFAULT_SPANS_KEY,
         overwrite: bool = True,
+        category_labels: bool = False,
         scorer: Optional[Callable] = None,
     ) -> None:
         self.vocab = vocab
@@ -152,6 +158,7 @@ class MedicalEntityLinker(TrainablePipe):
             "n_explanations": n_explanations,
             "abbreviations_key": abbreviations_key,
             "overwrite": overwrite,
+            "category_labels": category_labels,
             # Softmax temperature fitted on dev by calibrate(); 1.0 until then.
             "temperature": 1.0,
         }
@@ -460,15 +467,26 @@ class MedicalEntityLinker(TrainablePipe):
         }
 
     def set_annotations(self, docs: Iterable[Doc], records: List[List[dict]]) -> None:
-        """Write kb ids on the entities' tokens and the link records on the docs."""
+        """Write kb ids on the entities' tokens, each link's concept category, and the link
+        records on the docs."""
+        relabel = self.cfg.get("category_labels", False)
         for doc, doc_records in zip(docs, records):
+            labels = {}
             for record in doc_records:
+                record["category"] = link_category(self.kb.store, record["kb_id"])
                 span = doc.char_span(record["start_char"], record["end_char"])
                 if span is None:
                     continue
                 if self.cfg["overwrite"] or not span[0].ent_kb_id_:
                     for token in span:
                         token.ent_kb_id_ = record["kb_id"]
+                if record["category"]:
+                    labels[(span.start, span.end)] = category_label(record["category"])
+            if relabel and labels:
+                doc.ents = [
+                    Span(doc, ent.start, ent.end, label=labels.get((ent.start, ent.end), ent.label_), kb_id=ent.kb_id_)
+                    for ent in doc.ents
+                ]
             doc._.set(LINKS_EXTENSION, doc_records)
 
     # --- scoring -------------------------------------------------------------------------

@@ -225,16 +225,33 @@ def weak_label(
     RETURNS (Tuple[List[SilverDoc], Dict]): The labelled docs and the per-key agreement.
     """
     disable = [name for name in ("medical_entity_linker",) if name in teacher.pipe_names]
-    silver = [
-        label_sources(doc)
-        for doc in tqdm(
-            teacher.pipe(texts, batch_size=batch_size, disable=disable),
-            total=len(texts), desc="Weak labels", unit="text", disable=not progress,
-        )
-    ]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        silver = [
+            label_sources(doc)
+            for doc in tqdm(
+                teacher.pipe(texts, batch_size=batch_size, disable=disable),
+                total=len(texts), desc="Weak labels", unit="text", disable=not progress,
+            )
+        ]
+    _summarize_warnings(caught)
     agreement = kb_agreement(silver)
     mark_uncertain(silver, agreement, min_agreement=min_agreement, min_count=min_count)
     return silver, agreement
+
+
+def _summarize_warnings(caught: List[warnings.WarningMessage]) -> None:
+    """Warn once per code instead of once per text (MLW250 fires for every text whose
+    abbreviations do not align to tokens), with the count and the first message."""
+    by_code: Dict[str, List[str]] = {}
+    for warning in caught:
+        text = str(warning.message)
+        by_code.setdefault(text.split("]")[0] + "]" if text.startswith("[") else text, []).append(text)
+    for code, messages in by_code.items():
+        first = messages[0]
+        if len(messages) > 1:
+            first = f"{len(messages)} texts: {first}"
+        warnings.warn(first)
 
 
 def source_counts(silver: Iterable[SilverDoc]) -> Dict[str, int]:

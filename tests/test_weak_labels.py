@@ -1,0 +1,109 @@
+"""Weak labelling: sources, uncertain (missing) spans, silver training docs, unlabeled reader."""
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+
+from spacy_medlink.training.weak_labels import (
+    ABBREVIATION, KB, MODEL, MODEL_AND_KB, label_sources, kb_agreement, mark_uncertain,
+    read_unlabeled_texts, source_counts, source_precision, to_training_doc, weak_label,
+)
+
+TINY_VOCAB = Path(__file__).parent / "data" / "tiny_vocab.jsonl"
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    """KB matches, abbreviations and an entity_ruler standing in for a trained NER."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("medlink_kb_mentions").initialize(vocabulary=TINY_VOCAB)
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([
+        {"label": "DISEASE", "pattern": [{"LOWER": "severe"}, {"LOWER": "headache"}]},
+        {"label": "DISEASE", "pattern": "Voss fever"},
+        {"label": "DISEASE", "pattern": "VF"},
+    ])
+    nlp.add_pipe("medlink_abbreviations")
+    return nlp
+
+
+def test_each_entity_gets_one_source(teacher):
+    doc = teacher("Severe headache, Voss fever (VF) and diabetes; VF again.")
+    item = label_sources(doc)
+    sources = {span.text: source for span, source in item.entities}
+    assert sources == {
+        "Severe headache": MODEL_AND_KB,   # the teacher's boundary, not the KB's "headache"
+        "Voss fever": MODEL,
+        "VF": ABBREVIATION,
+        "diabetes": KB,                     # the KB alone
+    }
+
+
+def test_keys_the_teacher_rejects_become_missing_not_outside(teacher):
+    texts = ["Diabetes was studied.", "diabetes again", "and diabetes", "Severe headache."]
+    silver, agreement = weak_label(teacher, texts, min_agreement=0.5, min_count=3, progress=False)
+    assert agreement["diabetes"] == (0, 3)
+    assert [s.text for s in silver[0].missing] == ["Diabetes"] and not silver[0].entities
+    doc = to_training_doc(silver[0], teacher)
+    # missing tokens read back as missing (ENT_IOB 0) through a DocBin
+    loaded = list(DocBin(attrs=["ENT_IOB", "ENT_TYPE"]).from_bytes(
+        _bin(doc)).get_docs(teacher.vocab))[0]
+    assert [t.ent_iob_ for t in loaded] == ["", "O", "O", "O"]
+    counts = source_counts(silver)
+    assert counts["missing"] == 3 and counts[MODEL_AND_KB] == 1
+
+
+def _bin(doc):
+    doc_bin = DocBin(attrs=["ENT_IOB", "ENT_TYPE"])
+    doc_bin.add(doc)
+    return doc_bin.to_bytes()
+
+
+def test_too_rare_keys_stay_entities(teacher):
+    silver, _ = weak_label(teacher, ["Diabetes was studied."], min_agreement=0.5, min_count=3, progress=False)
+    assert [(s.text, src) for s, src in silver[0].entities] == [("Diabetes", KB)]
+
+
+def test_source_precision_against_gold(teacher):
+    gold = spacy.blank("en")("Voss fever and diabetes")
+    gold.ents = [gold.char_span(0, 10, label="DISEASE")]
+    item = label_sources(teacher(gold.text))
+    result = source_precision([item], [gold])
+    assert result[MODEL]["precision"] == 100.0 and result[KB]["precision"] == 0.0
+    assert result["all"]["recall"] == 100.0
+
+
+def test_unlabeled_reader_counts_and_names_every_skipped_line(tmp_path):
+    path = tmp_path / "pool.jsonl.gz"
+    lines = [json.dumps({"text": "One."}), "{not json", json.dumps({"meta": {}}), json.dumps({"text": "Two."})]
+    with gzip.open(path, "wt", encoding="utf8") as file_:
+        file_.write("\n".join(lines) + "\n")
+    with pytest.warns(UserWarning, match="MLW110"):
+        texts, report = read_unlabeled_texts(path)
+    assert texts == ["One.", "Two."]
+    assert (report.n_lines, report.n_read, report.n_skipped) == (4, 2, 2)
+    assert report.skipped_examples[0].startswith("line 2: invalid JSON")
+
+
+def test_unlabeled_reader_errors(tmp_path):
+    with pytest.raises(ValueError, match="MLE113"):
+        read_unlabeled_texts(tmp_path / "missing.jsonl")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="MLE115"):
+        read_unlabeled_texts(empty)
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(gzip.compress(b'{"text": "a"}\n' * 50)[:-10])
+    with pytest.raises(ValueError, match="MLE114"):
+        read_unlabeled_texts(broken)
+
+
+def test_sample_is_reproducible(tmp_path):
+    path = tmp_path / "pool.jsonl"
+    path.write_text("".join(json.dumps({"text": f"Text {i}."}) + "\n" for i in range(20)))
+    first, _ = read_unlabeled_texts(path, limit=5, seed=1)
+    again, _ = read_unlabeled_texts(path, limit=5, seed=1)
+    assert first == again and len(first) == 5
