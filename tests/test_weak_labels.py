@@ -9,7 +9,7 @@ from spacy.tokens import DocBin
 
 from spacy_medlink.training.weak_labels import (
     ABBREVIATION, KB, MODEL, MODEL_AND_KB, label_sources, kb_agreement, mark_uncertain,
-    read_unlabeled_texts, source_counts, source_precision, to_training_doc, weak_label,
+    read_unlabeled_texts, select_silver, source_counts, source_precision, to_training_doc, weak_label,
 )
 
 TINY_VOCAB = Path(__file__).parent / "data" / "tiny_vocab.jsonl"
@@ -107,3 +107,12 @@ def test_sample_is_reproducible(tmp_path):
     first, _ = read_unlabeled_texts(path, limit=5, seed=1)
     again, _ = read_unlabeled_texts(path, limit=5, seed=1)
     assert first == again and len(first) == 5
+
+
+def test_select_silver_keeps_labelled_texts_and_a_share_of_the_rest(teacher):
+    texts = ["Voss fever.", "Nothing here.", "Nor here.", "Still nothing.", "Diabetes."]
+    silver, _ = weak_label(teacher, texts, progress=False)
+    kept = select_silver(silver, negative_ratio=0.5, seed=0)
+    assert [item.doc.text for item in kept if item.entities] == ["Voss fever.", "Diabetes."]
+    assert len(kept) == 3  # one of the three texts without entities
+    assert len(select_silver(silver, negative_ratio=-1)) == 5

@@ -1,6 +1,6 @@
 """`python -m spacy_medlink convert`: PubTator -> gold DocBin."""
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List, Optional
 
 from tqdm import tqdm
 from wasabi import msg
@@ -23,6 +23,12 @@ def convert_cli(
         help="Use the language's default tokenizer instead of "
         f"{DEFAULT_TOKENIZER} (match the tokenizer of the pipeline you train)",
     ),
+    unannotated: List[str] = Opt(
+        [], "--unannotated", "-u",
+        help="A vocabulary category (DISEASE, SYMPTOM) the corpus's guideline does not annotate: "
+        "its matches that no gold mention touches become missing, not 'no entity' (repeatable)",
+    ),
+    vocabulary: Optional[Path] = Opt(None, "--vocabulary", help="Vocabulary for --unannotated", exists=True),
 ) -> None:
     """Convert a PubTator corpus (e.g. the NCBI disease corpus) to gold spaCy Docs:
     DISEASE entities with prefix-normalized KB ids, sentence boundaries, the PMID and every
@@ -36,6 +42,8 @@ def convert_cli(
             lang=lang,
             tokenizer=None if default_tokenizer else DEFAULT_TOKENIZER,
             documents=_with_progress(input_path),
+            unannotated=unannotated,
+            vocabulary=vocabulary,
         )
     except ValueError as err:  # coded input errors: show the message, not a traceback
         msg.fail(str(err), exits=1)
@@ -56,6 +64,7 @@ def _print_report(report: ConversionReport, output_path: Path) -> None:
             ("converted", report.n_converted),
             ("misaligned", report.n_misaligned),
             ("overlapping", report.n_overlapping),
+            ("unannotated matches marked missing", report.n_unannotated_missing),
         ],
         aligns=("l", "r"),
     )

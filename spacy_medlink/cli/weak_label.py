@@ -18,6 +18,7 @@ def weak_label_cli(
     seed: int = Opt(0, "--seed", help="Seed of the sample"),
     min_agreement: float = Opt(0.2, "--min-agreement", help="KB keys the teacher tags less often become missing, not entities"),
     min_count: int = Opt(3, "--min-count", help="Occurrences a KB key needs before it can be uncertain"),
+    negative_ratio: float = Opt(0.5, "--negative-ratio", help="Texts without silver entities kept per text with one (-1: all)"),
     gold: List[Path] = Opt([], "--gold", help="Gold DocBin(s) to measure each source's precision on"),
     report_path: Optional[Path] = Opt(None, "--report", "-r", help="Write the report as JSON"),
 ) -> None:
@@ -31,7 +32,8 @@ def weak_label_cli(
 
     report = write_silver(
         teacher, unlabeled, output, limit=limit, seed=seed,
-        min_agreement=min_agreement, min_count=min_count, gold_paths=gold,
+        min_agreement=min_agreement, min_count=min_count, negative_ratio=negative_ratio,
+        gold_paths=gold,
     )
     print_weak_label_report(report)
     if report_path is not None:
@@ -45,7 +47,8 @@ def print_weak_label_report(report: dict) -> None:
     unlabeled = report["unlabeled"]
     msg.info(
         f"{unlabeled['n_read']} texts labelled ({unlabeled['n_lines']} lines read, "
-        f"{unlabeled['n_skipped']} skipped); {report['n_kb_keys_uncertain']} of "
+        f"{unlabeled['n_skipped']} skipped), {report['n_silver_docs']} kept as silver docs; "
+        f"{report['n_kb_keys_uncertain']} of "
         f"{report['n_kb_keys_seen']} KB keys uncertain"
     )
     msg.table(sorted(report["entities_by_source"].items()), header=("source", "silver entities"))
@@ -68,7 +71,7 @@ def self_train_cli(
     config: Path = Arg(..., help="NER config (e.g. configs/ner_cnn.cfg)", exists=True),
     teacher: Path = Arg(..., help="Round-0 teacher: the NER trained on gold only", exists=True),
     unlabeled: Path = Arg(..., help="Unlabeled texts: JSONL(.gz)", exists=True),
-    gold_train: Path = Arg(..., help="Gold training DocBin", exists=True),
+    gold_train: Path = Arg(..., help="Gold training DocBin, or a folder of them", exists=True),
     dev: Path = Arg(..., help="Dev DocBin that picks model-best", exists=True),
     output_dir: Path = Arg(..., help="Folder for the rounds"),
     rounds: int = Opt(2, "--rounds", help="Teacher -> student rounds"),
@@ -76,6 +79,7 @@ def self_train_cli(
     seed: int = Opt(0, "--seed", help="Seed of the samples and of training"),
     min_agreement: float = Opt(0.2, "--min-agreement", help="See weak-label"),
     min_count: int = Opt(3, "--min-count", help="See weak-label"),
+    negative_ratio: float = Opt(0.5, "--negative-ratio", help="See weak-label"),
     extra_dev: List[Path] = Opt([], "--extra-dev", help="More gold DocBins scored after each round"),
     gold: List[Path] = Opt([], "--gold", help="Gold DocBin(s) for the silver sources' precision"),
     vocabulary: Optional[Path] = Opt(None, "--vocabulary", help="paths.vocabulary of the config"),
@@ -99,9 +103,11 @@ def self_train_cli(
     records = self_train(
         config, teacher, unlabeled, gold_train, dev, output_dir,
         rounds=rounds, limit=limit, seed=seed, min_agreement=min_agreement,
-        min_count=min_count, extra_dev=extra_dev, gold_for_precision=gold, overrides=overrides,
+        min_count=min_count, negative_ratio=negative_ratio, extra_dev=extra_dev, gold_for_precision=gold, overrides=overrides,
     )
-    rows = [
-        (r["round"], *(f"{scores['f']:.2f}" for scores in r["dev"].values())) for r in records
-    ]
-    msg.table(rows, header=("round", *records[0]["dev"].keys()))
+    if records:
+        rows = [
+            (r["round"], *(f"{scores['f']:.2f}" for scores in r["dev"].values())) for r in records
+        ]
+        msg.table(rows, header=("round", *records[0]["dev"].keys()))
+    msg.good(f"Final NER: {output_dir / 'model-best'}")

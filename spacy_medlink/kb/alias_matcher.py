@@ -10,6 +10,7 @@ Aliases that would match ordinary words once case is folded are guarded: keys sh
 MIN_KEY_CHARS and lower-case English stop words are never matched, and a short all-capital
 alias ("ALL", "CAD", "MS") only matches tokens written in capitals.
 """
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, Iterable, List, Sequence, Tuple
@@ -97,9 +98,13 @@ class AliasMatcher:
         concepts (Iterable[Concept]): The vocabulary.
         RETURNS (AliasMatcher): The matcher.
         """
-        store = ConceptStore.from_concepts(
-            c for c in concepts if CORPUS_CONCEPT_CATEGORY not in c.categories
-        )
+        with warnings.catch_warnings():
+            # Alt-id conflicts (MLW002) are reported when the KB is built; the matcher only
+            # needs the categories.
+            warnings.filterwarnings("ignore", message=r"\[MLW002\]")
+            store = ConceptStore.from_concepts(
+                c for c in concepts if CORPUS_CONCEPT_CATEGORY not in c.categories
+            )
         by_key: Dict[str, set] = {}
         capitals: Dict[str, bool] = {}
         for concept in store:

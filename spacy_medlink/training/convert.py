@@ -11,7 +11,7 @@ Both stay in `doc.user_data["medlink_gold_mentions"]`, and W100 says how many we
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import spacy
 from spacy.language import Language
@@ -46,6 +46,8 @@ class ConversionReport:
         each misaligned mention.
     overlapping_by_doc (Dict[str, List[Tuple[int, int, str]]]): PMID -> (start, end, text) of
         each overlapping mention.
+    n_unannotated_missing (int): Vocabulary matches of categories the guideline does not
+        annotate, marked missing (see convert_pubtator's `unannotated`).
     """
 
     n_documents: int = 0
@@ -55,6 +57,7 @@ class ConversionReport:
     n_overlapping: int = 0
     misaligned_by_doc: Dict[str, List[MentionSummary]] = field(default_factory=dict)
     overlapping_by_doc: Dict[str, List[MentionSummary]] = field(default_factory=dict)
+    n_unannotated_missing: int = 0
 
     @property
     def accounted(self) -> int:
@@ -123,6 +126,8 @@ def convert_pubtator(
     lang: str = "en",
     tokenizer: Optional[str] = DEFAULT_TOKENIZER,
     documents: Optional[Iterable[PubtatorDocument]] = None,
+    unannotated: Sequence[str] = (),
+    vocabulary: Optional[Union[str, Path]] = None,
 ) -> ConversionReport:
     """Convert a PubTator file to a DocBin of gold Docs (user data included).
 
@@ -133,12 +138,25 @@ def convert_pubtator(
         Use the tokenizer of the pipeline you train, so gold entities keep their boundaries.
     documents (Optional[Iterable[PubtatorDocument]]): Already parsed documents of input_path
         (e.g. wrapped in a progress bar); read from input_path when None.
+    unannotated (Sequence[str]): Vocabulary categories the corpus's guideline does not
+        annotate ("SYMPTOM" for NCBI disease): their untouched matches become missing, not
+        "outside" (training/guidelines.py). Needs `vocabulary`.
+    vocabulary (Optional[Union[str, Path]]): MEDIC TSV(.gz) or concepts JSONL for `unannotated`.
     RETURNS (ConversionReport): The counts.
     """
     nlp = blank_pipeline(lang, tokenizer)
     if documents is None:
         documents = read_pubtator(input_path)
     docs, report = pubtator_to_docs(documents, nlp, source=str(input_path))
+    if unannotated:
+        from ..kb.alias_matcher import AliasMatcher
+        from ..kb.readers import read_vocabulary
+        from .guidelines import mark_unannotated_missing
+
+        if vocabulary is None:
+            raise ValueError(Errors.E116.format(path=input_path))
+        matcher = AliasMatcher.from_concepts(read_vocabulary(vocabulary))
+        report.n_unannotated_missing = mark_unannotated_missing(docs, matcher, unannotated)
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     DocBin(docs=docs, store_user_data=True).to_disk(output_path)

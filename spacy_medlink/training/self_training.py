@@ -9,6 +9,7 @@ student of round k is the teacher of round k + 1.
     OUTPUT/round_1/model-best                         the student
     OUTPUT/round_1/weak_labels.json                   sources, counts, precision on gold sets
     OUTPUT/rounds.json                                every round's dev scores
+    OUTPUT/model-best                                 a copy of the last student
 """
 import shutil
 from pathlib import Path
@@ -21,6 +22,7 @@ from spacy.training import Corpus
 
 from .weak_labels import (
     label_sources,
+    select_silver,
     mark_uncertain,
     read_unlabeled_texts,
     report_dict,
@@ -31,6 +33,7 @@ from .weak_labels import (
 )
 
 GOLD_FILE = "gold.spacy"
+FINAL_MODEL = "model-best"
 SILVER_FILE = "silver.spacy"
 
 
@@ -43,6 +46,7 @@ def write_silver(
     seed: int = 0,
     min_agreement: float = 0.2,
     min_count: int = 3,
+    negative_ratio: float = 0.5,
     gold_paths: Sequence[Union[str, Path]] = (),
     progress: bool = True,
 ) -> Dict:
@@ -55,10 +59,12 @@ def write_silver(
     seed (int): Seed of the sample.
     min_agreement (float): See weak_labels.mark_uncertain.
     min_count (int): See weak_labels.mark_uncertain.
+    negative_ratio (float): See weak_labels.select_silver.
     gold_paths (Sequence[Union[str, Path]]): Gold DocBins whose texts are labelled the same
         way (with the pool's agreement table) to measure each source's precision.
     progress (bool): Show progress bars.
-    RETURNS (Dict): The report: input counts, entities per source, precision per gold set.
+    RETURNS (Dict): The report: input counts, silver docs kept, entities per source (of the
+        kept docs), precision per gold set.
     """
     teacher = spacy.load(teacher_path)
     texts, read_report = read_unlabeled_texts(unlabeled_path, limit=limit, seed=seed)
@@ -67,8 +73,9 @@ def write_silver(
     )
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
+    kept = select_silver(silver, negative_ratio=negative_ratio, seed=seed)
     doc_bin = DocBin(attrs=["ENT_IOB", "ENT_TYPE"], store_user_data=False)
-    for item in silver:
+    for item in kept:
         doc_bin.add(to_training_doc(item, teacher))
     doc_bin.to_disk(output_path)
     n_uncertain_keys = sum(
@@ -81,9 +88,12 @@ def write_silver(
         "output": str(output_path),
         "min_agreement": min_agreement,
         "min_count": min_count,
+        "negative_ratio": negative_ratio,
+        "n_silver_docs": len(kept),
+        "n_silver_docs_without_entities": sum(1 for item in kept if not item.entities and not item.missing),
         "n_kb_keys_seen": len(agreement),
         "n_kb_keys_uncertain": n_uncertain_keys,
-        "entities_by_source": source_counts(silver),
+        "entities_by_source": source_counts(kept),
         "precision_on_gold": {},
     }
     for gold_path in gold_paths:
@@ -120,6 +130,7 @@ def self_train(
     seed: int = 0,
     min_agreement: float = 0.2,
     min_count: int = 3,
+    negative_ratio: float = 0.5,
     extra_dev: Sequence[Union[str, Path]] = (),
     gold_for_precision: Sequence[Union[str, Path]] = (),
     overrides: Optional[Dict[str, object]] = None,
@@ -130,14 +141,15 @@ def self_train(
     config_path (Union[str, Path]): The NER config (configs/ner_cnn.cfg).
     teacher_path (Union[str, Path]): The round-0 teacher (an NER trained on gold only).
     unlabeled_path (Union[str, Path]): JSONL(.gz) texts.
-    gold_train (Union[str, Path]): The gold training DocBin.
+    gold_train (Union[str, Path]): The gold training DocBin, or a folder of them.
     dev_path (Union[str, Path]): The dev DocBin that picks model-best.
     output_dir (Union[str, Path]): Where the rounds go.
-    rounds (int): Number of rounds (>= 1).
+    rounds (int): Number of rounds (0: the teacher becomes OUTPUT_DIR/model-best as it is).
     limit (int): Unlabeled texts per round (0: all); each round draws its own sample.
     seed (int): Seed of the first round's sample (round k uses seed + k - 1).
     min_agreement (float): See weak_labels.mark_uncertain.
     min_count (int): See weak_labels.mark_uncertain.
+    negative_ratio (float): See weak_labels.select_silver.
     extra_dev (Sequence[Union[str, Path]]): More gold DocBins scored after each round
         (e.g. another corpus's dev set).
     gold_for_precision (Sequence[Union[str, Path]]): Gold DocBins for the source precision.
@@ -155,11 +167,11 @@ def self_train(
         round_dir = output_dir / f"round_{round_no}"
         corpus_dir = round_dir / "corpus"
         corpus_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(gold_train, corpus_dir / GOLD_FILE)
+        _copy_gold(Path(gold_train), corpus_dir)
         report = write_silver(
             teacher, unlabeled_path, corpus_dir / SILVER_FILE,
             limit=limit, seed=seed + round_no - 1,
-            min_agreement=min_agreement, min_count=min_count,
+            min_agreement=min_agreement, min_count=min_count, negative_ratio=negative_ratio,
             gold_paths=gold_for_precision, progress=progress,
         )
         srsly.write_json(round_dir / "weak_labels.json", report)
@@ -182,4 +194,18 @@ def self_train(
         records.append(record)
         srsly.write_json(output_dir / "rounds.json", records)
         teacher = student
+    # The final student (or the teacher itself after 0 rounds) is OUTPUT_DIR/model-best.
+    final = output_dir / FINAL_MODEL
+    if final.exists():
+        shutil.rmtree(final)
+    shutil.copytree(teacher, final)
     return records
+
+
+def _copy_gold(gold_train: Path, corpus_dir: Path) -> None:
+    """Copy the gold DocBin, or every .spacy file of a gold folder, into a round's corpus."""
+    if gold_train.is_dir():
+        for path in sorted(gold_train.glob("*.spacy")):
+            shutil.copyfile(path, corpus_dir / f"gold_{path.name}")
+    else:
+        shutil.copyfile(gold_train, corpus_dir / GOLD_FILE)
