@@ -84,7 +84,9 @@ def build_package_meta(
     name: str,
     version: str,
     metrics_path: Optional[Union[str, Path]] = None,
+    second_metrics_path: Optional[Union[str, Path]] = None,
     data_paths: Iterable[Union[str, Path]] = (),
+    trained_on: str = "the NCBI disease corpus",
 ) -> Dict[str, Any]:
     """The meta.json fields that `spacy package --meta-path` adds to a pipeline's meta.
 
@@ -92,8 +94,10 @@ def build_package_meta(
     name (str): Package name without the language prefix, e.g. "medlink_disease_sm".
     version (str): Package version.
     metrics_path (Optional[Union[str, Path]]): metrics JSON of `spacy_medlink evaluate`.
+    second_metrics_path (Optional[Union[str, Path]]): the same on a second corpus's dev set.
     data_paths (Iterable[Union[str, Path]]): The data files the pipeline was built from;
         each is recorded with its sha256 (and its publication, when it is a known file).
+    trained_on (str): What the NER was trained on, in words (stated in the description).
     RETURNS (Dict[str, Any]): The meta fields.
     """
     model_path = Path(model_path)
@@ -113,22 +117,26 @@ def build_package_meta(
             "source_sha256": kb_meta.get("source_sha256", ""),
         },
         "data": sources,
+        "trained_on": trained_on,
     }
     if metrics_path is not None:
         medlink["dev_metrics"] = summarize_metrics(srsly.read_json(metrics_path))
+    if second_metrics_path is not None:
+        medlink["second_dev_metrics"] = summarize_metrics(srsly.read_json(second_metrics_path))
     return {
         "name": name,
         "version": version,
         "description": (
-            "Disease NER and entity linking to MEDIC (MeSH/OMIM) concepts, trained on the "
-            "NCBI disease corpus with spacy-medlink. Sets doc.ents (label DISEASE), "
-            "ent.kb_id_ (e.g. MESH:D001943) and doc._.medlink_links (candidates with "
-            "evidence)."
+            "Disease NER and entity linking to MEDIC (MeSH/OMIM) concepts, trained with "
+            f"spacy-medlink on {trained_on}. Sets doc.ents (label DISEASE), "
+            "ent.kb_id_ (e.g. MESH:D001943), ent._.medlink_category (disease or "
+            "sign_or_symptom) and doc._.medlink_links (candidates with evidence)."
         ),
         "author": "spacy-medlink contributors",
         "license": LICENSE,
         "requirements": package_requirements(model_path),
-        "sources": [_readme_source(source) for source in sources],
+        # spaCy's package README lists the sources in its table: say there what the NER learned from.
+        "sources": [{"name": f"NER trained on {trained_on}"}] + [_readme_source(s) for s in sources],
         "notes": LICENSE_NOTES,
         "medlink": medlink,
     }
@@ -256,7 +264,8 @@ def write_package_meta(
 
     model_path (Union[str, Path]): The pipeline folder.
     output (Union[str, Path]): The JSON file for `spacy package --meta-path`.
-    **kwargs: name, version, metrics_path, data_paths (see build_package_meta).
+    **kwargs: name, version, metrics_path, second_metrics_path, data_paths, trained_on (see
+        build_package_meta).
     RETURNS (Dict[str, Any]): The meta written.
     """
     meta = build_package_meta(model_path, **kwargs)
@@ -277,10 +286,14 @@ def package_meta_cli(
     data: List[Path] = Opt(
         [], "--data", "-d", help="A data file the pipeline was built from (repeatable)"
     ),
+    second_metrics: Optional[Path] = Opt(
+        None, "--second-metrics", help="metrics JSON of `evaluate` on a second corpus", exists=True
+    ),
+    trained_on: str = Opt("the NCBI disease corpus", "--trained-on", help="What the NER was trained on, in words"),
 ):
     """Write the meta.json overrides of an installable pipeline package."""
     write_package_meta(model_path, output, name=name, version=version, metrics_path=metrics,
-                       data_paths=data)
+                       second_metrics_path=second_metrics, data_paths=data, trained_on=trained_on)
     msg.good(f"Wrote package meta to {output}")
 
 

@@ -206,3 +206,16 @@ def test_evaluate_cli_on_the_bundled_sample(tmp_path):
     lines = list(srsly.read_jsonl(errors))
     assert len(lines) == metrics["n_errors_written"]
     assert all(line["kind"] in ("linking", "missed", "spurious") for line in lines)
+
+
+def test_dictionary_end_to_end_baseline_finds_and_links_dictionary_strings(tiny_results):
+    results, _ = tiny_results
+    dictionary = results["baselines"]["dictionary_end_to_end"]
+    ner = dictionary["ner"]
+    # Found: both "cystic fibrosis", "Depression", "Huntington disease", "HD", "chorea",
+    # "depression". Missed: the two "CF" (keys under 3 characters are never matched), the
+    # composite (only its "ovarian cancer" part matches: the one false positive) and the
+    # "diabetes" inside "prediabetes" (not a token).
+    assert (ner["tp"], ner["fp"], ner["fn"]) == (7, 1, 5)
+    assert dictionary["end_to_end"]["tp"] <= ner["tp"]
+    assert dictionary["document_concepts"]["tp"] > 0

@@ -37,7 +37,7 @@ def test_workflow_all_runs_every_step_in_order(tmp_path):
     commands = _commands(config)
     assert config["workflows"]["all"] == [
         "convert", "build-kb", "train-ner", "self-train", "train-linker", "assemble",
-        "evaluate", "evaluate-second",
+        "evaluate", "evaluate-second", "report-recognition",
     ]
     for name in config["workflows"]["all"]:
         assert commands[name]["deps"] and commands[name]["outputs"], name

@@ -71,6 +71,11 @@ def print_results(results: Dict[str, Any]) -> None:
         prf = results.get(key)
         if prf is not None:
             rows.append((label, *(_fmt(prf[k]) for k in ("p", "r", "f", "tp", "fp", "fn"))))
+    dictionary = (results.get("baselines") or {}).get("dictionary_end_to_end")
+    for label, key in (("Dictionary baseline: NER", "ner"), ("Dictionary baseline: document concepts", "document_concepts")):
+        if dictionary:
+            prf = dictionary[key]
+            rows.append((label, *(_fmt(prf[k]) for k in ("p", "r", "f", "tp", "fp", "fn"))))
     if rows:
         msg.table(rows, header=("", "P", "R", "F", "TP", "FP", "FN"), aligns=("l",) + ("r",) * 6)
     ner = results.get("ner")

@@ -28,6 +28,7 @@ from spacy.vocab import Vocab
 from tqdm import tqdm
 
 from ..errors import Errors
+from ..kb.alias_matcher import DISEASE, AliasMatcher
 from ..kb.ids import KB_ID_SEPARATOR
 from ..kb.medlink_kb import MedlinkKB
 from ..training.convert import DEFAULT_LABEL, DOC_ID_KEY, GOLD_MENTIONS_KEY
@@ -282,9 +283,13 @@ def evaluate_pipeline(
             notes.append("Baselines skipped: they need the training mentions (--train-data).")
             results["baselines"] = None
         else:
+            train_documents = read_gold(train_path, nlp.vocab)
             results["baselines"], baseline_ranked = evaluate_baselines(
-                gold.documents, read_gold(train_path, nlp.vocab), kb.store,
-                recall_ks=recall_ks, progress=progress,
+                gold.documents, train_documents, kb.store, recall_ks=recall_ks, progress=progress,
+            )
+            train_pairs, _ = baseline_train_mentions(train_documents, kb.store.resolve)
+            results["baselines"]["dictionary_end_to_end"] = dictionary_end_to_end(
+                gold, train_pairs, kb.store, nlp
             )
     if errors_path is not None:
         n_errors = write_errors(errors_path, gold, linked.records, pipeline_output, kb, baseline_ranked)
@@ -344,23 +349,65 @@ def pipeline_metrics(gold: ResolvedGold, output: PipelineOutput) -> Dict[str, An
     RETURNS (Dict[str, Any]): "ner" (with recall by mention type), "end_to_end",
         "document_concepts" and "speed".
     """
-    pred_spans = set(output.entities)
-    ner = ner_prf(gold.spans(), pred_spans).to_dict()
-    ner["recall_by_type"] = {
-        t: r.to_dict() for t, r in ner_recall_by_type(gold.typed_spans(), pred_spans).items()
-    }
-    pred_links = {(*span, c) for span, (_, concepts) in output.entities.items() for c in concepts}
-    pred_docs = {(span[0], c) for span, (_, concepts) in output.entities.items() for c in concepts}
     return {
-        "ner": ner,
-        "end_to_end": mention_linking_prf(gold.span_concepts(), pred_links).to_dict(),
-        "document_concepts": document_concept_prf(gold.doc_concepts(), pred_docs).to_dict(),
+        **entity_metrics(gold, {span: concepts for span, (_, concepts) in output.entities.items()}),
         "speed": {
             "seconds": output.seconds,
             "docs_per_second": len(gold.documents) / output.seconds if output.seconds else 0.0,
             "words_per_second": output.n_words / output.seconds if output.seconds else 0.0,
         },
     }
+
+
+def entity_metrics(gold: ResolvedGold, entities: Dict[SpanKey, FrozenSet[str]]) -> Dict[str, Any]:
+    """Strict NER, end-to-end mention linking and document-level concept P/R/F of entities.
+
+    gold (ResolvedGold): The gold documents.
+    entities (Dict[SpanKey, FrozenSet[str]]): (doc, start_char, end_char) -> resolved concepts.
+    RETURNS (Dict[str, Any]): "ner" (with recall by mention type), "end_to_end" and
+        "document_concepts".
+    """
+    pred_spans = set(entities)
+    ner = ner_prf(gold.spans(), pred_spans).to_dict()
+    ner["recall_by_type"] = {
+        t: r.to_dict() for t, r in ner_recall_by_type(gold.typed_spans(), pred_spans).items()
+    }
+    pred_links = {(*span, c) for span, concepts in entities.items() for c in concepts}
+    pred_docs = {(span[0], c) for span, concepts in entities.items() for c in concepts}
+    return {
+        "ner": ner,
+        "end_to_end": mention_linking_prf(gold.span_concepts(), pred_links).to_dict(),
+        "document_concepts": document_concept_prf(gold.doc_concepts(), pred_docs).to_dict(),
+    }
+
+
+def dictionary_end_to_end(
+    gold: ResolvedGold, train_pairs: Sequence[Tuple[str, str]], store: Any, nlp: Language
+) -> Dict[str, Any]:
+    """The end-to-end dictionary baseline: every leftmost-longest match of a dictionary string
+    (the vocabulary's names and synonyms plus the single-concept training mentions, matched on
+    `normalize_alias` keys with the AliasMatcher's guards) is an entity, linked to the
+    dictionary baseline's first concept for its text.
+
+    gold (ResolvedGold): The evaluation documents.
+    train_pairs (Sequence[Tuple[str, str]]): (mention text, concept) of the training mentions.
+    store (ConceptStore): The vocabulary.
+    nlp (Language): Its tokenizer splits the texts.
+    RETURNS (Dict[str, Any]): entity_metrics of the baseline, and its dictionary size.
+    """
+    matcher = AliasMatcher.from_aliases(
+        [(alias, DISEASE) for concept in store for alias in (concept.name, *concept.synonyms)]
+        + [(text, DISEASE) for text, _ in train_pairs]
+    )
+    linker = BASELINES["dictionary"]().fit(store, train_pairs)
+    entities: Dict[SpanKey, FrozenSet[str]] = {}
+    for doc_index, document in enumerate(gold.documents):
+        doc = nlp.make_doc(document.text)
+        spans = [doc[m.start:m.end] for m in matcher.find([t.text for t in doc])]
+        ranked = linker.rank_many([(span.text, document.text) for span in spans], 1)
+        for span, ids in zip(spans, ranked):
+            entities[(doc_index, span.start_char, span.end_char)] = frozenset(ids[:1])
+    return {**entity_metrics(gold, entities), "n_dictionary_keys": len(matcher)}
 
 
 # --- the linker alone on the gold spans ----------------------------------------------------

@@ -105,22 +105,34 @@ class AliasMatcher:
             store = ConceptStore.from_concepts(
                 c for c in concepts if CORPUS_CONCEPT_CATEGORY not in c.categories
             )
+        return cls.from_aliases(
+            (alias, concept_category(store, concept.concept_id))
+            for concept in store
+            for alias in (concept.name, *concept.synonyms)
+        )
+
+    @classmethod
+    def from_aliases(cls, aliases: Iterable[Tuple[str, str]]) -> "AliasMatcher":
+        """Build the table from (alias, category) pairs, with the guards of the module
+        docstring. A key of several categories is a DISEASE unless all are SYMPTOM.
+
+        aliases (Iterable[Tuple[str, str]]): Surface strings and their category.
+        RETURNS (AliasMatcher): The matcher.
+        """
         by_key: Dict[str, set] = {}
         capitals: Dict[str, bool] = {}
-        for concept in store:
-            category = concept_category(store, concept.concept_id)
-            for alias in (concept.name, *concept.synonyms):
-                key = normalize_alias(alias)
-                is_acronym = alias.isupper() and len(alias) <= MAX_ACRONYM_CHARS and " " not in alias
-                if (
-                    len(key) < MIN_KEY_CHARS
-                    or (key in STOP_WORDS and not is_acronym)
-                    or len(key.split(" ")) > MAX_ALIAS_WORDS
-                ):
-                    continue
-                by_key.setdefault(key, set()).add(category)
-                # A key is case-guarded only if every alias spelling it is an acronym.
-                capitals[key] = capitals.get(key, True) and is_acronym
+        for alias, category in aliases:
+            key = normalize_alias(alias)
+            is_acronym = alias.isupper() and len(alias) <= MAX_ACRONYM_CHARS and " " not in alias
+            if (
+                len(key) < MIN_KEY_CHARS
+                or (key in STOP_WORDS and not is_acronym)
+                or len(key.split(" ")) > MAX_ALIAS_WORDS
+            ):
+                continue
+            by_key.setdefault(key, set()).add(category)
+            # A key is case-guarded only if every alias spelling it is an acronym.
+            capitals[key] = capitals.get(key, True) and is_acronym
         categories = {
             key: SYMPTOM if cats == {SYMPTOM} else DISEASE for key, cats in by_key.items()
         }
