@@ -29,6 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("dev", type=Path)
     parser.add_argument("second_dev", type=Path)
+    parser.add_argument("--names", default="dev,second dev", help="Comma-separated names of the two dev sets")
     parser.add_argument("--rounds", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
@@ -38,13 +39,14 @@ def main() -> None:
         "| corpus: system | NER P / R / F | document concepts P / R / F | norm@gold acc@1 |",
         "| --- | --- | --- | ---: |",
     ]
-    for name, metrics in (("dev " + Path(dev["data"]).stem, dev), ("dev " + Path(second["data"]).stem, second)):
+    names = [name.strip() for name in args.names.split(",")]
+    for name, metrics in zip(names, (dev, second)):
         lines += ["| " + " | ".join(row) + " |" for row in pipeline_rows(name, metrics)]
     if args.rounds is not None and args.rounds.exists():
         rounds = json.loads(args.rounds.read_text())
         if rounds:
             corpora = list(rounds[0]["dev"])
-            lines += ["", "| self-training round | " + " | ".join(f"NER F1 {Path(c).stem}" for c in corpora)
+            lines += ["", "| self-training round | " + " | ".join(f"NER F1 {name}" for name in names[:len(corpora)])
                       + " | silver entities (model / model+kb / abbreviation / kb / missing) |",
                       "| --- |" + " ---: |" * len(corpora) + " --- |"]
             for record in rounds:
