@@ -11,7 +11,9 @@ For each fraction (a seeded sample of whole documents):
         ../shared/data/unlabeled/pubmed_sentences.jsonl.gz ../shared/data/medic/CTD_diseases.tsv.gz \
         --fractions 0.1,0.25,0.5 --extra-dev corpus/biored_dev.spacy --output benchmarks/learning_curve
 
-Writes OUTPUT/learning_curve.json and OUTPUT/learning_curve.png. Two trainings run at a time
+Writes OUTPUT/learning_curve.json and OUTPUT/learning_curve.png; `--collect` only scores the
+models already in OUTPUT (also a second self-training round in fraction_F/weak_round2, made
+with `self-train --rounds 1` from weak/round_1/model-best). Two trainings run at a time
 (`--jobs`): on a 2-core machine that is what the cores allow.
 """
 import argparse
@@ -65,7 +67,30 @@ def scores(model, corpora):
     return {str(path): ner_scores(model, path) for path in corpora}
 
 
+# (result key, model-best folder under a fraction's folder): what --collect scores.
+MODELS = (
+    ("gold_only", "gold_only/model-best"),
+    ("kb_features", "teacher/model-best"),
+    ("kb_and_weak", "weak/round_1/model-best"),
+    ("kb_and_weak_round_2", "weak_round2/round_1/model-best"),
+)
+
+
+def collect_fraction(fraction, args):
+    """Score the models a previous (or interrupted) run left in the fraction's folder."""
+    work = args.output / f"fraction_{fraction:g}"
+    corpora = [args.dev, *args.extra_dev]
+    n_docs = len(list(DocBin().from_disk(work / "train.spacy").get_docs(spacy.blank("en").vocab)))
+    result = {"fraction": fraction, "n_docs": n_docs}
+    for key, folder in MODELS:
+        if (work / folder).exists():
+            result[key] = {"scores": scores(work / folder, corpora)}
+    return result
+
+
 def one_fraction(fraction, args):
+    if args.collect:
+        return collect_fraction(fraction, args)
     work = args.output / f"fraction_{fraction:g}"
     sample = work / "train.spacy"
     n_docs = subsample(args.train, fraction, args.seed, sample)
@@ -94,10 +119,13 @@ def plot(results, dev: str, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(6, 4))
     xs = [100 * r["fraction"] for r in results]
-    for key, label in (("gold_only", "gold only"), ("kb_features", "+ KB features"), ("kb_and_weak", "+ KB features + weak supervision")):
-        ys = [r[key]["scores"][dev]["f"] for r in results if key in r]
-        if len(ys) == len(xs):
-            ax.plot(xs, ys, marker="o", label=label)
+    labels = {"gold_only": "gold only", "kb_features": "+ KB features",
+              "kb_and_weak": "+ KB features + weak supervision (1 round)",
+              "kb_and_weak_round_2": "+ KB features + weak supervision (2 rounds)"}
+    for key, label in labels.items():
+        points = [(100 * r["fraction"], r[key]["scores"][dev]["f"]) for r in results if key in r]
+        if points:
+            ax.plot(*zip(*points), marker="o", label=label)
     ax.set_xlabel("% of NCBI training documents")
     ax.set_ylabel("NER F1 on NCBI dev")
     ax.set_xticks(xs)
@@ -121,6 +149,7 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=2500)
     parser.add_argument("--eval-frequency", type=int, default=250)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--collect", action="store_true", help="Only score the models already in OUTPUT")
     args = parser.parse_args()
     fractions = [float(f) for f in args.fractions.split(",")]
     args.output.mkdir(parents=True, exist_ok=True)
@@ -138,8 +167,9 @@ def main() -> None:
     plot(results, str(args.dev), args.output / "learning_curve.png")
     for r in results:
         row = [f"{100 * r['fraction']:g}% ({r['n_docs']} docs)"]
-        for key in ("gold_only", "kb_features", "kb_and_weak"):
-            row.append(f"{key} " + " / ".join(f"{s['f']:.1f}" for s in r[key]["scores"].values()))
+        for key, _ in MODELS:
+            if key in r:
+                row.append(f"{key} " + " / ".join(f"{s['f']:.1f}" for s in r[key]["scores"].values()))
         print(" | ".join(row))
 
 
