@@ -102,9 +102,9 @@ class Errors(metaclass=_CodedMessages):
     E113 = "Unlabeled text file not found: {path}."
     E114 = ("Cannot read unlabeled text file {path} (near line {line}): {error}. Expected JSONL, "
             "plain or gzip-compressed, one {{\"text\": ...}} object per line.")
+    E115 = ("No texts to label in {path}: every line was skipped or the file is empty.")
     E116 = ("Converting {path} with unannotated categories needs the vocabulary whose matches "
             "are marked missing: pass --vocabulary (MEDIC TSV or concepts JSONL).")
-    E115 = ("No texts to label in {path}: every line was skipped or the file is empty.")
     # --- linker (200-299) ---
     E200 = ("The medical_entity_linker '{name}' has no knowledge base (or an empty one). Fill "
             "it in initialize with [initialize.components.{name}.kb_loader], e.g. "

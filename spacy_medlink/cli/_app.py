@@ -1,4 +1,9 @@
+from pathlib import Path
+from typing import Any
+
+import srsly
 import typer
+from wasabi import msg
 
 app = typer.Typer(
     name="spacy-medlink",
@@ -8,3 +13,15 @@ app = typer.Typer(
 )
 Arg = typer.Argument
 Opt = typer.Option
+
+
+def save_json(path: Path, data: Any, what: str) -> None:
+    """Write a command's JSON output (creating its folder) and say where it went.
+
+    path (Path): The JSON file.
+    data (Any): JSON-serializable data.
+    what (str): What it is, for the message ("metrics", "the report").
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(path, data)
+    msg.good(f"Saved {what} to {path}")

@@ -2,10 +2,9 @@
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-import srsly
 from wasabi import msg
 
-from ._app import Arg, Opt, app
+from ._app import Arg, Opt, app, save_json
 
 
 @app.command("evaluate")
@@ -43,9 +42,7 @@ def evaluate_cli(
     )
     print_results(results)
     if output_path is not None:
-        output_path.parent.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(output_path, results)
-        msg.good(f"Saved metrics to {output_path}")
+        save_json(output_path, results, "metrics")
     if errors_path is not None:
         msg.good(f"Saved {results.get('n_errors_written', 0)} errors to {errors_path}")
 

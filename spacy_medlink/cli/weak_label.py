@@ -3,10 +3,9 @@ teacher -> student training on gold + silver."""
 from pathlib import Path
 from typing import List, Optional
 
-import srsly
 from wasabi import msg
 
-from ._app import Arg, Opt, app
+from ._app import Arg, Opt, app, save_json
 
 
 @app.command("weak-label")
@@ -37,9 +36,7 @@ def weak_label_cli(
     )
     print_weak_label_report(report)
     if report_path is not None:
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(report_path, report)
-        msg.good(f"Saved the report to {report_path}")
+        save_json(report_path, report, "the report")
 
 
 def print_weak_label_report(report: dict) -> None:

@@ -283,13 +283,9 @@ def evaluate_pipeline(
             notes.append("Baselines skipped: they need the training mentions (--train-data).")
             results["baselines"] = None
         else:
-            train_documents = read_gold(train_path, nlp.vocab)
             results["baselines"], baseline_ranked = evaluate_baselines(
-                gold.documents, train_documents, kb.store, recall_ks=recall_ks, progress=progress,
-            )
-            train_pairs, _ = baseline_train_mentions(train_documents, kb.store.resolve)
-            results["baselines"]["dictionary_end_to_end"] = dictionary_end_to_end(
-                gold, train_pairs, kb.store, nlp
+                gold.documents, read_gold(train_path, nlp.vocab), kb.store,
+                recall_ks=recall_ks, nlp=nlp, progress=progress,
             )
     if errors_path is not None:
         n_errors = write_errors(errors_path, gold, linked.records, pipeline_output, kb, baseline_ranked)
@@ -382,7 +378,7 @@ def entity_metrics(gold: ResolvedGold, entities: Dict[SpanKey, FrozenSet[str]]) 
 
 
 def dictionary_end_to_end(
-    gold: ResolvedGold, train_pairs: Sequence[Tuple[str, str]], store: Any, nlp: Language
+    gold: ResolvedGold, train_pairs: Sequence[Tuple[str, str]], store: Any, nlp: Language, linker: Any
 ) -> Dict[str, Any]:
     """The end-to-end dictionary baseline: every leftmost-longest match of a dictionary string
     (the vocabulary's names and synonyms plus the single-concept training mentions, matched on
@@ -393,13 +389,13 @@ def dictionary_end_to_end(
     train_pairs (Sequence[Tuple[str, str]]): (mention text, concept) of the training mentions.
     store (ConceptStore): The vocabulary.
     nlp (Language): Its tokenizer splits the texts.
+    linker (DictionaryBaseline): The dictionary baseline, fitted on the same strings.
     RETURNS (Dict[str, Any]): entity_metrics of the baseline, and its dictionary size.
     """
     matcher = AliasMatcher.from_aliases(
         [(alias, DISEASE) for concept in store for alias in (concept.name, *concept.synonyms)]
         + [(text, DISEASE) for text, _ in train_pairs]
     )
-    linker = BASELINES["dictionary"]().fit(store, train_pairs)
     entities: Dict[SpanKey, FrozenSet[str]] = {}
     for doc_index, document in enumerate(gold.documents):
         doc = nlp.make_doc(document.text)
@@ -561,6 +557,7 @@ def evaluate_baselines(
     store: Any,
     *,
     recall_ks: Sequence[int] = DEFAULT_RECALL_KS,
+    nlp: Optional[Language] = None,
     progress: bool = True,
 ) -> Tuple[Dict[str, Any], Dict[str, Dict[SpanKey, List[str]]]]:
     """Evaluate the dictionary and TF-IDF baselines on gold mentions (norm@gold), with the
@@ -571,6 +568,8 @@ def evaluate_baselines(
         the baselines' dictionary (see `baseline_train_mentions`).
     store (ConceptStore): The concepts (names and synonyms) and the id resolver.
     recall_ks (Sequence[int]): Cut-offs for recall@k.
+    nlp (Optional[Language]): Its tokenizer; when given, the dictionary baseline also runs end
+        to end on the raw texts ("dictionary_end_to_end", see dictionary_end_to_end).
     progress (bool): Show a progress bar.
     RETURNS (Tuple[Dict[str, Any], Dict[str, Dict[SpanKey, List[str]]]]): Per baseline
         name, acc@1, acc@5, recall@k and counts (plus "train_mentions" counts); and per
@@ -593,6 +592,8 @@ def evaluate_baselines(
         scores.update({key: value for key, value in recall.items() if key.startswith("recall@")})
         scores["n_dictionary_strings"] = len(baseline.entries)
         results[name] = scores
+        if name == "dictionary" and nlp is not None:
+            results["dictionary_end_to_end"] = dictionary_end_to_end(gold, train_pairs, store, nlp, baseline)
     return results, all_ranked
 
 

@@ -1,9 +1,9 @@
 """Concept id normalization: one spelling per id, whatever the source wrote."""
 import re
 
-# Bare MeSH descriptor (D...) and supplementary concept (C...) ids, as in the NCBI corpus.
 # The one separator of the ids of a composite mention in `ent.kb_id_` ("MESH:D1|MESH:D2").
 KB_ID_SEPARATOR = "|"
+# Bare MeSH descriptor (D...) and supplementary concept (C...) ids, as in the NCBI corpus.
 _BARE_MESH = re.compile(r"^[DC]\d+$", re.IGNORECASE)
 _MESH_PREFIX = re.compile(r"^mesh:", re.IGNORECASE)
 

@@ -112,21 +112,22 @@ def token_symbols(doc: Doc, spans_key: str, strict: bool = True) -> numpy.ndarra
         if strict:
             raise ValueError(Errors.E271.format(key=spans_key))
         return symbols
-    n_categories = len(CATEGORIES)
     for span in doc.spans[spans_key]:
-        try:
-            category = CATEGORIES.index(span.label_)
-        except ValueError:
+        if span.label_ not in CATEGORIES:
             raise ValueError(
                 Errors.E272.format(key=spans_key, label=span.label_, expected=CATEGORIES)
-            ) from None
+            )
         if len(span) == 1:
-            symbols[span.start] = 1 + 3 * n_categories + category
+            symbols[span.start] = _symbol("U", span.label_)
             continue
-        symbols[span.start] = 1 + category
-        symbols[span.start + 1:span.end - 1] = 1 + n_categories + category
-        symbols[span.end - 1] = 1 + 2 * n_categories + category
+        symbols[span.start] = _symbol("B", span.label_)
+        symbols[span.start + 1:span.end - 1] = _symbol("I", span.label_)
+        symbols[span.end - 1] = _symbol("L", span.label_)
     return symbols
+
+
+def _symbol(position: str, category: str) -> int:
+    return 1 + _POSITIONS.index(position) * len(CATEGORIES) + CATEGORIES.index(category)
 
 
 def _symbols_forward(model: Model, docs: List[Doc], is_train: bool):
