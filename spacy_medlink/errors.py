@@ -12,6 +12,18 @@ how to fix it. Code ranges by area (keep to your range when adding):
 """
 import warnings
 
+# Shared by the KB (E018, E019) and corpus (E117, E118) readers' messages.
+_GZIP_PROBLEM = (
+    "{path}: cannot decompress the file at line {line} ({error}). A name ending in .gz "
+    "promises gzip data, but this file is truncated, corrupt or not compressed. Download or "
+    "compress it again (`gzip -t` tests it), or drop the .gz suffix if it is plain text."
+)
+_LONE_SURROGATE = (
+    "holds a lone UTF-16 surrogate ({found}), which is not a character and cannot be written "
+    "as UTF-8. Expected complete characters (a \\ud800-\\udbff escape followed by a "
+    "\\udc00-\\udfff one); fix or remove the escape."
+)
+
 
 class _CodedMessages(type):
     def __getattribute__(self, code):
@@ -44,6 +56,10 @@ class Warnings(metaclass=_CodedMessages):
             "Convert the corpus with the tokenizer of the pipeline you train.")
     W110 = ("Skipped {n_skipped} of {n_total} lines of {path} that are not JSON objects with a "
             "non-empty string \"text\"; first ones: {examples}")
+    W111 = ("{n_repeats} documents of {path} repeat an earlier document with the same id word "
+            "for word (title, abstract and mentions) and were kept, as in the file; first ones "
+            "(id: line, earlier line): {examples}. Remove the repeats to count each document "
+            "once.")
     # --- linker (200-299) ---
     # abbreviations (250-269)
     W250 = ("medlink_abbreviations: {n_skipped} of {n_total} abbreviation spans (short-form "
@@ -80,6 +96,28 @@ class Errors(metaclass=_CodedMessages):
             "array with one row per concept.")
     E016 = "Concept id '{concept_id}' is already in the store; concept ids must be unique."
     E017 = "Invalid KB data in {path}: {error}."
+    # input files and ids (018-029, issue 13)
+    E018 = _GZIP_PROBLEM
+    E019 = "{path}, line {line}: field '{field}' " + _LONE_SURROGATE
+    E020 = ("{path}, line {line}: field '{field}' holds the id {concept_id!r}, which contains "
+            "{found}. Expected one id without whitespace or '|' ('|' joins the ids of a "
+            "composite mention, so this id would be scored as several concepts); {fix}.")
+    E021 = ("Cannot read the alias index file {path}: {error}. Expected the file "
+            "CharNgramIndex.to_disk writes; it is missing, empty, truncated or of another "
+            "format. Save the pipeline again (nlp.to_disk) or rebuild its KB with "
+            "`python -m spacy_medlink build-kb`.")
+    # saved folders and their manifests (030-039)
+    E030 = ("{path} is missing from the saved folder {folder}. The folder was copied or saved "
+            "incompletely: save the pipeline again (nlp.to_disk) or reinstall its package.")
+    E031 = ("{path} has {found} bytes, but {expected} were saved (medlink_files.json). The file "
+            "was truncated or replaced: save the pipeline again or reinstall its package.")
+    E032 = ("{path} does not match the sha256 recorded when it was saved (medlink_files.json): "
+            "the file was changed or damaged. Save the pipeline again or reinstall its package.")
+    E033 = ("{path} is damaged (its own checksum does not match, or it is not a manifest of "
+            "file sizes and sha256): the folder cannot be verified. Save it again.")
+    E034 = "{path} cannot be read as {what}: {error}. The file is damaged; save it again."
+    E035 = ("The KB in {path} is inconsistent: {problem}. Rebuild it with `python -m "
+            "spacy_medlink build-kb` and save the pipeline again.")
     # --- corpus (100-199) ---
     E100 = "PubTator file not found: {path}."
     E101 = "PubTator file {path} is empty: no documents were found."
@@ -105,6 +143,16 @@ class Errors(metaclass=_CodedMessages):
     E115 = ("No texts to label in {path}: every line was skipped or the file is empty.")
     E116 = ("Converting {path} with unannotated categories needs the vocabulary whose matches "
             "are marked missing: pass --vocabulary (MEDIC TSV or concepts JSONL).")
+    # input files (117-129, issue 13)
+    E117 = _GZIP_PROBLEM
+    E118 = "{path}, line {line}: the \"text\" " + _LONE_SURROGATE
+    E119 = ("{path}, line {line}: document id {pmid} was already used by the document that "
+            "starts on line {first_line}, and the two differ (title, abstract or mentions). "
+            "Expected one document per id: document ids are keys of the gold data. Give one "
+            "of them another id or remove it.")
+    E120 = ("Cannot read the DocBin {path}: {error}. Expected a .spacy file written by "
+            "DocBin.to_disk (e.g. by `python -m spacy_medlink convert`); it is empty, "
+            "truncated or of another format. Write it again.")
     # --- linker (200-299) ---
     E200 = ("The medical_entity_linker '{name}' has no knowledge base (or an empty one). Fill "
             "it in initialize with [initialize.components.{name}.kb_loader], e.g. "
@@ -112,6 +160,14 @@ class Errors(metaclass=_CodedMessages):
     E201 = ("The kb_loader of '{name}' must return a MedlinkKB, got {found}.")
     E203 = ("The model of '{name}' takes {found} evidence features but the linker computes "
             "{expected}. Set [components.{name}.model] n_features = {expected}.")
+    E204 = ("{source}: field '{field}' must be {expected}, found {found}. Fix the value in the "
+            "[components] block of the config (or the component's cfg file).")
+    E205 = ("'{name}' was given a Doc made with another Vocab than the pipeline's: its strings "
+            "are not the pipeline's, so nothing would be found or linked. Make docs with "
+            "nlp.make_doc(text) or nlp(text).")
+    E206 = ("The text has a lone surrogate {char} at character {position} (near {context}), "
+            "which is not Unicode text and cannot be stored. It usually comes from decoding bytes "
+            "with errors='surrogateescape'; decode with errors='replace' instead.")
     # short-form mentions (260-269)
     E260 = ("{name} needs the abbreviations found by `medlink_abbreviations`, but doc.spans has "
             "no '{key}' group (or its long forms). Add the component before it: "
@@ -128,13 +184,22 @@ class Errors(metaclass=_CodedMessages):
             "categories {expected}.")
     E273 = ("The vocabulary {path} gave no alias usable for matching (every name is shorter "
             "than {min_chars} characters or a stop word).")
-    E274 = ("{path} has no {missing}: the component '{name}' was saved incompletely. Save the "
-            "pipeline again with nlp.to_disk.")
+    E274 = ("{path}/{missing} is missing: the component '{name}' was saved incompletely. Save "
+            "the pipeline again with nlp.to_disk.")
     # --- evaluation (300-399) ---
     E300 = "Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file."
     E301 = "Model {path} has no component named '{name}'. Components: {found}."
     E302 = ("The {name} baseline has not been fitted: call fit(concepts, train_mentions) "
             "before rank/rank_many.")
+    # CLI outputs (303-319, issue 13)
+    E303 = ("Cannot write {what} to {path}: {blocker} is a file, not a folder. Expected an "
+            "output path inside a folder; choose another path or move that file away.")
+    E304 = ("Cannot write {what} to {path}: {blocker} is not writable. Choose an output path "
+            "you can write to, or make it writable (chmod u+w).")
+    E305 = ("Cannot write {what} to {path}: expected a {expected} path, found an existing "
+            "{found}. Pass a {expected} path.")
+    E306 = ("Cannot write {what} to {path}: {error}. Check that the disk has space and the "
+            "folder is writable, or choose another output path.")
     # benchmark (350-399)
     E350 = ("Invalid {option} value {value!r}: expected a comma-separated list of {expected}, "
             "e.g. {example}.")

@@ -1,3 +1,4 @@
+import gzip
 from pathlib import Path
 
 import pytest
@@ -47,14 +48,28 @@ def test_trailing_space_in_gold_text_keeps_gold_offsets():
     assert doc.text[mention.end] == " "
 
 
-def test_duplicate_pmids_are_kept_as_separate_documents():
-    lines = [
-        "5|t|Asthma", "5|a|Asthma in cities.", "5\t0\t6\tAsthma\tSpecificDisease\tD001249", "",
-        "5|t|Gout", "5|a|Gout in kings.", "5\t0\t4\tGout\tSpecificDisease\tD006073", "",
-    ]
-    docs = list(parse_pubtator_lines(lines))
-    assert [doc.pmid for doc in docs] == ["5", "5"]
-    assert [doc.mentions[0].text for doc in docs] == ["Asthma", "Gout"]
+ASTHMA = ["5|t|Asthma", "5|a|Asthma in cities.", "5\t0\t6\tAsthma\tSpecificDisease\tD001249", ""]
+
+
+def test_duplicate_pmids_of_different_documents_raise():
+    # issue 13: document ids are keys; two documents under one id used to pass silently.
+    lines = ASTHMA + ["5|t|Gout", "5|a|Gout in kings.", "5\t0\t4\tGout\tSpecificDisease\tD006073", ""]
+    with pytest.raises(ValueError, match=r"^\[MLE119\] src, line 5: document id 5 .* line 1\b"):
+        list(parse_pubtator_lines(lines, source="src"))
+
+
+def test_duplicate_pmids_with_other_mentions_raise():
+    changed = ASTHMA[:2] + ["5\t0\t6\tAsthma\tDiseaseClass\tD001249", ""]
+    with pytest.raises(ValueError, match=r"^\[MLE119\] src, line 5:"):
+        list(parse_pubtator_lines(ASTHMA + changed, source="src"))
+
+
+def test_word_for_word_repeats_are_kept_with_one_warning():
+    # The NCBI disease training set repeats one document verbatim: keep it, say so once.
+    with pytest.warns(UserWarning, match=r"^\[MLW111\] 2 documents of src .*5: 5, 1; 5: 9, 1") as record:
+        docs = list(parse_pubtator_lines(ASTHMA * 3, source="src"))
+    assert [doc.line for doc in docs] == [1, 5, 9]
+    assert len([w for w in record if "MLW111" in str(w.message)]) == 1
 
 
 def test_blank_lines_missing_final_newline_and_crlf_are_tolerated():
@@ -129,3 +144,37 @@ def test_abstract_missing_at_end_of_input_names_the_line():
 def test_abstract_of_another_pmid_is_rejected():
     with pytest.raises(ValueError, match=r"\[MLE103\] src, line 2:"):
         list(parse_pubtator_lines(["1|t|Asthma", "2|a|Asthma."], source="src"))
+
+
+def test_gzipped_file_is_read(tmp_path):
+    path = tmp_path / "tiny.pubtator.txt.gz"
+    path.write_bytes(gzip.compress(TINY.read_bytes()))
+    assert list(read_pubtator(path)) == list(read_pubtator(TINY))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not_gzip", "corrupt"])
+def test_damaged_gzip_is_a_coded_error_naming_file_and_line(tmp_path, damage):
+    data = "".join(
+        f"{i}|t|Asthma number {i}\n{i}|a|Asthma in cities.\n\n" for i in range(1, 400)
+    ).encode("utf8")
+    compressed = gzip.compress(data)
+    content = {
+        "truncated": compressed[: len(compressed) // 2],
+        "not_gzip": data,
+        "corrupt": compressed[:20] + bytes(b ^ 0xFF for b in compressed[20:60]) + compressed[60:],
+    }[damage]
+    path = tmp_path / "corpus.txt.gz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"^\[MLE117\]") as err:
+        list(read_pubtator(path))
+    assert f"{path}: cannot decompress the file at line " in str(err.value)
+
+
+@pytest.mark.parametrize("bad", [b"\xed\xa0\x80", b"\xff\xfe"])
+def test_undecodable_bytes_name_file_and_line(tmp_path, bad):
+    # b"\xed\xa0\x80" is a UTF-8-encoded lone surrogate; Python's decoder rejects it.
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(b"1|t|Asthma\n1|a|Asthma " + bad + b" in cities.\n\n")
+    with pytest.raises(ValueError, match=r"^\[MLE109\]") as err:
+        list(read_pubtator(path))
+    assert f"{path}, line 2:" in str(err.value)

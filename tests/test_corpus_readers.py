@@ -85,3 +85,21 @@ def test_bad_paths_raise_coded_errors(tmp_path, nlp):
     other.write_text("{}")
     with pytest.raises(ValueError, match=r"\[MLE112\]"):
         _read(other, nlp)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a docbin", b"x\x9c\x01\x02"])
+def test_damaged_docbin_is_a_coded_error_naming_the_file(tmp_path, nlp, content):
+    # issue 13: spaCy's own E1014 (or a zlib/msgpack error) did not name the file.
+    path = tmp_path / "broken.spacy"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"^\[MLE120\]") as err:
+        _read(path, nlp)
+    assert str(path) in str(err.value)
+
+
+def test_truncated_docbin_is_a_coded_error(tmp_path, nlp, tiny_docbin):
+    path = tmp_path / "truncated.spacy"
+    data = tiny_docbin.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"^\[MLE120\]"):
+        _read(path, nlp)

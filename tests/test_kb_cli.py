@@ -1,3 +1,4 @@
+import gzip
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,16 @@ def test_build_kb_accepts_a_registered_encoder(tmp_path):
     registry.misc.register("test.OnesEncoder.v1", func=lambda: OnesEncoder())
     kb, _ = build_kb_from_paths(TINY_MEDIC, None, encoder="test.OnesEncoder.v1", progress=False)
     assert kb.entity_vector_length == 3
+
+
+def test_cli_truncated_gzip_vocabulary_is_a_coded_error_not_aborted(tmp_path):
+    # issue 13: gzip's EOFError made click print only "Aborted.".
+    rows = "".join(f"Disease {i}\tMESH:D{i:06d}\t\t\t\t\t\t\t\n" for i in range(400))
+    compressed = gzip.compress(rows.encode("utf8"))
+    path = tmp_path / "vocab.tsv.gz"
+    path.write_bytes(compressed[: len(compressed) // 2])
+    result = CliRunner().invoke(app, ["build-kb", str(path), str(tmp_path / "kb"), "--dim", "2"])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "MLE018" in output and "vocab.tsv.gz" in output and "Aborted" not in output
+    assert not (tmp_path / "kb").exists()

@@ -143,3 +143,97 @@ def test_readers_are_independent_generators():
     second = read_medic(TINY_MEDIC)
     assert next(first).concept_id == next(second).concept_id == "MESH:D003920"
     assert len(list(first)) == len(list(second)) == 9
+
+
+# --- issue 13: damaged gzip files, ids with separators, lone surrogates -------------------
+
+
+def _medic_row(concept_id, name, alt_ids=""):
+    return "\t".join([name, concept_id, alt_ids, "", "", "", "", "", ""])
+
+
+def _many_medic_rows(n=400):
+    return "".join(_medic_row(f"MESH:D{i:06d}", f"Disease number {i}") + "\n" for i in range(n))
+
+
+def _many_jsonl_rows(n=400):
+    return "".join(f'{{"id": "MESH:D{i:06d}", "name": "Disease number {i}"}}\n' for i in range(n))
+
+
+@pytest.mark.parametrize(
+    "reader,suffix,rows",
+    [(read_medic, ".tsv.gz", _many_medic_rows), (read_concepts_jsonl, ".jsonl.gz", _many_jsonl_rows)],
+)
+@pytest.mark.parametrize("damage", ["truncated", "not_gzip", "corrupt"])
+def test_damaged_gzip_is_a_coded_error_naming_file_and_line(tmp_path, reader, suffix, rows, damage):
+    data = rows().encode("utf8")
+    compressed = gzip.compress(data)
+    if damage == "truncated":  # EOFError inside gzip (the CLI printed only "Aborted.")
+        content = compressed[: len(compressed) // 2]
+    elif damage == "not_gzip":  # gzip.BadGzipFile
+        content = data
+    else:  # zlib.error: flip bytes of the deflate stream
+        content = compressed[:20] + bytes(b ^ 0xFF for b in compressed[20:60]) + compressed[60:]
+    path = tmp_path / f"vocab{suffix}"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"^\[MLE018\]") as err:
+        list(reader(path, on_error="skip"))
+    message = str(err.value)
+    assert str(path) in message and "at line " in message
+    if damage == "truncated":
+        assert int(message.split("at line ")[1].split()[0]) > 1  # the line reached
+
+
+@pytest.mark.parametrize(
+    "line,field,found",
+    [
+        (_medic_row("MESH:D111111|MESH:D222222", "Composite"), "DiseaseID", "'|'"),
+        (_medic_row("MESH:D111111 MESH:D222222", "Two ids"), "DiseaseID", "whitespace"),
+        (_medic_row("MESH:D333333", "Alt", alt_ids="MESH:D1 MESH:D2|MESH:D4"), "AltDiseaseIDs", "whitespace"),
+    ],
+)
+def test_medic_ids_with_separator_or_whitespace_are_rejected(tmp_path, line, field, found):
+    path = tmp_path / "vocab.tsv"
+    path.write_text(_medic_row("MESH:D000001", "Good") + "\n" + line + "\n", encoding="utf8")
+    with pytest.raises(ValueError, match=r"^\[MLE020\]") as err:
+        list(read_medic(path))
+    message = str(err.value)
+    assert f"{path}, line 2:" in message and f"'{field}'" in message and found in message
+
+
+@pytest.mark.parametrize(
+    "record,field,found",
+    [
+        ('{"id": "MESH:D111111|MESH:D222222", "name": "Composite"}', "id", "'|'"),
+        ('{"id": "OMIM:1\\t2", "name": "Tab"}', "id", "a tab"),
+        ('{"id": "MESH:D333333", "name": "Alt", "alt_ids": ["MESH:D1|MESH:D2"]}', "alt_ids", "'|'"),
+    ],
+)
+def test_jsonl_ids_with_separator_or_whitespace_are_rejected(tmp_path, record, field, found):
+    path = tmp_path / "vocab.jsonl"
+    path.write_text('{"id": "MESH:D000001", "name": "Good"}\n' + record + "\n", encoding="utf8")
+    with pytest.raises(ValueError, match=r"^\[MLE020\]") as err:
+        list(read_concepts_jsonl(path))
+    message = str(err.value)
+    assert f"{path}, line 2:" in message and f"'{field}'" in message and found in message
+
+
+def test_bad_ids_are_skipped_counted_and_reported_with_on_error_skip(tmp_path):
+    path = tmp_path / "vocab.tsv"
+    rows = [_medic_row("MESH:D000001", "Good"), _medic_row("MESH:D1|MESH:D2", "Composite")]
+    path.write_text("\n".join(rows) + "\n", encoding="utf8")
+    stats = ReadStats()
+    with pytest.warns(UserWarning, match=r"MLW001.*Skipped 1 of 2.*MLE020"):
+        concepts = list(read_medic(path, on_error="skip", stats=stats))
+    assert [c.concept_id for c in concepts] == ["MESH:D000001"]
+    assert stats.n_skipped == 1
+
+
+def test_lone_surrogate_in_jsonl_is_a_coded_error(tmp_path):
+    # A JSON escape can produce a lone surrogate, which only fails when the KB is written.
+    path = tmp_path / "vocab.jsonl"
+    path.write_text('{"id": "X:1", "name": "Good"}\n{"id": "X:2", "name": "Bad \\ud800"}\n', encoding="utf8")
+    with pytest.raises(ValueError, match=r"^\[MLE019\]") as err:
+        list(read_concepts_jsonl(path))
+    assert f"{path}, line 2:" in str(err.value) and "'name'" in str(err.value)
+    assert "\\ud800" in str(err.value)

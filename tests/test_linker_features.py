@@ -54,3 +54,51 @@ def test_number_features_separate_c2_from_c7():
     only_query = rows[:, FEATURE_NAMES.index("numbers_only_in_query")].tolist()
     assert only_alias == [1.0, 0.0, 0.0]
     assert only_query == [1.0, 0.0, 1.0]
+
+
+def _pairwise_coherence(mentions, doc_index, concept_id, query):
+    """The definition coherence implements: best support from the doc's other strings."""
+    best, top1 = 0.0, 0.0
+    for other in mentions:
+        if other.doc_index != doc_index or other.query == query:
+            continue
+        for rank, cand in enumerate(other.candidates):
+            if cand.concept_id == concept_id:
+                best = max(best, cand.similarity)
+                top1 = max(top1, float(rank == 0))
+    return best, top1
+
+
+def _st_mentions():
+    from hypothesis import strategies as st
+
+    candidate = st.builds(
+        lambda cid, sim: Candidate(cid, "a", sim, False, False, 0, 0, 0.0),
+        st.sampled_from(["C1", "C2", "C3"]),
+        st.floats(0.0, 1.0, allow_nan=False),
+    )
+    mention = st.builds(
+        lambda doc, query, cands: Mention(doc, 0, 1, query, query, cands),
+        st.integers(0, 1), st.sampled_from(["p", "q", "r", "s"]), st.lists(candidate, max_size=4),
+    )
+    return st.lists(mention, max_size=12)
+
+
+def test_coherence_in_linear_time_equals_the_pairwise_definition():
+    """Coherence is kept per concept (linear in the mentions) and must give what the
+    pairwise loop over every other mention gave."""
+    from hypothesis import given, settings
+
+    from spacy_medlink.pipeline.features import _coherence_by_doc, _coherence_of
+
+    @settings(max_examples=300, deadline=None)
+    @given(_st_mentions())
+    def check(mentions):
+        by_doc = _coherence_by_doc(mentions)
+        for mention in mentions:
+            for cand in mention.candidates:
+                got = _coherence_of(by_doc[mention.doc_index], cand.concept_id, mention.query)
+                want = _pairwise_coherence(mentions, mention.doc_index, cand.concept_id, mention.query)
+                assert got == pytest.approx(want)
+
+    check()

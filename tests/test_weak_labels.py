@@ -116,3 +116,33 @@ def test_select_silver_keeps_labelled_texts_and_a_share_of_the_rest(teacher):
     assert [item.doc.text for item in kept if item.entities] == ["Voss fever.", "Diabetes."]
     assert len(kept) == 3  # one of the three texts without entities
     assert len(select_silver(silver, negative_ratio=-1)) == 5
+
+
+def test_unlabeled_reader_names_the_line_of_undecodable_bytes(tmp_path):
+    # issue 13: text-mode decoding reported the line of the chunk, not of the bad bytes.
+    path = tmp_path / "pool.jsonl"
+    good = b"".join(json.dumps({"text": f"Text {i}."}).encode() + b"\n" for i in range(3))
+    path.write_bytes(good + b'{"text": "bad \xed\xa0\x80"}\n')
+    with pytest.raises(ValueError, match=r"^\[MLE109\]") as err:
+        read_unlabeled_texts(path)
+    assert f"{path}, line 4:" in str(err.value)
+
+
+def test_unlabeled_reader_rejects_lone_surrogates(tmp_path):
+    path = tmp_path / "pool.jsonl"
+    path.write_text('{"text": "One."}\n{"text": "Two \\ud800."}\n', encoding="utf8")
+    with pytest.raises(ValueError, match=r"^\[MLE118\]") as err:
+        read_unlabeled_texts(path)
+    assert f"{path}, line 2:" in str(err.value) and "\\ud800" in str(err.value)
+
+
+@pytest.mark.parametrize("damage", ["not_gzip", "corrupt"])
+def test_unlabeled_reader_gzip_errors_are_coded(tmp_path, damage):
+    data = b"".join(json.dumps({"text": f"Text {i}."}).encode() + b"\n" for i in range(300))
+    compressed = gzip.compress(data)
+    content = data if damage == "not_gzip" else compressed[:20] + bytes(b ^ 0xFF for b in compressed[20:60]) + compressed[60:]
+    path = tmp_path / "pool.jsonl.gz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"^\[MLE114\]") as err:
+        read_unlabeled_texts(path)
+    assert str(path) in str(err.value) and "line 1" in str(err.value)

@@ -6,8 +6,10 @@ candidates are ranked by cosine similarity. The vectorizer is stateless (feature
 only the IDF weights and the alias matrix need to be stored; both are plain arrays, saved with
 numpy/scipy (no pickle).
 """
+import zipfile
+from functools import partial
 from pathlib import Path
-from typing import Iterable, List, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, List, Sequence, Tuple, Union
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,6 +17,9 @@ import srsly
 from sklearn.feature_extraction.text import HashingVectorizer
 from sparse_dot_topn import sp_matmul_topn
 from sklearn.preprocessing import normalize as l2_normalize
+from srsly.msgpack.exceptions import UnpackException
+
+from ..errors import Errors
 
 DEFAULT_NGRAM_RANGE = (3, 3)
 # 2**20 buckets keep hash collisions negligible for ~100k aliases while the IDF vector stays
@@ -121,15 +126,42 @@ class CharNgramIndex:
 
     @classmethod
     def from_disk(cls, path: Union[str, Path]) -> "CharNgramIndex":
+        """Load an index saved by to_disk; a file that cannot be read, or that does not fit
+        the others, raises E021 naming it (an empty matrix.npz used to end the CLI with a bare
+        "Aborted.", issue 13)."""
         path = Path(path)
-        cfg = srsly.read_json(path / "cfg.json")
-        return cls(
-            aliases=srsly.read_msgpack(path / "aliases.msgpack"),
-            matrix=sp.load_npz(path / "matrix.npz"),
-            idf=np.load(path / "idf.npy", allow_pickle=False),
-            ngram_range=tuple(cfg["ngram_range"]),
-            n_features=cfg["n_features"],
-        )
+        cfg = _read_index_file(path / "cfg.json", srsly.read_json)
+        aliases = _read_index_file(path / "aliases.msgpack", srsly.read_msgpack)
+        matrix = _read_index_file(path / "matrix.npz", sp.load_npz)
+        idf = _read_index_file(path / "idf.npy", partial(np.load, allow_pickle=False))
+        try:
+            ngram_range, n_features = tuple(cfg["ngram_range"]), int(cfg["n_features"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(Errors.E021.format(path=path / "cfg.json", error=repr(err))) from err
+        if not isinstance(aliases, list):
+            error = f"expected a list of alias strings, found {type(aliases).__name__}"
+            raise ValueError(Errors.E021.format(path=path / "aliases.msgpack", error=error))
+        for name, shape, expected in (
+            ("matrix.npz", getattr(matrix, "shape", None), (len(aliases), n_features)),
+            ("idf.npy", getattr(idf, "shape", None), (n_features,)),
+        ):
+            if shape != expected:
+                error = f"shape {shape}, expected {expected} for {len(aliases)} aliases"
+                raise ValueError(Errors.E021.format(path=path / name, error=error))
+        return cls(aliases, matrix, idf, ngram_range=ngram_range, n_features=n_features)
+
+
+# What reading a damaged index file raises: np.load / scipy.sparse.load_npz (EOFError on an
+# empty file, BadZipFile, ValueError, KeyError for a zip without the arrays), srsly (ValueError,
+# msgpack's UnpackException) and the file system (OSError).
+_INDEX_FILE_ERRORS = (zipfile.BadZipFile, EOFError, ValueError, KeyError, OSError, UnpackException)
+
+
+def _read_index_file(path: Path, read: Callable[[Path], Any]) -> Any:
+    try:
+        return read(path)
+    except _INDEX_FILE_ERRORS as err:
+        raise ValueError(Errors.E021.format(path=path, error=f"{type(err).__name__}: {err}")) from err
 
 
 # --- the registered candidate generator ---------------------------------------------------

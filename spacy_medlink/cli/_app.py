@@ -1,9 +1,13 @@
+import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import srsly
 import typer
 from wasabi import msg
+
+from ..errors import Errors
 
 app = typer.Typer(
     name="spacy-medlink",
@@ -13,6 +17,53 @@ app = typer.Typer(
 )
 Arg = typer.Argument
 Opt = typer.Option
+# Our coded errors start with this; anything else that escapes a command is a bug.
+CODED_ERROR_PREFIX = "[MLE"
+
+
+@contextmanager
+def coded_errors() -> Iterator[None]:
+    """Show a coded error (a ValueError or OSError whose message starts with "[MLE") as one
+    message and exit with code 1, without a traceback. Used as a decorator on every command
+    (`@coded_errors()`) or as a context manager.
+
+    Other exceptions keep their traceback: they are bugs. An EOFError is re-raised as a
+    RuntimeError, because click would turn it into a bare "Aborted." (issue 13).
+    """
+    try:
+        yield
+    except (ValueError, OSError) as err:
+        if not str(err).startswith(CODED_ERROR_PREFIX):
+            raise
+        msg.fail(str(err), exits=1)
+    except EOFError as err:
+        raise RuntimeError(f"Unexpected EOFError (a bug, not an input error): {err}") from err
+
+
+def check_output_path(path: Path, what: str, *, folder: bool = False) -> Path:
+    """Check, before a command does its work, that it can write an output there; nothing is
+    created (the writer creates missing folders).
+
+    path (Path): The output file, or with folder=True the output folder.
+    what (str): What is written, for the message ("the KB", "metrics").
+    folder (bool): Whether the output is a folder.
+    RETURNS (Path): The path.
+    RAISES OSError: E303 (a part of the path is a file), E304 (not writable), E305 (the path
+        exists as the other kind).
+    """
+    path = Path(path)
+    if path.exists():
+        if path.is_dir() != folder:
+            kinds = ("folder", "file") if folder else ("file", "folder")
+            raise OSError(Errors.E305.format(what=what, path=path, expected=kinds[0], found=kinds[1]))
+        writable = path
+    else:
+        writable = next(parent for parent in path.parents if parent.exists())
+        if not writable.is_dir():
+            raise OSError(Errors.E303.format(what=what, path=path, blocker=writable))
+    if not os.access(writable, os.W_OK):
+        raise OSError(Errors.E304.format(what=what, path=path, blocker=writable))
+    return path
 
 
 def save_json(path: Path, data: Any, what: str) -> None:
@@ -22,6 +73,10 @@ def save_json(path: Path, data: Any, what: str) -> None:
     data (Any): JSON-serializable data.
     what (str): What it is, for the message ("metrics", "the report").
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    srsly.write_json(path, data)
+    check_output_path(path, what)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path, data)
+    except OSError as err:
+        raise OSError(Errors.E306.format(what=what, path=path, error=err)) from err
     msg.good(f"Saved {what} to {path}")

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from wasabi import msg
 
-from ._app import Arg, Opt, app
+from ..integrity import write_manifest
+from ._app import Arg, Opt, app, check_output_path, coded_errors
 
 
 def assemble_pipeline(
@@ -44,10 +45,13 @@ def assemble_pipeline(
     nlp.meta["name"] = name
     output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)
+    # Every file but meta.json, which `spacy package` rewrites; `verify` checks it.
+    write_manifest(output, skip=["meta.json"])
     return nlp
 
 
 @app.command("assemble")
+@coded_errors()
 def assemble_cli(
     ner_model: Path = Arg(..., help="Trained NER pipeline", exists=True),
     linker_model: Path = Arg(..., help="Trained linker pipeline", exists=True),
@@ -59,6 +63,7 @@ def assemble_cli(
     ),
 ):
     """Join a trained NER pipeline and a trained linker into one pipeline."""
+    check_output_path(output, "the pipeline", folder=True)
     nlp = assemble_pipeline(
         ner_model, linker_model, output, name=name, short_form_mentions=short_form_mentions
     )

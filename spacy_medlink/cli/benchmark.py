@@ -6,7 +6,7 @@ from typing import List, Optional
 from wasabi import msg
 
 from ..errors import Errors
-from ._app import Arg, Opt, app
+from ._app import Arg, Opt, app, check_output_path, coded_errors
 
 
 def parse_int_list(value: str, option: str) -> List[int]:
@@ -20,6 +20,7 @@ def parse_int_list(value: str, option: str) -> List[int]:
 
 
 @app.command("benchmark")
+@coded_errors()
 def benchmark_cli(
     model: Path = Arg(..., help="Pipeline folder with a medical_entity_linker", exists=True, file_okay=False),
     dev_path: Path = Arg(..., help="Gold dev corpus: .spacy DocBin or PubTator file", exists=True),
@@ -44,11 +45,9 @@ def benchmark_cli(
     """
     from ..evaluation.benchmark import run_benchmark
 
-    try:
-        process_counts = parse_int_list(n_process, "--n-process")
-        seed_list = parse_int_list(seeds, "--seeds")
-    except ValueError as err:
-        msg.fail(str(err), exits=1)
+    process_counts = parse_int_list(n_process, "--n-process")
+    seed_list = parse_int_list(seeds, "--seeds")
+    check_output_path(output_dir, "the benchmark results", folder=True)
     results = run_benchmark(
         model,
         dev_path,

@@ -11,7 +11,7 @@ from ..errors import Errors
 from ..kb import encoders as _registers_encoders  # noqa: F401
 from ..kb.medlink_kb import MedlinkKB
 from ..kb.readers import ReadStats, read_vocabulary
-from ._app import Arg, Opt, app
+from ._app import Arg, Opt, app, check_output_path, coded_errors
 
 DEFAULT_ENCODER = "spacy-medlink.LSAConceptEncoder.v1"
 
@@ -33,6 +33,7 @@ class BuildFromPathsReport:
 
 
 @app.command("build-kb")
+@coded_errors()
 def build_kb_cli(
     vocab_path: Path = Arg(..., help="Vocabulary: MEDIC .tsv/.tsv.gz or concepts .jsonl", exists=True, dir_okay=False),
     output_dir: Path = Arg(..., help="Output folder for the KB", file_okay=False),
@@ -49,20 +50,18 @@ def build_kb_cli(
     with --corpus, every single-id training mention) an alias with priors. The folder is
     loaded at initialize with @misc = "spacy-medlink.KBFromDisk.v1".
     """
-    try:
-        kb, report = build_kb_from_paths(
-            vocab_path,
-            output_dir,
-            corpus_paths=corpus,
-            dim=dim,
-            encoder=encoder,
-            vocab_format=vocab_format,
-            on_error="skip" if skip_bad_rows else "raise",
-            name=name,
-            add_corpus_concepts=corpus_concepts,
-        )
-    except ValueError as err:  # coded input errors: show the message, not a traceback
-        msg.fail(str(err), exits=1)
+    check_output_path(output_dir, "the KB", folder=True)
+    kb, report = build_kb_from_paths(
+        vocab_path,
+        output_dir,
+        corpus_paths=corpus,
+        dim=dim,
+        encoder=encoder,
+        vocab_format=vocab_format,
+        on_error="skip" if skip_bad_rows else "raise",
+        name=name,
+        add_corpus_concepts=corpus_concepts,
+    )
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     msg.good(f"Saved KB '{name}' to {output_dir}")
     msg.table(
@@ -170,10 +169,11 @@ def _read_corpus_mentions(path: Path) -> Iterator[Tuple[str, Tuple[str, ...]]]:
 
 
 def _docbin_mentions(path: Path) -> Iterator[Tuple[str, Tuple[str, ...]]]:
-    from spacy.tokens import DocBin
     from spacy.vocab import Vocab
 
-    for doc in DocBin().from_disk(path).get_docs(Vocab()):
+    from ..training.readers import read_docbin
+
+    for doc in read_docbin(path).get_docs(Vocab()):
         gold = doc.user_data.get("medlink_gold_mentions")
         if gold is not None:
             for mention in gold:

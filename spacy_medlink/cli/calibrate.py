@@ -4,7 +4,7 @@ from pathlib import Path
 
 from wasabi import msg
 
-from ._app import Arg, Opt, app
+from ._app import Arg, Opt, app, check_output_path, coded_errors
 
 
 def calibrate_pipeline(model: Path, dev_data: Path, output: Path = None) -> float:
@@ -29,11 +29,13 @@ def calibrate_pipeline(model: Path, dev_data: Path, output: Path = None) -> floa
 
 
 @app.command("calibrate")
+@coded_errors()
 def calibrate_cli(
     model: Path = Arg(..., help="Pipeline with a medical_entity_linker", exists=True),
     dev_data: Path = Arg(..., help="Held-out gold data (.spacy or PubTator)", exists=True),
     output: Path = Opt(None, "--output", "-o", help="Output folder (default: overwrite MODEL)"),
 ):
     """Fit the linker's score temperature on held-out gold mentions (lowest log loss)."""
+    check_output_path(output or model, "the calibrated pipeline", folder=True)
     temperature = calibrate_pipeline(model, dev_data, output)
     msg.good(f"Temperature {temperature} saved to {output or model}")

@@ -7,12 +7,13 @@ from wasabi import msg
 
 from ..training.convert import DEFAULT_TOKENIZER, ConversionReport, convert_pubtator
 from ..training.pubtator import PubtatorDocument, read_pubtator
-from ._app import Arg, Opt, app
+from ._app import Arg, Opt, app, check_output_path, coded_errors
 
 _N_MISALIGNED_SHOWN = 20
 
 
 @app.command("convert")
+@coded_errors()
 def convert_cli(
     input_path: Path = Arg(..., help="PubTator file", exists=True, dir_okay=False),
     output_path: Path = Arg(..., help="Output .spacy file (DocBin)", dir_okay=False),
@@ -35,18 +36,16 @@ def convert_cli(
     gold mention in doc.user_data. Mentions that do not align to tokens or overlap another
     mention are counted and listed, never moved.
     """
-    try:
-        report = convert_pubtator(
-            input_path,
-            output_path,
-            lang=lang,
-            tokenizer=None if default_tokenizer else DEFAULT_TOKENIZER,
-            documents=_with_progress(input_path),
-            unannotated=unannotated,
-            vocabulary=vocabulary,
-        )
-    except ValueError as err:  # coded input errors: show the message, not a traceback
-        msg.fail(str(err), exits=1)
+    check_output_path(output_path, "the DocBin")
+    report = convert_pubtator(
+        input_path,
+        output_path,
+        lang=lang,
+        tokenizer=None if default_tokenizer else DEFAULT_TOKENIZER,
+        documents=_with_progress(input_path),
+        unannotated=unannotated,
+        vocabulary=vocabulary,
+    )
     _print_report(report, output_path)
 
 

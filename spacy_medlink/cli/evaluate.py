@@ -4,10 +4,11 @@ from typing import Any, Dict, Optional
 
 from wasabi import msg
 
-from ._app import Arg, Opt, app, save_json
+from ._app import Arg, Opt, app, check_output_path, coded_errors, save_json
 
 
 @app.command("evaluate")
+@coded_errors()
 def evaluate_cli(
     model: str = Arg(..., help="Pipeline to evaluate (path or package name)"),
     data_path: Path = Arg(..., help="Gold corpus: .spacy DocBin or PubTator file", exists=True),
@@ -26,6 +27,9 @@ def evaluate_cli(
     the dictionary and character 3-gram TF-IDF baselines on the same mentions (needs
     --train-data). Gold ids are resolved through the pipeline's KB (alt ids -> primary ids).
     """
+    for path, what in ((output_path, "metrics"), (errors_path, "errors")):
+        if path is not None:
+            check_output_path(path, what)
     from thinc.api import require_gpu
 
     from ..evaluation.evaluate import evaluate_pipeline

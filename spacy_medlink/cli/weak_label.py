@@ -5,10 +5,11 @@ from typing import List, Optional
 
 from wasabi import msg
 
-from ._app import Arg, Opt, app, save_json
+from ._app import Arg, Opt, app, check_output_path, coded_errors, save_json
 
 
 @app.command("weak-label")
+@coded_errors()
 def weak_label_cli(
     teacher: Path = Arg(..., help="Teacher pipeline with medlink_kb_mentions and an NER", exists=True),
     unlabeled: Path = Arg(..., help="Unlabeled texts: JSONL(.gz), one {\"text\": ...} per line", exists=True),
@@ -29,6 +30,9 @@ def weak_label_cli(
     """
     from ..training.self_training import write_silver
 
+    check_output_path(output, "the silver DocBin")
+    if report_path is not None:
+        check_output_path(report_path, "the report")
     report = write_silver(
         teacher, unlabeled, output, limit=limit, seed=seed,
         min_agreement=min_agreement, min_count=min_count, negative_ratio=negative_ratio,
@@ -64,6 +68,7 @@ def print_weak_label_report(report: dict) -> None:
 
 
 @app.command("self-train")
+@coded_errors()
 def self_train_cli(
     config: Path = Arg(..., help="NER config (e.g. configs/ner_cnn.cfg)", exists=True),
     teacher: Path = Arg(..., help="Round-0 teacher: the NER trained on gold only", exists=True),
@@ -90,6 +95,7 @@ def self_train_cli(
     """
     from ..training.self_training import self_train
 
+    check_output_path(output_dir, "the self-training rounds", folder=True)
     overrides = {"system.seed": seed}
     if vocabulary is not None:
         overrides["paths.vocabulary"] = str(vocabulary)

@@ -23,7 +23,7 @@ from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Seq
 import spacy
 import srsly
 from spacy.language import Language
-from spacy.tokens import Doc, DocBin, Span
+from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 from tqdm import tqdm
 
@@ -33,6 +33,7 @@ from ..kb.ids import KB_ID_SEPARATOR
 from ..kb.medlink_kb import MedlinkKB
 from ..training.convert import DEFAULT_LABEL, DOC_ID_KEY, GOLD_MENTIONS_KEY
 from ..training.pubtator import read_pubtator
+from ..training.readers import read_docbin
 from .baselines import BASELINES
 from .metrics import (
     DEFAULT_ACC_KS,
@@ -129,7 +130,7 @@ def _read_pubtator(path: Path) -> Iterator[GoldDocument]:
 
 
 def _read_docbin(path: Path, vocab: Vocab) -> Iterator[GoldDocument]:
-    for index, doc in enumerate(DocBin().from_disk(path).get_docs(vocab)):
+    for index, doc in enumerate(read_docbin(path).get_docs(vocab)):
         records = doc.user_data.get(GOLD_MENTIONS_KEY)
         if records is None:
             mentions = tuple(

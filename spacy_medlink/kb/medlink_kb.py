@@ -7,6 +7,8 @@ On disk (a folder):
                         training alias counts)
     alias_index/        CharNgramIndex over the alias strings (only if the KB has one)
     meta.json           name, version, source, n_concepts, n_aliases, encoder, ...
+    medlink_files.json  size and sha256 of every file above, checked before anything is read
+                        (spaCy's Cython reader crashes on a missing or damaged `contents`)
 """
 import tempfile
 from pathlib import Path
@@ -19,12 +21,15 @@ from spacy.util import SimpleFrozenList
 from spacy.vocab import Vocab
 
 from ..errors import Errors
+from ..integrity import read_json, verify_manifest, write_manifest
 from .store import ConceptStore
 
 KB_DIR = "kb"
 CONCEPTS_FILE = "concepts.msgpack"
 ALIAS_INDEX_DIR = "alias_index"
 META_FILE = "meta.json"
+# What spaCy's InMemoryLookupKB.to_disk writes into KB_DIR; both must exist before it reads.
+SPACY_KB_FILES = ("contents", "strings.json")
 
 
 class MedlinkKB(InMemoryLookupKB):
@@ -61,7 +66,7 @@ class MedlinkKB(InMemoryLookupKB):
         """
         path = Path(path)
         _check_folder(path, (KB_DIR, META_FILE))
-        meta = srsly.read_json(path / META_FILE)
+        meta = read_json(path / META_FILE)
         kb = cls(vocab, entity_vector_length=int(meta.get("entity_vector_length", 0)))
         return kb.from_disk(path)
 
@@ -83,6 +88,7 @@ class MedlinkKB(InMemoryLookupKB):
             self.alias_index.to_disk(path / ALIAS_INDEX_DIR)
         if "meta" not in exclude:
             srsly.write_json(path / META_FILE, self._meta_for_disk())
+        write_manifest(path)
 
     def from_disk(self, path: Union[str, Path], exclude: Iterable[str] = SimpleFrozenList()) -> "MedlinkKB":
         """Load the KB from a folder written by to_disk.
@@ -98,10 +104,16 @@ class MedlinkKB(InMemoryLookupKB):
             if part not in exclude
         ]
         _check_folder(path, required)
-        meta = srsly.read_json(path / META_FILE) if "meta" not in exclude else self.meta
+        if "kb" not in exclude:
+            required += [f"{KB_DIR}/{name}" for name in SPACY_KB_FILES]
+        verify_manifest(path, required)
+        meta = read_json(path / META_FILE) if "meta" not in exclude else self.meta
+        if not isinstance(meta, dict):
+            raise ValueError(Errors.E035.format(path=path, problem=f"{META_FILE} is not a JSON object"))
         if "alias_index" not in exclude and meta.get("has_alias_index"):
             _check_folder(path, [ALIAS_INDEX_DIR])
         if "kb" not in exclude:
+            _check_contents_header(path / KB_DIR / "contents", meta)
             super().from_disk(path / KB_DIR)
         if "concepts" not in exclude:
             self.store = ConceptStore().from_disk(path / CONCEPTS_FILE)
@@ -112,7 +124,27 @@ class MedlinkKB(InMemoryLookupKB):
 
                 self.alias_index = CharNgramIndex.from_disk(path / ALIAS_INDEX_DIR)
         self.meta = dict(meta)
+        self._check_consistency(path, exclude)
         return self
+
+    def _check_consistency(self, path: Path, exclude: Iterable[str]) -> None:
+        """The parts of a loaded KB agree with each other and with meta.json (E035)."""
+        problems = []
+        if "kb" not in exclude:
+            n_entities = self.get_size_entities()
+            if n_entities == 0:
+                problems.append("it has no concepts")
+            expected = self.meta.get("n_concepts")
+            if expected is not None and int(expected) != n_entities:
+                problems.append(f"meta.json says {expected} concepts, {KB_DIR}/contents holds {n_entities}")
+            if "concepts" not in exclude and len(self.store) < n_entities:
+                problems.append(f"{CONCEPTS_FILE} holds {len(self.store)} concepts, fewer than the {n_entities} of {KB_DIR}/contents")
+        if "kb" not in exclude and "alias_index" not in exclude and self.alias_index is not None:
+            n_index = len(self.alias_index.aliases)
+            if n_index != self.get_size_aliases():
+                problems.append(f"{ALIAS_INDEX_DIR} indexes {n_index} aliases, the KB has {self.get_size_aliases()}")
+        if problems:
+            raise ValueError(Errors.E035.format(path=path, problem="; ".join(problems)))
 
     def to_bytes(self, **kwargs) -> bytes:
         """Serialize the KB, its store, metadata and the strings it needs (spaCy's own
@@ -157,6 +189,11 @@ class MedlinkKB(InMemoryLookupKB):
             self.alias_index = CharNgramIndex.from_aliases(list(self.get_alias_strings()))
         return self
 
+    def __reduce__(self):
+        # spaCy's Cython KB cannot be pickled (`self.c_map cannot be converted`); its bytes
+        # can, so nlp.pipe(n_process=2) works where workers are spawned (macOS, Windows).
+        return (_kb_from_bytes, (type(self), self.vocab, self.entity_vector_length, self.to_bytes()))
+
     def _meta_for_disk(self) -> Dict[str, Any]:
         meta = dict(self.meta)
         meta["entity_vector_length"] = self.entity_vector_length
@@ -166,9 +203,37 @@ class MedlinkKB(InMemoryLookupKB):
         return meta
 
 
+def _kb_from_bytes(cls, vocab: Vocab, entity_vector_length: int, data: bytes) -> "MedlinkKB":
+    return cls(vocab, entity_vector_length).from_bytes(data)
+
+
+def _check_contents_header(contents: Path, meta: Dict[str, Any]) -> None:
+    """spaCy's reader allocates what the header of `contents` asks for before reading:
+    check the header (entity count, vector length: two int64) against the file size."""
+    size = contents.stat().st_size
+    header_bytes = 16
+    if size < header_bytes:
+        raise ValueError(Errors.E031.format(path=contents, found=size, expected=f"at least {header_bytes}"))
+    with contents.open("rb") as file_:
+        n_entities, vector_length = (int.from_bytes(file_.read(8), "little", signed=True) for _ in range(2))
+    expected_length = meta.get("entity_vector_length")
+    # Each entity needs at least its vector (float32 each) in the file.
+    if (
+        n_entities < 0
+        or vector_length < 0
+        or (expected_length is not None and vector_length != int(expected_length))
+        or n_entities * max(vector_length, 1) * 4 > size
+    ):
+        raise ValueError(Errors.E035.format(
+            path=contents.parent.parent,
+            problem=(f"{KB_DIR}/contents declares {n_entities} concepts with vectors of length "
+                     f"{vector_length} in a file of {size} bytes"),
+        ))
+
+
 def _check_folder(path: Path, required: Iterable[str]) -> None:
     if not path.is_dir():
         raise ValueError(Errors.E009.format(path=path, missing="the folder itself"))
-    missing = [name for name in required if not (path / name).exists()]
-    if missing:
-        raise ValueError(Errors.E009.format(path=path, missing=", ".join(missing)))
+    for name in required:
+        if not (path / name).exists():
+            raise ValueError(Errors.E030.format(path=path / name, folder=path))

@@ -4,7 +4,7 @@ Every problem is reported with the file, the line and the field. With on_error="
 first bad row raises a coded ValueError; with on_error="skip" bad rows are skipped, counted
 and reported once at the end with a W001 warning (count plus the first few problems).
 """
-import gzip
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +13,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 import srsly
 
 from ..errors import Errors, Warnings
-from .ids import normalize_concept_id
+from ..input_files import find_lone_surrogate, iter_raw_lines
+from .ids import KB_ID_SEPARATOR, normalize_concept_id
 from .records import Concept
 
 PathLike = Union[str, Path]
@@ -35,6 +36,9 @@ _N_EXAMPLES = 3
 _ON_ERROR = ("raise", "skip")
 # JSONL fields that must be lists of strings.
 _JSONL_LIST_FIELDS = ("synonyms", "tree_numbers", "parent_ids", "alt_ids", "categories")
+# A primary or alt id with the composite separator or whitespace would be scored as several
+# concepts (issue 13).
+_BAD_ID_CHAR = re.compile(f"[{re.escape(KB_ID_SEPARATOR)}\\s]")
 
 
 @dataclass
@@ -100,21 +104,20 @@ def _check_args(path: PathLike, on_error: str) -> Path:
 
 def _iter_lines(path: Path, report: _SkipReport) -> Iterator[Tuple[int, str]]:
     """Yield (1-based line number, decoded line without the newline); .gz is decompressed.
-    Lines that cannot be decoded are reported with E006 and not yielded."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as file_:
-        for line_no, raw in enumerate(file_, start=1):
-            try:
-                line = raw.decode(ENCODING)
-            except UnicodeDecodeError as err:
-                report.stats.n_rows += 1
-                row_err = _RowError(
-                    Errors.E006.format(path=path, line=line_no, encoding=ENCODING, error=err)
-                )
-                row_err.__cause__ = err
-                report.handle(row_err)
-                continue
-            yield line_no, line.rstrip("\r\n")
+    Lines that cannot be decoded are reported with E006 and not yielded; a .gz file that cannot
+    be decompressed raises E018."""
+    for line_no, raw in iter_raw_lines(path, Errors.E018):
+        try:
+            line = raw.decode(ENCODING)
+        except UnicodeDecodeError as err:
+            report.stats.n_rows += 1
+            row_err = _RowError(
+                Errors.E006.format(path=path, line=line_no, encoding=ENCODING, error=err)
+            )
+            row_err.__cause__ = err
+            report.handle(row_err)
+            continue
+        yield line_no, line.rstrip("\r\n")
 
 
 def _split_list(value: str) -> Tuple[str, ...]:
@@ -184,15 +187,44 @@ def _parse_medic_row(line: str, path: Path, line_no: int) -> Concept:
         if not row[field]:
             raise _RowError(Errors.E004.format(path=path, line=line_no, field=field))
     return Concept(
-        concept_id=normalize_concept_id(row["DiseaseID"]),
+        concept_id=_check_ids((normalize_concept_id(row["DiseaseID"]),), path, line_no, "DiseaseID")[0],
         name=row["DiseaseName"],
         synonyms=_split_list(row["Synonyms"]),
         definition=row["Definition"],
         tree_numbers=_split_list(row["TreeNumbers"]),
         parent_ids=_split_ids(row["ParentIDs"]),
-        alt_ids=_split_ids(row["AltDiseaseIDs"]),
+        alt_ids=_check_ids(_split_ids(row["AltDiseaseIDs"]), path, line_no, "AltDiseaseIDs"),
         categories=_split_list(row["SlimMappings"]),
     )
+
+
+# How to fix an id with a separator or whitespace, by field (E020).
+_ID_FIXES = {
+    "DiseaseID": "write one id here and further ids in AltDiseaseIDs, separated by '|'",
+    "AltDiseaseIDs": "separate the alt ids by '|' alone",
+    "id": "write one id here and further ids as items of \"alt_ids\"",
+    "alt_ids": "write each id as its own item of the list",
+}
+
+
+def _check_ids(ids: Tuple[str, ...], path: Path, line_no: int, field: str) -> Tuple[str, ...]:
+    """RETURNS (Tuple[str, ...]): The ids, if none holds the composite separator or
+    whitespace (E020 otherwise)."""
+    for concept_id in ids:
+        match = _BAD_ID_CHAR.search(concept_id)
+        if match is not None:
+            char = match.group()
+            if char == KB_ID_SEPARATOR:
+                found = f"'{char}' (the separator of composite ids)"
+            else:
+                found = "a tab" if char == "\t" else f"whitespace ({char!r})"
+            raise _RowError(
+                Errors.E020.format(
+                    path=path, line=line_no, field=field, concept_id=concept_id, found=found,
+                    fix=_ID_FIXES[field],
+                )
+            )
+    return ids
 
 
 def _check_duplicate(concept_id: str, first_line: Dict[str, int], path: Path, line_no: int) -> None:
@@ -263,6 +295,12 @@ def _parse_jsonl_row(line: str, path: Path, line_no: int) -> Concept:
                     path=path, line=line_no, field=field, expected="a list of strings", found=_type_name(value)
                 )
             )
+    for field in ("id", "name", "definition", *_JSONL_LIST_FIELDS):
+        value = data.get(field) or ()
+        for text in [value] if isinstance(value, str) else value:
+            found = find_lone_surrogate(text)
+            if found is not None:
+                raise _RowError(Errors.E019.format(path=path, line=line_no, field=field, found=found))
 
     def strings(field: str) -> Tuple[str, ...]:
         return tuple(dict.fromkeys(s.strip() for s in data.get(field) or () if s.strip()))
@@ -271,13 +309,13 @@ def _parse_jsonl_row(line: str, path: Path, line_no: int) -> Concept:
         return tuple(dict.fromkeys(normalize_concept_id(s) for s in strings(field)))
 
     return Concept(
-        concept_id=normalize_concept_id(data["id"]),
+        concept_id=_check_ids((normalize_concept_id(data["id"]),), path, line_no, "id")[0],
         name=data["name"].strip(),
         synonyms=strings("synonyms"),
         definition=(data.get("definition") or "").strip(),
         tree_numbers=strings("tree_numbers"),
         parent_ids=ids("parent_ids"),
-        alt_ids=ids("alt_ids"),
+        alt_ids=_check_ids(ids("alt_ids"), path, line_no, "alt_ids"),
         categories=strings("categories"),
     )
 

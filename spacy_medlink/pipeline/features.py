@@ -268,24 +268,54 @@ def numbers_of(normalized: str) -> frozenset:
     return frozenset(found)
 
 
-def _coherence_by_doc(mentions: Sequence[Mention]) -> Dict[int, Dict[str, list]]:
-    """doc index -> concept -> [(query, similarity, is_top1)] over the doc's mentions."""
-    by_doc: Dict[int, Dict[str, list]] = {}
+class _ConceptSupport:
+    """Support for one concept from a doc's mentions, kept in constant space so coherence is
+    linear in the mentions (pairs of mentions made a 200,000-character doc take minutes).
+
+    best: the highest similarity and its query; runner_up: the highest similarity among the
+    other queries; top1_queries: up to two distinct queries that rank the concept first.
+    """
+
+    __slots__ = ("best", "best_query", "runner_up", "top1_queries")
+
+    def __init__(self) -> None:
+        self.best, self.best_query, self.runner_up = 0.0, None, 0.0
+        self.top1_queries: List[str] = []
+
+    def add(self, query: str, similarity: float, is_top1: bool) -> None:
+        if query == self.best_query:
+            self.best = max(self.best, similarity)
+        elif self.best_query is None or similarity > self.best:
+            if self.best_query is not None:
+                self.runner_up = max(self.runner_up, self.best)
+            self.best, self.best_query = similarity, query
+        else:
+            self.runner_up = max(self.runner_up, similarity)
+        if is_top1 and query not in self.top1_queries and len(self.top1_queries) < 2:
+            self.top1_queries.append(query)
+
+    def excluding(self, query: str) -> Tuple[float, float]:
+        """RETURNS (Tuple[float, float]): best similarity and top-1 support from the OTHER
+        query strings (a repeated string supports nothing new)."""
+        best = self.best if query != self.best_query else self.runner_up
+        top1 = float(any(q != query for q in self.top1_queries))
+        return best, top1
+
+
+def _coherence_by_doc(mentions: Sequence[Mention]) -> Dict[int, Dict[str, _ConceptSupport]]:
+    """doc index -> concept -> its support over the doc's mentions."""
+    by_doc: Dict[int, Dict[str, _ConceptSupport]] = {}
     for mention in mentions:
         concepts = by_doc.setdefault(mention.doc_index, {})
         for rank, cand in enumerate(mention.candidates):
-            concepts.setdefault(cand.concept_id, []).append(
-                (mention.query, cand.similarity, rank == 0)
-            )
+            support = concepts.get(cand.concept_id)
+            if support is None:
+                support = concepts[cand.concept_id] = _ConceptSupport()
+            support.add(mention.query, cand.similarity, rank == 0)
     return by_doc
 
 
-def _coherence_of(doc_coherence: Dict[str, list], concept_id: str, query: str) -> tuple:
-    """Best support for a concept from the doc's OTHER mention strings (a repeated string
-    supports nothing new)."""
-    best, top1 = 0.0, 0.0
-    for other_query, sim, is_top1 in doc_coherence.get(concept_id, ()):
-        if other_query != query:
-            best = max(best, sim)
-            top1 = max(top1, float(is_top1))
-    return best, top1
+def _coherence_of(doc_coherence: Dict[str, _ConceptSupport], concept_id: str, query: str) -> tuple:
+    """Best support for a concept from the doc's OTHER mention strings."""
+    support = doc_coherence.get(concept_id)
+    return (0.0, 0.0) if support is None else support.excluding(query)

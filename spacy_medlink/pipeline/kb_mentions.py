@@ -23,6 +23,7 @@ from spacy.tokens import Doc, Span
 from spacy.training import Example
 
 from ..errors import Errors
+from ..integrity import verify_manifest, write_manifest
 from ..kb.alias_matcher import KB_MATCHES_KEY, MIN_KEY_CHARS, AliasMatcher
 from ..kb.readers import read_vocabulary
 
@@ -32,13 +33,17 @@ _TABLE_FILE = "aliases.msgpack"
 class KBMentions:
     """Mark vocabulary aliases in doc.spans; the table is built in initialize and saved."""
 
-    def __init__(self, name: str = "medlink_kb_mentions", *, spans_key: str = KB_MATCHES_KEY):
+    def __init__(
+        self, name: str = "medlink_kb_mentions", *, spans_key: str = KB_MATCHES_KEY, vocab=None
+    ):
         """Initialize the component; its table is empty until initialize or from_disk.
 
         name (str): The component instance name.
         spans_key (str): The doc.spans key to write the matches to.
+        vocab (Optional[Vocab]): The pipeline's vocab; docs of another vocab are refused.
         """
         self.name = name
+        self.vocab = vocab
         self.spans_key = spans_key
         self.matcher: Optional[AliasMatcher] = None
 
@@ -74,6 +79,8 @@ class KBMentions:
         """
         if self.matcher is None:
             raise ValueError(Errors.E270.format(name=self.name))
+        if self.vocab is not None and doc.vocab is not self.vocab:
+            raise ValueError(Errors.E205.format(name=self.name))
         matches = self.matcher.find([token.text for token in doc])
         doc.spans[self.spans_key] = [
             Span(doc, match.start, match.end, label=match.category) for match in matches
@@ -91,6 +98,7 @@ class KBMentions:
         if self.matcher is None:
             raise ValueError(Errors.E270.format(name=self.name))
         (path / _TABLE_FILE).write_bytes(self.matcher.to_bytes())
+        write_manifest(path)
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "KBMentions":
         """Load the alias table written by to_disk.
@@ -102,7 +110,11 @@ class KBMentions:
         table = util.ensure_path(path) / _TABLE_FILE
         if not table.is_file():
             raise ValueError(Errors.E274.format(path=path, name=self.name, missing=_TABLE_FILE))
-        self.matcher = AliasMatcher.from_bytes(table.read_bytes())
+        verify_manifest(table.parent)
+        try:
+            self.matcher = AliasMatcher.from_bytes(table.read_bytes())
+        except Exception as err:  # msgpack's or a KeyError's message would not name the file
+            raise ValueError(Errors.E034.format(path=table, what="an alias table", error=err)) from None
         return self
 
 
@@ -114,9 +126,9 @@ class KBMentions:
 def make_kb_mentions(nlp: Language, name: str, *, spans_key: str) -> KBMentions:
     """Create a KBMentions component.
 
-    nlp (Language): The pipeline (unused).
+    nlp (Language): The pipeline (its vocab).
     name (str): The component instance name.
     spans_key (str): The doc.spans key for the matches.
     RETURNS (KBMentions): The component.
     """
-    return KBMentions(name, spans_key=spans_key)
+    return KBMentions(name, spans_key=spans_key, vocab=nlp.vocab)

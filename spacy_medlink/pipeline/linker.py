@@ -8,6 +8,7 @@ top-k candidates with each evidence source's contribution to `doc._.medlink_link
 
 DOCS: README.md#the-linker
 """
+import math
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -22,10 +23,14 @@ from thinc.api import Config, Model
 
 from ..errors import Errors
 from ..fork_safety import register_fork_handler
+from ..integrity import read_json, verify_manifest, write_manifest
 from ..kb.normalize import normalize_alias
 from .composites import split_coordination
 from .abbreviations import DEFAULT_SPANS_KEY, AbbreviationDetector, expand_abbreviations
-from .explain import LINKS_EXTENSION, category_label, install_extensions, link_category, link_record
+from .explain import (
+    DISEASE_LABEL, LINKS_EXTENSION, SYMPTOM_LABEL, category_label, install_extensions,
+    link_category, link_record,
+)
 from .features import (
     EVIDENCE_GROUPS, FEATURE_NAMES, N_FEATURES, ConceptInfo, Mention, build_batch,
 )
@@ -35,6 +40,9 @@ NIL = ""
 # A coordinated mention whose whole string matches an alias at least this closely is one
 # concept, not a composite.
 COMPOSITE_MAX_WHOLE_SIMILARITY = 0.9
+# Entities of other labels (a CHEMICAL from an entity_ruler, a GENE) are not the KB's business:
+# without this filter every one of them got its nearest disease.
+DEFAULT_LABELS = (DISEASE_LABEL, SYMPTOM_LABEL)
 
 DEFAULT_MODEL_CONFIG = f"""
 [model]
@@ -59,6 +67,8 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
         "get_candidates": {"@misc": "spacy-medlink.CharNgramCandidates.v1"},
         "context_window": 12,
         "threshold": None,
+        "labels": list(DEFAULT_LABELS),
+        "labels_discard": [],
         "n_explanations": 5,
         "abbreviations_key": DEFAULT_SPANS_KEY,
         "overwrite": True,
@@ -82,6 +92,8 @@ def make_medical_entity_linker(
     get_candidates: Callable,
     context_window: int,
     threshold: Optional[float],
+    labels: List[str],
+    labels_discard: List[str],
     n_explanations: int,
     abbreviations_key: str,
     overwrite: bool,
@@ -100,6 +112,8 @@ def make_medical_entity_linker(
         get_candidates=get_candidates,
         context_window=context_window,
         threshold=threshold,
+        labels=labels,
+        labels_discard=labels_discard,
         n_explanations=n_explanations,
         abbreviations_key=abbreviations_key,
         overwrite=overwrite,
@@ -118,6 +132,8 @@ class MedicalEntityLinker(TrainablePipe):
     get_candidates (Callable): (kb, queries, exclude) -> candidates per query.
     context_window (int): words on each side of a mention used as its context.
     threshold (Optional[float]): below this calibrated probability the mention is NIL ("").
+    labels (List[str]): entity labels to link; [] links every entity.
+    labels_discard (List[str]): entity labels never linked (as spaCy's entity_linker).
     n_explanations (int): candidates (with evidence) written to doc._.medlink_links.
     abbreviations_key (str): doc.spans key of the abbreviation component; computed on the fly
         when absent.
@@ -138,6 +154,8 @@ class MedicalEntityLinker(TrainablePipe):
         get_candidates: Callable,
         context_window: int = 12,
         threshold: Optional[float] = None,
+        labels: Sequence[str] = DEFAULT_LABELS,
+        labels_discard: Sequence[str] = (),
         n_explanations: int = 5,
         abbreviations_key: str = DEFAULT_SPANS_KEY,
         overwrite: bool = True,
@@ -155,6 +173,8 @@ class MedicalEntityLinker(TrainablePipe):
             "entity_vector_length": entity_vector_length,
             "context_window": context_window,
             "threshold": threshold,
+            "labels": list(labels),
+            "labels_discard": list(labels_discard),
             "n_explanations": n_explanations,
             "abbreviations_key": abbreviations_key,
             "overwrite": overwrite,
@@ -162,6 +182,7 @@ class MedicalEntityLinker(TrainablePipe):
             # Softmax temperature fitted on dev by calibrate(); 1.0 until then.
             "temperature": 1.0,
         }
+        validate_cfg(self.cfg, f"the config of '{name}'")
         self._info: Optional[ConceptInfo] = None
         self._abbreviations = AbbreviationDetector(spans_key=abbreviations_key)
         install_extensions()
@@ -368,7 +389,7 @@ class MedicalEntityLinker(TrainablePipe):
         """
         docs = list(docs)
         self.validate_kb()
-        mentions = self._mentions(docs, [list(doc.ents) for doc in docs])
+        mentions = self._mentions(docs, [self._linkable(doc) for doc in docs])
         parts = self._composite_parts(mentions)
         scored = [m for m in mentions + [part for _, part in parts] if m.candidates]
         probs = np.zeros(0, dtype="float32")
@@ -407,6 +428,16 @@ class MedicalEntityLinker(TrainablePipe):
                 self._link_composite(record, mention, probs_of(mention), parts_of[m_index], probs_of)
             records[mention.doc_index].append(record)
         return records
+
+    def _linkable(self, doc: Doc) -> List[Span]:
+        """The doc's entities this linker links (cfg labels / labels_discard)."""
+        if doc.vocab is not self.vocab:
+            raise ValueError(Errors.E205.format(name=self.name))
+        labels, discard = set(self.cfg["labels"]), set(self.cfg["labels_discard"])
+        return [
+            ent for ent in doc.ents
+            if (not labels or ent.label_ in labels) and ent.label_ not in discard
+        ]
 
     def _composite_parts(self, mentions: Sequence[Mention]) -> List[Tuple[int, Mention]]:
         """Conjuncts of coordinated mentions ("breast and ovarian cancer"), with candidates."""
@@ -496,11 +527,25 @@ class MedicalEntityLinker(TrainablePipe):
         return self.scorer(examples, resolve=self.kb.store.resolve, **kwargs)
 
     # --- serialization -------------------------------------------------------------------
-    def to_bytes(self, *, exclude=tuple()):
-        raise NotImplementedError("Use to_disk: the KB is a folder.")
+    def to_bytes(self, *, exclude=tuple()) -> bytes:
+        """Serialize cfg, KB (store and metadata included) and model, e.g. for pickling."""
+        return srsly.msgpack_dumps({
+            "cfg": self.cfg, "kb": self.kb.to_bytes(), "model": self.model.to_bytes(),
+        })
+
+    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> "MedicalEntityLinker":
+        """Load what to_bytes wrote."""
+        data = srsly.msgpack_loads(bytes_data)
+        self._load_cfg(data["cfg"], "the bytes' cfg")
+        kb = self.generate_empty_kb(self.vocab, self.cfg["entity_vector_length"])
+        self.kb, self._info = kb.from_bytes(data["kb"]), None
+        self.model.set_dim("nD", self.cfg["entity_vector_length"])
+        self.model.from_bytes(data["model"])
+        return self
 
     def to_disk(self, path, *, exclude=tuple()) -> None:
-        """Save cfg, KB (with side store and alias index) and model to a directory."""
+        """Save cfg, KB (with side store and alias index) and model to a directory, then the
+        manifest of cfg and model (the KB folder keeps its own)."""
         path = util.ensure_path(path)
         serialize = {
             "cfg": lambda p: srsly.write_json(p, self.cfg),
@@ -508,18 +553,19 @@ class MedicalEntityLinker(TrainablePipe):
             "model": lambda p: self.model.to_disk(p),
         }
         util.to_disk(path, serialize, exclude)
+        write_manifest(path, skip=["kb"])
 
     def from_disk(self, path, *, exclude=tuple()) -> "MedicalEntityLinker":
-        """Load cfg, KB and model from a directory."""
+        """Load cfg, KB and model from a directory, after checking its files."""
         path = util.ensure_path(path)
+        verify_manifest(path, [part for part in ("cfg", "kb", "model") if part not in exclude])
 
         def load_model(p):
             self.model.set_dim("nD", self.cfg["entity_vector_length"])
             try:
-                with p.open("rb") as infile:
-                    self.model.from_bytes(infile.read())
-            except AttributeError:
-                raise ValueError(Errors.E009.format(path=p, missing="model")) from None
+                self.model.from_bytes(p.read_bytes())
+            except Exception as err:  # a decoder's or thinc's message would not name the file
+                raise ValueError(Errors.E034.format(path=p, what="a ranker model", error=err)) from None
 
         def load_kb(p):
             kb = self.generate_empty_kb(self.vocab, self.cfg["entity_vector_length"])
@@ -528,12 +574,19 @@ class MedicalEntityLinker(TrainablePipe):
             self._info = None
 
         deserialize = {
-            "cfg": lambda p: self.cfg.update(srsly.read_json(p)),
+            "cfg": lambda p: self._load_cfg(read_json(p), p),
             "kb": load_kb,
             "model": load_model,
         }
         util.from_disk(path, deserialize, exclude)
         return self
+
+    def _load_cfg(self, cfg, source) -> None:
+        if not isinstance(cfg, dict):
+            raise ValueError(Errors.E204.format(source=source, field="cfg", expected="a JSON object", found=type(cfg).__name__))
+        merged = {**self.cfg, **cfg}
+        validate_cfg(merged, source)
+        self.cfg = merged
 
     def calibrate(self, examples: Iterable[Example], temperatures: Sequence[float] = ()) -> float:
         """Fit the softmax temperature on held-out gold mentions (lowest negative
@@ -564,6 +617,34 @@ class MedicalEntityLinker(TrainablePipe):
                 best_t, best_nll = t, nll
         self.cfg["temperature"] = best_t
         return best_t
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def validate_cfg(cfg: Dict, source) -> None:
+    """Check the linker's settings when it is created and when its cfg is loaded, so a bad
+    value fails at load with the field named, not at link time (NaN scores, TypeError).
+
+    cfg (Dict): The settings.
+    source: What they came from (a file path or "the config of NAME"), for the message.
+    RAISES ValueError: E204 naming the field.
+    """
+    def check(field, ok, expected):
+        if field in cfg and not ok(cfg[field]):
+            raise ValueError(Errors.E204.format(source=source, field=field, expected=expected, found=repr(cfg[field])))
+
+    check("threshold", lambda v: v is None or (_is_number(v) and 0.0 <= v <= 1.0), "null or a probability in [0, 1]")
+    check("temperature", lambda v: _is_number(v) and v > 0, "a positive number")
+    check("entity_vector_length", lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer")
+    for field in ("context_window", "n_explanations"):
+        check(field, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0")
+    for field in ("labels", "labels_discard"):
+        check(field, lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v), "a list of label strings")
+    for field in ("overwrite", "category_labels"):
+        check(field, lambda v: isinstance(v, bool), "true or false")
+    check("abbreviations_key", lambda v: isinstance(v, str) and v != "", "a non-empty string")
 
 
 class _Evidence:

@@ -12,17 +12,21 @@ Offsets index ``title + " " + abstract``. Nothing here knows about spaCy or abou
 the records keep the corpus's raw ids (``D012878``, ``OMIM:312080``); conversion to gold Docs
 (training/convert.py) normalizes them.
 """
+import hashlib
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-from ..errors import Errors
+from ..errors import Errors, Warnings
+from ..input_files import iter_raw_lines
 
 # Ids of a composite mention are joined by "|" and, in a few NCBI disease corpus mentions, by
 # "+"; BioRED joins the ids of one mention by ",".
 _ID_SEPARATORS = re.compile(r"[|+,]")
 _N_MENTION_FIELDS = 6
+_N_EXAMPLES = 3
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ class PubtatorMention:
 class PubtatorDocument:
     """One PubTator document (title, abstract and its mentions).
 
-    pmid (str): The document id. Not unique in every corpus: keep documents apart by position.
+    pmid (str): The document id, unique within a file except for word-for-word repeats
+        (the NCBI disease training set repeats one document), which are kept with W111.
     title (str): The title text.
     abstract (str): The abstract text (may be empty).
     mentions (Tuple[PubtatorMention, ...]): The mentions in corpus order.
@@ -84,7 +89,7 @@ def split_ids(raw_ids: str) -> Tuple[str, ...]:
 def read_pubtator(
     path: Union[str, Path], encoding: str = "utf8"
 ) -> Iterator[PubtatorDocument]:
-    """Read a PubTator file, one document at a time.
+    """Read a PubTator file (plain or .gz), one document at a time.
 
     The file's existence is checked when this is called; everything else is checked while
     iterating, with coded errors that name the file and the line.
@@ -96,22 +101,30 @@ def read_pubtator(
     path = Path(path)
     if not path.is_file():
         raise ValueError(Errors.E100.format(path=path))
-    return parse_pubtator_lines(_decoded_lines(path, encoding), source=str(path))
+    return parse_pubtator_lines(decoded_lines(path, encoding), source=str(path))
 
 
-def _decoded_lines(path: Path, encoding: str) -> Iterator[str]:
-    # Decode line by line (rather than opening in text mode) so a decoding error can name its line.
-    with path.open("rb") as file_:
-        for line_no, raw in enumerate(file_, start=1):
-            try:
-                line = raw.decode(encoding)
-            except UnicodeDecodeError as err:
-                raise ValueError(
-                    Errors.E109.format(path=path, line=line_no, encoding=encoding, error=err)
-                ) from err
-            if line_no == 1:
-                line = line.lstrip("\ufeff")  # a byte-order mark is not part of the PMID
-            yield line
+def decoded_lines(path: Path, encoding: str = "utf8", gzip_error: str = Errors.E117) -> Iterator[str]:
+    """Yield the decoded lines of a corpus file (plain or .gz), with their line endings.
+
+    Decoded line by line (rather than in text mode) so that a decoding error (E109) names its
+    line; a .gz file that cannot be decompressed raises `gzip_error` (E117).
+
+    path (Path): The file.
+    encoding (str): Its text encoding.
+    gzip_error (str): The coded message for decompression errors ({path}, {line}, {error}).
+    YIELDS (str): The lines; a byte-order mark at the start is dropped.
+    """
+    for line_no, raw in iter_raw_lines(path, gzip_error):
+        try:
+            line = raw.decode(encoding)
+        except UnicodeDecodeError as err:
+            raise ValueError(
+                Errors.E109.format(path=path, line=line_no, encoding=encoding, error=err)
+            ) from err
+        if line_no == 1:
+            line = line.lstrip("\ufeff")  # a byte-order mark is not part of the PMID
+        yield line
 
 
 def parse_pubtator_lines(
@@ -120,15 +133,51 @@ def parse_pubtator_lines(
     """Parse PubTator lines into documents.
 
     Blank lines separate documents; several blank lines and a missing final newline are fine.
-    A title line directly after a mention line also starts a new document.
+    A title line directly after a mention line also starts a new document. Document ids are
+    keys: a second document with an earlier id raises E119, unless it repeats that document
+    word for word (kept, and counted in one W111 warning).
 
     lines (Iterable[str]): The lines, with or without their line endings.
     source (str): The name of the source, used in error messages.
     RETURNS (Iterator[PubtatorDocument]): The documents in source order.
     """
+    seen: Dict[str, Tuple[int, bytes]] = {}  # pmid -> (title line, content digest)
+    repeats: List[str] = []
+    n_documents = 0
+    for document in _parse_documents(lines, source):
+        digest = _content_digest(document)
+        first_line, first_digest = seen.setdefault(document.pmid, (document.line, digest))
+        if first_line != document.line:
+            if first_digest != digest:
+                raise ValueError(
+                    Errors.E119.format(
+                        path=source, line=document.line, pmid=document.pmid, first_line=first_line
+                    )
+                )
+            repeats.append(f"{document.pmid}: {document.line}, {first_line}")
+        n_documents += 1
+        yield document
+    if n_documents == 0:
+        raise ValueError(Errors.E101.format(path=source))
+    if repeats:
+        warnings.warn(
+            Warnings.W111.format(
+                n_repeats=len(repeats), path=source, examples="; ".join(repeats[:_N_EXAMPLES])
+            )
+        )
+
+
+def _content_digest(document: PubtatorDocument) -> bytes:
+    """A digest of the title, abstract and mentions (not the line numbers), so that repeats
+    are found without keeping every document of a large file."""
+    mentions = [(m.start, m.end, m.type, m.raw_ids) for m in document.mentions]
+    content = repr((document.title, document.abstract, mentions))  # repr escapes surrogates
+    return hashlib.sha1(content.encode("utf8")).digest()
+
+
+def _parse_documents(lines: Iterable[str], source: str) -> Iterator[PubtatorDocument]:
     builder: Optional[_DocumentBuilder] = None
     expect_abstract = False
-    n_documents = 0
     line_no = 0
     for line_no, line in enumerate(lines, start=1):
         line = line.rstrip("\r\n")
@@ -138,12 +187,10 @@ def parse_pubtator_lines(
         elif not line.strip():
             if builder is not None:
                 yield builder.build()
-                n_documents += 1
                 builder = None
         elif builder is None or ("\t" not in line and _parse_header(line, "t")):
             if builder is not None:
                 yield builder.build()
-                n_documents += 1
             header = _parse_header(line, "t")
             if header is None:
                 raise ValueError(Errors.E102.format(path=source, line=line_no, found=line))
@@ -159,9 +206,6 @@ def parse_pubtator_lines(
         )
     if builder is not None:
         yield builder.build()
-        n_documents += 1
-    if n_documents == 0:
-        raise ValueError(Errors.E101.format(path=source))
 
 
 def _parse_header(line: str, kind: str) -> Optional[Tuple[str, str]]:

@@ -7,6 +7,7 @@
 """
 import random
 import warnings
+import zlib
 from pathlib import Path
 from typing import Iterable, Iterator, List, Union
 
@@ -14,6 +15,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
 from spacy.training import Example
 from spacy.util import registry
+from srsly.msgpack.exceptions import UnpackException
 
 from ..errors import Errors, Warnings
 from .convert import GOLD_MENTIONS_KEY, get_gold_mentions, pubtator_to_docs
@@ -21,6 +23,8 @@ from .pubtator import read_pubtator
 
 DOCBIN_SUFFIX = ".spacy"
 PUBTATOR_SUFFIX = ".txt"
+# What DocBin.from_disk raises on an empty, truncated or foreign file (zlib, then msgpack).
+_DOCBIN_ERRORS = (ValueError, KeyError, TypeError, EOFError, zlib.error, UnpackException)
 
 
 @registry.readers("spacy-medlink.PubtatorCorpus.v1")
@@ -103,13 +107,26 @@ class PubtatorCorpus:
     def _read_reference_docs(self, nlp: Language) -> Iterator[Doc]:
         for path in _corpus_files(self.path):
             if path.suffix == DOCBIN_SUFFIX:
-                for doc in DocBin().from_disk(path).get_docs(nlp.vocab):
+                for doc in read_docbin(path).get_docs(nlp.vocab):
                     # msgpack gives tuples back: restore the documented lists
                     doc.user_data[GOLD_MENTIONS_KEY] = get_gold_mentions(doc)
                     yield doc
             else:
                 docs, _ = pubtator_to_docs(read_pubtator(path), nlp, source=str(path))
                 yield from docs
+
+
+def read_docbin(path: Union[str, Path]) -> DocBin:
+    """Load a DocBin, with a coded error that names the file when it cannot be read.
+
+    path (Union[str, Path]): The .spacy file.
+    RETURNS (DocBin): The DocBin.
+    """
+    try:
+        return DocBin().from_disk(path)
+    except _DOCBIN_ERRORS as err:
+        error = f"{type(err).__name__}: {err}"
+        raise ValueError(Errors.E120.format(path=path, error=error)) from err
 
 
 def _corpus_files(path: Path) -> List[Path]:

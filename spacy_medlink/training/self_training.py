@@ -20,6 +20,7 @@ import srsly
 from spacy.tokens import DocBin
 from spacy.training import Corpus
 
+from .readers import read_docbin
 from .weak_labels import (
     label_sources,
     select_silver,
@@ -97,7 +98,7 @@ def write_silver(
         "precision_on_gold": {},
     }
     for gold_path in gold_paths:
-        gold_docs = list(DocBin().from_disk(gold_path).get_docs(teacher.vocab))
+        gold_docs = list(read_docbin(gold_path).get_docs(teacher.vocab))
         labelled = [label_sources(doc) for doc in teacher.pipe(d.text for d in gold_docs)]
         mark_uncertain(labelled, agreement, min_agreement=min_agreement, min_count=min_count)
         report["precision_on_gold"][str(gold_path)] = source_precision(labelled, gold_docs)

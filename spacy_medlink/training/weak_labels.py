@@ -15,7 +15,6 @@ A vocabulary key that the teacher leaves untagged in most of its occurrences acr
 untagged matches are marked missing, so the student learns neither "entity" nor "no entity"
 there (spaCy's NER treats missing tokens as unknown). Everything else is "outside".
 """
-import gzip
 import json
 import random
 import warnings
@@ -29,8 +28,10 @@ from spacy.tokens import Doc, Span
 from tqdm import tqdm
 
 from ..errors import Errors, Warnings
+from ..input_files import find_lone_surrogate
 from ..kb.alias_matcher import KB_MATCHES_KEY
 from ..pipeline.abbreviations import DEFAULT_SPANS_KEY as ABBREVIATIONS_KEY
+from .pubtator import decoded_lines
 
 MODEL = "model"
 MODEL_AND_KB = "model+kb"
@@ -69,29 +70,28 @@ def read_unlabeled_texts(
     if not path.is_file():
         raise ValueError(Errors.E113.format(path=path))
     report = UnlabeledReport(path=str(path))
-    opener = gzip.open if path.suffix == ".gz" else open
     texts: List[str] = []
-    try:
-        with opener(path, "rt", encoding="utf8") as file_:
-            for line_no, line in enumerate(file_, start=1):
-                report.n_lines += 1
-                problem = None
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as err:
-                    problem = f"invalid JSON ({err.msg})"
-                else:
-                    text = record.get("text") if isinstance(record, dict) else None
-                    if not isinstance(text, str) or not text.strip():
-                        problem = 'no non-empty string "text"'
-                if problem is not None:
-                    report.n_skipped += 1
-                    if len(report.skipped_examples) < _N_EXAMPLES:
-                        report.skipped_examples.append(f"line {line_no}: {problem}")
-                    continue
-                texts.append(text)
-    except (OSError, EOFError, UnicodeDecodeError) as err:
-        raise ValueError(Errors.E114.format(path=path, line=report.n_lines + 1, error=err)) from err
+    # Decoding (E109), decompression (E114) and lone surrogates (E118) name file and line.
+    for line_no, line in enumerate(decoded_lines(path, gzip_error=Errors.E114), start=1):
+        report.n_lines += 1
+        problem = None
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            problem = f"invalid JSON ({err.msg})"
+        else:
+            text = record.get("text") if isinstance(record, dict) else None
+            if not isinstance(text, str) or not text.strip():
+                problem = 'no non-empty string "text"'
+        if problem is not None:
+            report.n_skipped += 1
+            if len(report.skipped_examples) < _N_EXAMPLES:
+                report.skipped_examples.append(f"line {line_no}: {problem}")
+            continue
+        surrogate = find_lone_surrogate(text)
+        if surrogate is not None:
+            raise ValueError(Errors.E118.format(path=path, line=line_no, found=surrogate))
+        texts.append(text)
     if report.n_skipped:
         warnings.warn(
             Warnings.W110.format(

@@ -1,0 +1,127 @@
+"""issue 13: every command shows our coded errors as one message (exit code 1, no
+traceback), keeps the traceback of anything else, and checks its outputs first."""
+from pathlib import Path
+
+import pytest
+import spacy
+from typer.testing import CliRunner
+
+from spacy_medlink.cli import app
+from spacy_medlink.cli._app import check_output_path, coded_errors, save_json
+from spacy_medlink.errors import Errors
+
+DATA = Path(__file__).parent / "data"
+TINY_MEDIC = DATA / "tiny_medic.tsv"
+TINY_PUBTATOR = DATA / "tiny.pubtator.txt"
+
+
+def _folded(output: str) -> str:
+    return " ".join(output.split())  # wasabi wraps long messages at the terminal width
+
+
+def test_coded_error_becomes_a_message_and_exit_code_1(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        with coded_errors():
+            raise ValueError(Errors.E001.format(path="vocab.tsv"))
+    assert exit_.value.code == 1
+    assert "[MLE001] Vocabulary file not found: vocab.tsv." in _folded(capsys.readouterr().out)
+
+
+def test_coded_os_error_becomes_a_message(capsys):
+    with pytest.raises(SystemExit):
+        with coded_errors():
+            raise OSError(Errors.E304.format(what="x", path="p", blocker="p"))
+    assert "MLE304" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("error", [ValueError("a bug"), OSError("disk on fire"), KeyError("k")])
+def test_other_exceptions_propagate(error):
+    with pytest.raises(type(error)):
+        with coded_errors():
+            raise error
+
+
+def test_eof_error_keeps_its_traceback():
+    # click would turn a stray EOFError into a bare "Aborted.".
+    with pytest.raises(RuntimeError, match="EOFError") as err:
+        with coded_errors():
+            raise EOFError("no data")
+    assert isinstance(err.value.__cause__, EOFError)
+
+
+def test_non_coded_error_in_a_command_keeps_its_traceback(tmp_path, monkeypatch):
+    import spacy_medlink.cli.convert as convert_cli
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug, not an input error")
+
+    monkeypatch.setattr(convert_cli, "convert_pubtator", broken)
+    result = CliRunner().invoke(app, ["convert", str(TINY_PUBTATOR), str(tmp_path / "out.spacy")])
+    assert isinstance(result.exception, ValueError) and "a bug" in str(result.exception)
+
+
+def test_evaluate_shows_coded_errors(tmp_path):
+    # evaluate had no handler: a coded error ended in a traceback.
+    model = tmp_path / "blank"
+    spacy.blank("en").to_disk(model)
+    result = CliRunner().invoke(app, ["evaluate", str(model), str(TINY_PUBTATOR)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "[MLE301]" in _folded(result.output) and "medical_entity_linker" in result.output
+
+
+def _command_args(tmp_path: Path, out: Path):
+    """Arguments of every command, with the output at `out`; inputs only need to exist."""
+    folder = tmp_path / "model"
+    folder.mkdir(exist_ok=True)
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text('{"text": "One."}\n')
+    data = str(TINY_PUBTATOR)
+    return {
+        "build-kb": ["build-kb", str(TINY_MEDIC), str(out), "--dim", "2"],
+        "convert": ["convert", data, str(out / "corpus.spacy")],
+        "assemble": ["assemble", str(folder), str(folder), str(out)],
+        "calibrate": ["calibrate", str(folder), data, "--output", str(out)],
+        "evaluate": ["evaluate", str(folder), data, "--output", str(out / "metrics.json")],
+        "evaluate-errors": ["evaluate", str(folder), data, "--errors", str(out / "errors.jsonl")],
+        "benchmark": ["benchmark", str(folder), data, "-t", data, "-v", str(TINY_MEDIC), "-o", str(out)],
+        "weak-label": ["weak-label", str(folder), str(pool), str(out / "silver.spacy")],
+        "weak-label-report": ["weak-label", str(folder), str(pool), str(tmp_path / "s.spacy"), "-r", str(out / "r.json")],
+        "self-train": ["self-train", str(TINY_MEDIC), str(folder), str(pool), data, data, str(out)],
+    }
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["build-kb", "convert", "assemble", "calibrate", "evaluate", "evaluate-errors", "benchmark",
+     "weak-label", "weak-label-report", "self-train"],
+)
+def test_every_command_rejects_an_output_under_a_regular_file_before_working(tmp_path, command):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    args = _command_args(tmp_path, blocker / "out")[command]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    output = _folded(result.output)
+    assert "[MLE303]" in output and f"{blocker} is a file, not a folder" in output
+    assert "Traceback" not in result.output
+
+
+def test_check_output_path(tmp_path):
+    (tmp_path / "file.json").write_text("{}")
+    assert check_output_path(tmp_path / "new" / "deeper" / "out.json", "x") == tmp_path / "new" / "deeper" / "out.json"
+    assert not (tmp_path / "new").exists()  # nothing is created
+    check_output_path(tmp_path / "file.json", "x")  # overwriting a file is fine
+    with pytest.raises(OSError, match=r"^\[MLE305\].*expected a file path, found an existing folder"):
+        check_output_path(tmp_path, "x")
+    with pytest.raises(OSError, match=r"^\[MLE305\].*expected a folder path, found an existing file"):
+        check_output_path(tmp_path / "file.json", "x", folder=True)
+    with pytest.raises(OSError, match=r"^\[MLE303\]"):
+        check_output_path(tmp_path / "file.json" / "a" / "b", "x", folder=True)
+
+
+def test_save_json_names_the_path(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError, match=r"^\[MLE303\] Cannot write metrics to .*file/m\.json"):
+        save_json(tmp_path / "file" / "m.json", {}, "metrics")
+    save_json(tmp_path / "ok" / "m.json", {"a": 1}, "metrics")
+    assert (tmp_path / "ok" / "m.json").read_text().strip().startswith("{")
