@@ -43,6 +43,10 @@ COMPOSITE_MAX_WHOLE_SIMILARITY = 0.9
 # Entities of other labels (a CHEMICAL from an entity_ruler, a GENE) are not the KB's business:
 # without this filter every one of them got its nearest disease.
 DEFAULT_LABELS = (DISEASE_LABEL, SYMPTOM_LABEL)
+# Calibrated probability below which a link is NIL. Chosen on NCBI dev end-to-end F1 (75.2 ->
+# 75.9; doc concepts 81.3 -> 82.5) and checked on BioRED dev, which did not choose it
+# (64.7 -> 66.4; 67.7 -> 70.5): scripts/threshold_sweep.py, benchmarks/threshold_sweep.json.
+DEFAULT_THRESHOLD = 0.5
 
 DEFAULT_MODEL_CONFIG = f"""
 [model]
@@ -66,7 +70,7 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
         "generate_empty_kb": {"@misc": "spacy-medlink.EmptyKB.v1"},
         "get_candidates": {"@misc": "spacy-medlink.CharNgramCandidates.v1"},
         "context_window": 12,
-        "threshold": None,
+        "threshold": DEFAULT_THRESHOLD,
         "labels": list(DEFAULT_LABELS),
         "labels_discard": [],
         "n_explanations": 5,
@@ -131,7 +135,8 @@ class MedicalEntityLinker(TrainablePipe):
     generate_empty_kb (Callable[[Vocab, int], MedlinkKB]): makes the empty KB of a new component.
     get_candidates (Callable): (kb, queries, exclude) -> candidates per query.
     context_window (int): words on each side of a mention used as its context.
-    threshold (Optional[float]): below this calibrated probability the mention is NIL ("").
+    threshold (Optional[float]): below this calibrated probability the mention is NIL ("");
+        None always links.
     labels (List[str]): entity labels to link; [] links every entity.
     labels_discard (List[str]): entity labels never linked (as spaCy's entity_linker).
     n_explanations (int): candidates (with evidence) written to doc._.medlink_links.
@@ -153,7 +158,7 @@ class MedicalEntityLinker(TrainablePipe):
         generate_empty_kb: Callable,
         get_candidates: Callable,
         context_window: int = 12,
-        threshold: Optional[float] = None,
+        threshold: Optional[float] = DEFAULT_THRESHOLD,
         labels: Sequence[str] = DEFAULT_LABELS,
         labels_discard: Sequence[str] = (),
         n_explanations: int = 5,
