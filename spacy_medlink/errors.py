@@ -65,7 +65,8 @@ class Warnings(metaclass=_CodedMessages):
     W250 = ("medlink_abbreviations: {n_skipped} of {n_total} abbreviation spans (short-form "
             "occurrences and long forms) do not align to token boundaries and were not added "
             "to doc.spans; first ones: {examples}. A tokenizer that splits on hyphens and "
-            "brackets (spaCy's default) avoids this.")
+            "brackets (spaCy's default) avoids this. Warned for the first such document only; "
+            "the component's n_misaligned / n_spans count all.")
     # --- evaluation (300-399) ---
     # benchmark (350-399)
     W350 = ("The spaCy entity_linker baseline was trained on {n_examples} training documents "

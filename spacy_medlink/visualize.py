@@ -12,12 +12,13 @@ from typing import Any, Dict, List, Optional
 from spacy import displacy
 from spacy.tokens import Doc, Span
 
+from .kb.categories import DISEASE_LABEL
 from .kb.ids import KB_ID_SEPARATOR
 from .pipeline.explain import LINKS_EXTENSION
 
 MESH_URL_TEMPLATE = "https://meshb.nlm.nih.gov/record/ui?ui={}"
 OMIM_URL_TEMPLATE = "https://omim.org/entry/{}"
-DEFAULT_COLORS = {"DISEASE": "#f4b6c2"}
+DEFAULT_COLORS = {DISEASE_LABEL: "#f4b6c2"}
 
 
 def render_links(

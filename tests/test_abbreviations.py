@@ -231,8 +231,10 @@ def test_empty_doc(nlp):
     assert list(nlp.pipe([])) == []
 
 
-def test_misaligned_occurrence_is_skipped_with_warning(nlp):
+def test_misaligned_occurrence_is_skipped_with_warning():
     # spaCy keeps "T." as one token (an initial), so the final A-T does not align.
+    nlp = spacy.blank("en")  # its own detector: it warns once, for its first such document
+    nlp.add_pipe("medlink_abbreviations")
     text = "Cells from ataxia-telangiectasia (A-T) patients, as in A-T."
     with pytest.warns(UserWarning, match="MLW250.*1 of 3"):
         doc = nlp(text)
@@ -386,3 +388,15 @@ def test_part_defined_on_its_own_keeps_its_definition(nlp):
     by_text = {s.text: s.id_ for s in doc.spans[KEY]}
     assert by_text["JT"] == "Joint trauma"
     assert by_text["HPT"] == "hyperparathyroidism"
+
+
+def test_misalignment_is_warned_once_per_component_and_counted():
+    """W250 used to fire once per document (thousands of warnings over a corpus)."""
+    nlp = spacy.blank("en")
+    detector = nlp.add_pipe("medlink_abbreviations")
+    text = "Cells from ataxia-telangiectasia (A-T) patients, as in A-T."
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        list(nlp.pipe([text] * 3))
+    assert [str(w.message)[:8] for w in caught if "MLW250" in str(w.message)] == ["[MLW250]"]
+    assert (detector.n_misaligned, detector.n_spans) == (3, 9)

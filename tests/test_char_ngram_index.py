@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import srsly
 
-from spacy_medlink.candidates.char_ngram import CharNgramIndex
+from spacy_medlink.kb.alias_index import CharNgramIndex
 
 ALIASES = ["breast cancer", "ovarian cancer", "muscular dystrophy"]
 

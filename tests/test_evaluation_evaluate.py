@@ -7,13 +7,12 @@ from spacy.training import Example
 from thinc.api import fix_random_seed
 
 from spacy_medlink.evaluation.evaluate import (
-    GoldMention,
     baseline_train_mentions,
     evaluate_pipeline,
     find_linker,
     gold_layers,
-    read_gold,
 )
+from spacy_medlink.training.gold_corpus import GoldMention, read_gold
 from spacy_medlink.kb.records import Concept
 from spacy_medlink.kb.store import ConceptStore
 from spacy_medlink.training.convert import blank_pipeline, convert_pubtator

@@ -8,7 +8,8 @@ from spacy.vocab import Vocab
 from typer.testing import CliRunner
 
 from spacy_medlink.cli import app
-from spacy_medlink.cli.build_kb import build_kb_from_paths
+from spacy_medlink.kb.build_from_files import build_kb_from_paths
+from spacy_medlink.training.gold_corpus import mention_texts_and_ids
 from spacy_medlink.kb.medlink_kb import MedlinkKB
 
 DATA = Path(__file__).parent / "data"
@@ -36,7 +37,8 @@ def corpus_path(tmp_path):
 
 def test_build_kb_from_paths_uses_single_id_mentions(corpus_path, tmp_path):
     kb, report = build_kb_from_paths(
-        TINY_MEDIC, tmp_path / "kb", corpus_paths=[corpus_path], dim=8, progress=False
+        TINY_MEDIC, tmp_path / "kb", corpus_mentions=mention_texts_and_ids([corpus_path]),
+        corpus_names=[str(corpus_path)], dim=8, progress=False,
     )
     assert report.n_corpus_mentions == 3 and report.n_corpus_multi_id == 1
     assert report.build.n_extra_aliases == 3 and report.build.n_unknown_extra_ids == 0
@@ -111,3 +113,13 @@ def test_cli_truncated_gzip_vocabulary_is_a_coded_error_not_aborted(tmp_path):
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "MLE018" in output and "vocab.tsv.gz" in output and "Aborted" not in output
     assert not (tmp_path / "kb").exists()
+
+
+def test_the_cli_imports_without_the_unix_only_resource_module():
+    """cli/build_kb.py imported `resource` at module level: no command imported on Windows."""
+    # Reloaded with `resource` hidden (psutil, imported by a dependency, needs it on Linux).
+    code = ("import importlib, sys\n"
+            "from spacy_medlink.cli import build_kb\n"
+            "sys.modules['resource'] = None\n"
+            "assert importlib.reload(build_kb)._peak_rss_mb() is None\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

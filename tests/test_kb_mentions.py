@@ -8,7 +8,8 @@ import pytest
 import spacy
 from spacy.ml.models import MultiHashEmbed
 
-from spacy_medlink.kb.alias_matcher import DISEASE, KB_MATCHES_KEY, SYMPTOM, AliasMatcher
+from spacy_medlink.kb.alias_matcher import KB_MATCHES_KEY, AliasMatcher
+from spacy_medlink.kb.categories import DISEASE_LABEL as DISEASE, SYMPTOM_LABEL as SYMPTOM
 from spacy_medlink.kb.readers import read_vocabulary
 from spacy_medlink.kb.records import Concept
 from spacy_medlink.ml.kb_features import N_SYMBOLS, build_kb_features, token_symbols

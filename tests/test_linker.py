@@ -297,3 +297,44 @@ def test_category_labels_relabel_signs_and_symptoms(trained):
         assert [e.kb_id_ for e in doc.ents] == ["MESH:D001943", "MESH:D010146"]
     finally:
         linker.cfg["category_labels"] = False
+
+
+def test_set_kb_of_the_wrong_type_is_the_coded_error(kb_path):
+    """E201 was formatted without its `name` field: a KeyError instead of the message."""
+    nlp, linker = make_nlp(kb_path)
+    with pytest.raises(ValueError, match="MLE201.*'medical_entity_linker'.*dict"):
+        linker.set_kb(lambda vocab: {})
+
+
+def test_predict_annotates_nothing_but_the_links(trained):
+    """Without the abbreviation component the linker finds short forms itself, and used to
+    write them to doc.spans as a side effect of predict."""
+    nlp, _, _ = trained
+    linker = nlp.get_pipe("medical_entity_linker")
+    text = "Cystic fibrosis (CF) is common. Many CF patients were seen."
+    doc = nlp.make_doc(text)
+    doc.ents = [doc.char_span(0, 15, label="DISEASE"), doc.char_span(37, 39, label="DISEASE")]
+    records = linker.predict([doc])
+    assert list(doc.spans) == []
+    assert records[0][1]["query"] == "cystic fibrosis"  # the short form still expands
+    linker.set_annotations([doc], records)
+    assert list(doc.spans) == [] and [e.kb_id_ for e in doc.ents] == ["MESH:D003550"] * 2
+
+
+def test_the_link_decision_is_made_once_for_composites(trained):
+    """decide.py: a composite below the threshold is NIL, with its weakest part's score."""
+    from spacy_medlink.pipeline.decide import Decision, decide, decide_composite
+
+    class Cand:
+        def __init__(self, concept_id, similarity=0.5):
+            self.concept_id, self.similarity, self.rewrite_similarity = concept_id, similarity, 0.0
+
+    whole = [Cand("A"), Cand("B")]
+    parts = [("a", [Cand("A")], [0.9]), ("b", [Cand("B"), Cand("A")], [0.6, 0.4])]
+    assert decide(whole, [0.3, 0.7], 0.5) == Decision("B", 0.7)
+    assert decide(whole, [0.3, 0.7], 0.8) == Decision("", 0.7)
+    assert decide_composite(whole, [0.3, 0.7], parts, 0.5).kb_id == "A|B"
+    low = decide_composite(whole, [0.3, 0.7], parts, 0.65)
+    assert (low.kb_id, low.score, [p["kb_id"] for p in low.composite]) == ("", 0.6, ["A", "B"])
+    # The whole string matches one alias closely: one concept, not a composite.
+    assert decide_composite([Cand("A", 0.95)], [1.0], parts, None) is None

@@ -122,6 +122,7 @@ mutations = st.lists(
 )
 
 
+@pytest.mark.filterwarnings("ignore:\\[MLW")  # skipped lines are counted and warned: expected
 @settings(max_examples=80, deadline=5_000, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(suffix=st.sampled_from(list(_readers())), data=st.binary(max_size=400))
 def test_readers_on_random_bytes(tmp_path, suffix, data):
@@ -137,6 +138,7 @@ _VALID = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:\\[MLW")  # skipped lines are counted and warned: expected
 @settings(max_examples=80, deadline=5_000, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(suffix=st.sampled_from(list(_VALID)), ops=mutations, compress=st.booleans())
 def test_readers_on_mutated_valid_files(tmp_path, suffix, ops, compress):

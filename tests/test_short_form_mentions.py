@@ -192,7 +192,7 @@ def test_assemble_adds_it_to_an_ner_pipeline_without_one(tmp_path):
 
 def test_benchmark_ablation_scores_the_ner_without_it(tmp_path):
     from spacy_medlink.evaluation.benchmark import ablate_short_form_mentions
-    from spacy_medlink.evaluation.evaluate import read_gold
+    from spacy_medlink.training.gold_corpus import read_gold
 
     title, abstract = "Kessler-Varga syndrome (KVS) in twins", "KVS is rare."
     text = f"{title} {abstract}"

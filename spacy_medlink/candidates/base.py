@@ -8,6 +8,7 @@ from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Tuple
 
 from ..kb.corpus_concepts import is_corpus_concept
 from ..kb.normalize import normalize_alias
+from ..kb.word_substitutions import mine_word_substitutions
 
 # A leave-one-document-out view of the training counts: alias -> {concept_id: count} to
 # subtract. Training the ranker on documents whose own mentions were added to the KB as aliases
@@ -62,10 +63,8 @@ class AliasTable:
 
     @property
     def substitutions(self) -> Dict[str, str]:
-        """RETURNS (Dict[str, str]): KB-mined word classes (see rewrites.py), mined on first use."""
+        """RETURNS (Dict[str, str]): KB-mined word classes (kb/word_substitutions.py), mined on first use."""
         if self._substitutions is None:
-            from .rewrites import mine_word_substitutions
-
             self._substitutions = mine_word_substitutions(self.kb.store)
         return self._substitutions
 

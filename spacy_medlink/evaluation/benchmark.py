@@ -33,14 +33,13 @@ from spacy.language import Language
 from tqdm import tqdm
 
 from ..errors import Errors
+from ..training.gold_corpus import GoldDocument, read_gold
 from .evaluate import (
     BATCH_SIZE,
-    GoldDocument,
     ResolvedGold,
     evaluate_pipeline,
     find_linker,
     link_gold_spans,
-    read_gold,
     run_pipeline,
 )
 from .measure import (

@@ -18,22 +18,22 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
 
 import spacy
 import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, Span
-from spacy.vocab import Vocab
 from tqdm import tqdm
 
 from ..errors import Errors
-from ..kb.alias_matcher import DISEASE, AliasMatcher
+from ..kb.alias_matcher import AliasMatcher
+from ..kb.categories import DISEASE_LABEL
 from ..kb.ids import KB_ID_SEPARATOR
 from ..kb.medlink_kb import MedlinkKB
-from ..training.convert import DEFAULT_LABEL, DOC_ID_KEY, GOLD_MENTIONS_KEY
-from ..training.pubtator import read_pubtator
-from ..training.readers import read_docbin
+from ..pipeline.linker import LINKER_FACTORY
+from ..training.convert import DEFAULT_LABEL
+from ..training.gold_corpus import GoldDocument, GoldMention, read_gold
 from .baselines import BASELINES
 from .metrics import (
     DEFAULT_ACC_KS,
@@ -49,104 +49,12 @@ from .metrics import (
     resolve_ids,
 )
 
-LINKER_FACTORY = "medical_entity_linker"
-DOCBIN_SUFFIX = ".spacy"
-PUBTATOR_SUFFIX = ".txt"
 # Characters of text on each side of a mention in the errors file.
 CONTEXT_CHARS = 80
 # Candidates written per linking error.
 N_ERROR_CANDIDATES = 10
 BATCH_SIZE = 32
 _N_EXAMPLES = 10
-
-
-@dataclass(frozen=True)
-class GoldMention:
-    """One gold mention, as read from the corpus.
-
-    start (int): Character offset in the document text.
-    end (int): End character offset (exclusive).
-    text (str): The mention text.
-    type (str): The mention type ("" when the corpus has none).
-    ids (Tuple[str, ...]): The gold ids as written (prefix-normalized for DocBins).
-    """
-
-    start: int
-    end: int
-    text: str
-    type: str
-    ids: Tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class GoldDocument:
-    """One gold document.
-
-    doc_id (str): The document id (PMID); not necessarily unique in a corpus.
-    text (str): The text the offsets index.
-    mentions (Tuple[GoldMention, ...]): Every gold mention, aligned to tokens or not.
-    """
-
-    doc_id: str
-    text: str
-    mentions: Tuple[GoldMention, ...]
-
-
-def read_gold(path: Union[str, Path], vocab: Optional[Vocab] = None) -> List[GoldDocument]:
-    """Read gold documents from a DocBin (`convert` output), a PubTator file, or a folder of
-    .spacy/.txt files (sorted by name).
-
-    A DocBin's mentions come from doc.user_data["medlink_gold_mentions"] (every mention,
-    misaligned ones included), or from doc.ents when the DocBin has no such user data.
-
-    path (Union[str, Path]): The corpus.
-    vocab (Optional[Vocab]): The vocab to read DocBins with.
-    RETURNS (List[GoldDocument]): The documents, in corpus order.
-    """
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in (DOCBIN_SUFFIX, PUBTATOR_SUFFIX))
-    elif path.is_file():
-        files = [path]
-    else:
-        files = []
-    documents: List[GoldDocument] = []
-    for file_path in files:
-        if file_path.suffix == DOCBIN_SUFFIX:
-            documents.extend(_read_docbin(file_path, vocab or Vocab()))
-        else:  # the PubTator parser reports format errors with file and line
-            documents.extend(_read_pubtator(file_path))
-    if not documents:
-        raise ValueError(Errors.E300.format(path=path))
-    return documents
-
-
-def _read_pubtator(path: Path) -> Iterator[GoldDocument]:
-    for document in read_pubtator(path):
-        mentions = tuple(
-            GoldMention(m.start, m.end, m.text, m.type, tuple(m.ids)) for m in document.mentions
-        )
-        yield GoldDocument(document.pmid, document.text, mentions)
-
-
-def _read_docbin(path: Path, vocab: Vocab) -> Iterator[GoldDocument]:
-    for index, doc in enumerate(read_docbin(path).get_docs(vocab)):
-        records = doc.user_data.get(GOLD_MENTIONS_KEY)
-        if records is None:
-            mentions = tuple(
-                GoldMention(
-                    ent.start_char, ent.end_char, ent.text, ent.label_,
-                    tuple(i for i in ent.kb_id_.split(KB_ID_SEPARATOR) if i),
-                )
-                for ent in doc.ents
-            )
-        else:
-            mentions = tuple(
-                GoldMention(r["start"], r["end"], r["text"], r.get("type", ""), tuple(r["ids"]))
-                for r in records
-            )
-        doc_id = str(doc.user_data.get(DOC_ID_KEY, f"{path.name}#{index}"))
-        yield GoldDocument(doc_id, doc.text, mentions)
 
 
 def find_linker(nlp: Language, model_name: str = "<nlp>") -> Tuple[str, Any]:
@@ -394,8 +302,8 @@ def dictionary_end_to_end(
     RETURNS (Dict[str, Any]): entity_metrics of the baseline, and its dictionary size.
     """
     matcher = AliasMatcher.from_aliases(
-        [(alias, DISEASE) for concept in store for alias in (concept.name, *concept.synonyms)]
-        + [(text, DISEASE) for text, _ in train_pairs]
+        [(alias, DISEASE_LABEL) for concept in store for alias in (concept.name, *concept.synonyms)]
+        + [(text, DISEASE_LABEL) for text, _ in train_pairs]
     )
     entities: Dict[SpanKey, FrozenSet[str]] = {}
     for doc_index, document in enumerate(gold.documents):

@@ -20,7 +20,8 @@ from tqdm import tqdm
 
 from ..errors import Errors
 from .baselines import BASELINES
-from .evaluate import BATCH_SIZE, GoldDocument, baseline_train_mentions
+from ..training.gold_corpus import GoldDocument
+from .evaluate import BATCH_SIZE, baseline_train_mentions
 
 # The threshold curve uses 101 steps of 0.01.
 CURVE_THRESHOLDS = tuple(round(i / 100, 2) for i in range(101))

@@ -14,11 +14,12 @@ from tqdm import tqdm
 
 from ..candidates.spacy_el import NORMALIZED_ALIAS_CANDIDATES, NORMALIZED_ALIAS_CANDIDATES_BATCH
 from ..errors import Warnings, warn_once
+from ..kb.ids import KB_ID_SEPARATOR
 from ..kb.loaders import load_kb_from_disk
+from ..training.gold_corpus import GoldDocument
 from ..training.readers import PubtatorCorpus
 from .evaluate import (
     BATCH_SIZE,
-    GoldDocument,
     ResolvedGold,
     entity_components,
     gold_layers,
@@ -87,7 +88,7 @@ def _resolve_reference_ids(doc: Doc, resolve: Callable[[str], Optional[str]]) ->
     loss compares a mention with its concept's vector, and an id the KB lacks has none."""
     ents = []
     for ent in doc.ents:
-        concepts, unresolved = resolve_ids(ent.kb_id_.split("|"), resolve)
+        concepts, unresolved = resolve_ids(ent.kb_id_.split(KB_ID_SEPARATOR), resolve)
         kb_id = next(iter(concepts)) if len(concepts) == 1 and not unresolved else ""
         ents.append(Span(doc, ent.start, ent.end, label=ent.label_, kb_id=kb_id))
     doc.ents = ents

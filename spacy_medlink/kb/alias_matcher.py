@@ -18,14 +18,11 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 import srsly
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from .categories import DISEASE_LABEL, SIGN_OR_SYMPTOM, SYMPTOM_LABEL
 from .normalize import normalize_alias
 from .records import Concept
 from .store import ConceptStore
 
-DISEASE = "DISEASE"
-SYMPTOM = "SYMPTOM"
-# The match categories in a fixed order: the feature layer embeds their index.
-CATEGORIES: Tuple[str, ...] = (DISEASE, SYMPTOM)
 # Concepts the KB builder made from training-corpus mentions are not vocabulary entries.
 CORPUS_CONCEPT_CATEGORY = "Corpus concept"
 # Where `medlink_kb_mentions` writes the matches and the KB features read them.
@@ -55,7 +52,7 @@ def concept_category(store: ConceptStore, concept_id: str) -> str:
     concept_id (str): A primary id in the store.
     RETURNS (str): DISEASE or SYMPTOM.
     """
-    return SYMPTOM if store.category_of(concept_id) == "sign_or_symptom" else DISEASE
+    return SYMPTOM_LABEL if store.category_of(concept_id) == SIGN_OR_SYMPTOM else DISEASE_LABEL
 
 
 @lru_cache(maxsize=200_000)
@@ -134,7 +131,7 @@ class AliasMatcher:
             # A key is case-guarded only if every alias spelling it is an acronym.
             capitals[key] = capitals.get(key, True) and is_acronym
         categories = {
-            key: SYMPTOM if cats == {SYMPTOM} else DISEASE for key, cats in by_key.items()
+            key: SYMPTOM_LABEL if cats == {SYMPTOM_LABEL} else DISEASE_LABEL for key, cats in by_key.items()
         }
         return cls(categories, acronyms=[key for key, caps in capitals.items() if caps])
 

@@ -19,12 +19,14 @@ from tqdm import tqdm
 
 from ..about import __version__
 from ..errors import Errors, Warnings
+from .alias_index import CharNgramIndex
 from .corpus_concepts import concepts_from_mentions, is_corpus_concept
 from .encoders import check_vectors
 from .medlink_kb import MedlinkKB
 from .normalize import normalize_alias
 from .records import Concept
 from .store import ConceptStore
+from .word_substitutions import mine_word_substitutions
 
 _N_EXAMPLES = 3
 
@@ -128,15 +130,11 @@ def build_kb(
         priors = _priors([by_concept[cid] for cid in concept_ids])
         kb.add_alias(alias=alias, entities=concept_ids, probabilities=priors)
 
-    from ..candidates.char_ngram import CharNgramIndex
-
     kb.alias_index = CharNgramIndex.from_aliases(list(kb.get_alias_strings()))
     report.n_concepts = kb.get_size_entities()
     report.n_aliases = kb.get_size_aliases()
     kb.meta = _make_meta(kb, name, source, encoder, prior_smoothing, report)
     # Mined once here and saved in meta.json, so loading a pipeline does not redo it.
-    from ..candidates.rewrites import mine_word_substitutions
-
     kb.meta["word_substitutions"] = mine_word_substitutions(store)
     report.seconds = time.perf_counter() - start
     kb.meta["build_ms"] = int(report.seconds * 1000)

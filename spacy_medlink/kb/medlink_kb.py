@@ -22,6 +22,7 @@ from spacy.vocab import Vocab
 
 from ..errors import Errors
 from ..integrity import read_json, verify_manifest, write_manifest
+from .alias_index import CharNgramIndex
 from .store import ConceptStore
 
 KB_DIR = "kb"
@@ -120,8 +121,6 @@ class MedlinkKB(InMemoryLookupKB):
         if "alias_index" not in exclude:
             self.alias_index = None
             if (path / ALIAS_INDEX_DIR).exists():
-                from ..candidates.char_ngram import CharNgramIndex
-
                 self.alias_index = CharNgramIndex.from_disk(path / ALIAS_INDEX_DIR)
         self.meta = dict(meta)
         self._check_consistency(path, exclude)
@@ -184,8 +183,6 @@ class MedlinkKB(InMemoryLookupKB):
         self.meta = dict(data["meta"])
         self.alias_index = None
         if self.meta.get("has_alias_index"):
-            from ..candidates.char_ngram import CharNgramIndex
-
             self.alias_index = CharNgramIndex.from_aliases(list(self.get_alias_strings()))
         return self
 

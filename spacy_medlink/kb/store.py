@@ -12,14 +12,12 @@ from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
 import srsly
 
 from ..errors import Errors, Warnings
+from .categories import DISEASE, DISEASE_TREE, OTHER, SIGN_OR_SYMPTOM, SIGN_OR_SYMPTOM_TREE
 from .ids import normalize_concept_id
 from .records import Concept
 
 _FORMAT_VERSION = 1
 _N_EXAMPLES = 3
-# MeSH "Signs and Symptoms" subtree; the rest of C is "Diseases".
-_SIGN_OR_SYMPTOM_PREFIX = "C23.888"
-_DISEASE_PREFIX = "C"
 # Tree numbers are "."-separated; MEDIC places supplementary concepts under a descriptor
 # with "/": "C16.131.260/C538288" is one level below "C16.131.260".
 _TREE_SEPARATORS = re.compile(r"[./]")
@@ -134,11 +132,11 @@ class ConceptStore:
             if any is under C, else "other".
         """
         tree_numbers = self._concepts[concept_id].tree_numbers
-        if any(t.startswith(_SIGN_OR_SYMPTOM_PREFIX) for t in tree_numbers):
-            return "sign_or_symptom"
-        if any(t.startswith(_DISEASE_PREFIX) for t in tree_numbers):
-            return "disease"
-        return "other"
+        if any(t.startswith(SIGN_OR_SYMPTOM_TREE) for t in tree_numbers):
+            return SIGN_OR_SYMPTOM
+        if any(t.startswith(DISEASE_TREE) for t in tree_numbers):
+            return DISEASE
+        return OTHER
 
     def depth_of(self, concept_id: str) -> int:
         """Depth of the concept in the MeSH tree: the smallest number of parts over its tree

@@ -25,7 +25,8 @@ from thinc.api import Embed, Maxout, Model, chain, concatenate, with_array
 from thinc.types import Floats2d, Ints1d
 
 from ..errors import Errors
-from ..kb.alias_matcher import CATEGORIES, KB_MATCHES_KEY
+from ..kb.alias_matcher import KB_MATCHES_KEY
+from ..kb.categories import LABELS as CATEGORIES
 
 # Token positions inside a match (BILU); 0 is "no match".
 _POSITIONS = ("B", "I", "L", "U")

@@ -26,7 +26,7 @@ import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -419,6 +419,10 @@ class AbbreviationDetector:
         """
         self.name = name
         self.spans_key = spans_key
+        # Abbreviation spans found and those that did not align to tokens, over all docs.
+        self.n_spans = 0
+        self.n_misaligned = 0
+        self._warned = False
 
     @property
     def long_forms_key(self) -> str:
@@ -429,6 +433,18 @@ class AbbreviationDetector:
 
         doc (Doc): The document to process.
         RETURNS (Doc): The same document, with the two span groups set.
+        """
+        short_spans, long_spans = self.detect(doc)
+        doc.spans[self.spans_key] = short_spans
+        doc.spans[self.long_forms_key] = long_spans
+        return doc
+
+    def detect(self, doc: Doc) -> Tuple[List[Span], List[Span]]:
+        """Find abbreviations in a Doc without writing them to it (the linker reads them for
+        docs that did not pass through this component).
+
+        RETURNS (Tuple[List[Span], List[Span]]): short-form occurrences (sorted by position)
+            and long forms.
         """
         text = doc.text
         long_form_of: Dict[str, str] = {}
@@ -465,15 +481,17 @@ class AbbreviationDetector:
                 misaligned.append(definition.long_form)
             else:
                 long_spans.append(span)
-        if misaligned:
+        self.n_spans += n_total
+        self.n_misaligned += len(misaligned)
+        if misaligned and not self._warned:
+            # Once per component, not once per document: the counts keep the rest.
+            self._warned = True
             warnings.warn(
                 Warnings.W250.format(
                     n_skipped=len(misaligned), n_total=n_total, examples=misaligned[:3]
                 )
             )
-        doc.spans[self.spans_key] = short_spans
-        doc.spans[self.long_forms_key] = long_spans
-        return doc
+        return short_spans, long_spans
 
 
 def _aligned_span(doc: Doc, start: int, end: int, label: str, span_id: str) -> Optional[Span]:
@@ -500,7 +518,9 @@ def make_abbreviation_detector(nlp: Language, name: str, *, spans_key: str) -> A
     return AbbreviationDetector(name, spans_key=spans_key)
 
 
-def expand_abbreviations(doc: Doc, span: Span, spans_key: str = DEFAULT_SPANS_KEY) -> str:
+def expand_abbreviations(
+    doc: Doc, span: Span, spans_key: str = DEFAULT_SPANS_KEY, short_forms: Optional[Sequence[Span]] = None,
+) -> str:
     """Return a span's text with each short form it contains replaced by its long form.
 
     "DM1 patients" -> "myotonic dystrophy type 1 patients" when the medlink_abbreviations
@@ -510,11 +530,15 @@ def expand_abbreviations(doc: Doc, span: Span, spans_key: str = DEFAULT_SPANS_KE
     doc (Doc): The document, processed by the medlink_abbreviations component.
     span (Span): The span to expand (e.g. an entity of doc).
     spans_key (str): The component's spans_key.
+    short_forms (Optional[Sequence[Span]]): The short-form occurrences sorted by start, instead
+        of doc.spans[spans_key] (AbbreviationDetector.detect).
     RETURNS (str): The expanded text, or span.text unchanged when it contains no short form.
     """
-    if spans_key not in doc.spans:
-        return span.text
-    group = doc.spans[spans_key]
+    if short_forms is None:
+        if spans_key not in doc.spans:
+            return span.text
+        short_forms = doc.spans[spans_key]
+    group = short_forms
     # The component writes the group sorted by start, so a binary search finds the first
     # occurrence at or after the span start without scanning the whole group.
     index = bisect.bisect_left(range(len(group)), span.start, key=lambda i: group[i].start)

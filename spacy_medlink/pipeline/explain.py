@@ -11,23 +11,23 @@ and JSON all keep it):
 
 `category` is the linked concept's category ("disease", "sign_or_symptom" for MeSH C23.888
 signs and symptoms, "other"; "" for NIL), also readable as `ent._.medlink_category`.
-`score` is the calibrated probability of the chosen concept among the candidates; `kb_id` is
-"" (NIL) when it falls below the component's threshold. `evidence` gives, per source, how much
-the raw score drops when that source is neutralized.
+`kb_id` and `score` are the link decision (decide.py): `score` is the calibrated probability
+of the chosen concept among the candidates, `kb_id` is "" (NIL) when it falls below the
+component's threshold. `evidence` gives, per source, how much the raw score drops when that
+source is neutralized. This module only builds and reads the records; it decides nothing.
 """
-from typing import Sequence
+from typing import Dict, Sequence
 
+import numpy as np
 from spacy.tokens import Doc, Span
 
-from ..kb.ids import KB_ID_SEPARATOR
+from .decide import Decision, group_offsets, rounded
+from .features import EVIDENCE_GROUPS, FEATURE_NAMES
+from .ranker_model import RankerBatch, score_fused
 
 LINKS_EXTENSION = "medlink_links"
 CANDIDATES_EXTENSION = "medlink_candidates"
 CATEGORY_EXTENSION = "medlink_category"
-SIGN_OR_SYMPTOM = "sign_or_symptom"
-# Entity labels when the linker relabels by category (category_labels = true).
-DISEASE_LABEL = "DISEASE"
-SYMPTOM_LABEL = "SYMPTOM"
 
 
 def install_extensions() -> None:
@@ -57,53 +57,78 @@ def _span_category(span: Span) -> str:
     return _span_record(span).get("category", "")
 
 
-def link_category(store, kb_id: str) -> str:
-    """The category of a link: a composite ("A|B") is a disease if any part is one.
+def link_record(
+    span: Span, mention, probs: Sequence[float], evidence, store, n_explanations: int,
+    decision: Decision,
+) -> dict:
+    """One entity's link record: the decision and its n_explanations best candidates.
 
-    store (ConceptStore): The KB's store.
-    kb_id (str): The linked id(s), "" for NIL.
-    RETURNS (str): "disease", "sign_or_symptom", "other", or "" for NIL.
+    span (Span): The entity.
+    mention (Mention): Its query and candidates (in the order of probs).
+    probs (Sequence[float]): The candidates' calibrated probabilities.
+    evidence: Per candidate, the evidence contributions (a dict), or {} when not explained.
+    store (ConceptStore): For the candidates' names and categories.
+    n_explanations (int): Candidates to report (at least the best one).
+    decision (Decision): What the mention links to (decide.py).
     """
-    categories = [store.category_of(i) for i in kb_id.split(KB_ID_SEPARATOR) if i in store]
-    if not categories:
-        return ""
-    for category in ("disease", SIGN_OR_SYMPTOM):
-        if category in categories:
-            return category
-    return categories[0]
-
-
-def category_label(category: str) -> str:
-    """RETURNS (str): SYMPTOM for signs and symptoms, else DISEASE."""
-    return SYMPTOM_LABEL if category == SIGN_OR_SYMPTOM else DISEASE_LABEL
-
-
-def link_record(span: Span, mention, probs: Sequence[float], evidence, linker) -> dict:
-    """Build one entity's link record from its ranked candidates."""
-    threshold = linker.cfg["threshold"]
     ranked = sorted(range(len(probs)), key=lambda j: -float(probs[j]))
     candidates = []
-    for rank, j in enumerate(ranked[: max(1, linker.cfg["n_explanations"])]):
+    for j in ranked[: max(1, n_explanations)]:
         cand = mention.candidates[j]
-        concept = linker.kb.store.get(cand.concept_id)
+        concept = store.get(cand.concept_id)
         candidates.append({
             "id": cand.concept_id,
             "name": concept.name if concept is not None else "",
             "alias": cand.alias,
-            "score": round(float(probs[j]), 4),
-            "category": linker.kb.store.category_of(cand.concept_id),
+            "score": rounded(probs[j]),
+            "category": store.category_of(cand.concept_id),
             "evidence": evidence[j] if j < len(evidence) else {},
         })
-    best = candidates[0] if candidates else None
-    kb_id = ""
-    if best is not None and (threshold is None or best["score"] >= threshold):
-        kb_id = best["id"]
-    return {
+    record = {
         "start_char": span.start_char,
         "end_char": span.end_char,
         "text": span.text,
         "query": mention.query,
-        "kb_id": kb_id,
-        "score": best["score"] if best else 0.0,
+        "kb_id": decision.kb_id,
+        "score": decision.score,
         "candidates": candidates,
     }
+    if decision.composite is not None:
+        record["composite"] = decision.composite
+    return record
+
+
+def evidence_contributions(
+    model, batch: RankerBatch, fused: np.ndarray, base: np.ndarray, mentions: Sequence
+) -> Dict[int, "_Evidence"]:
+    """Evidence contributions per candidate: the score drop when one evidence group is
+    neutralized (set to 0) with everything else fixed. The MLP is small, so this costs a few
+    extra matrix products per batch.
+
+    RETURNS (Dict[int, _Evidence]): per scored mention (its index), its candidates' evidence.
+    """
+    names = FEATURE_NAMES + ["context_match"]
+    contributions = {}
+    for group, group_names in EVIDENCE_GROUPS.items():
+        ablated = fused.copy()
+        ablated[:, [names.index(n) for n in group_names]] = 0.0
+        contributions[group] = np.round(base - score_fused(model, ablated), 4)
+    offsets = group_offsets(batch.pair_mention, len(mentions))
+    # Dicts are built lazily by link_record, only for the candidates it reports.
+    return {
+        i: _Evidence(contributions, o, len(m.candidates))
+        for i, (o, m) in enumerate(zip(offsets, mentions))
+    }
+
+
+class _Evidence:
+    """Evidence contributions of one mention's candidates, as dicts on demand."""
+
+    def __init__(self, contributions: Dict[str, np.ndarray], offset: int, n: int):
+        self.contributions, self.offset, self.n = contributions, offset, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, j: int) -> Dict[str, float]:
+        return {g: float(c[self.offset + j]) for g, c in self.contributions.items()}

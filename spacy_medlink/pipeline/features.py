@@ -14,6 +14,7 @@ from spacy.attrs import IS_PUNCT, LOWER
 from spacy.tokens import Doc
 
 from ..candidates.base import Candidate
+from ..kb.categories import DISEASE, SIGN_OR_SYMPTOM
 from .ranker_model import RankerBatch
 
 FEATURE_NAMES = [
@@ -96,8 +97,8 @@ class ConceptInfo:
         if info is None:
             concept = self.store.get(concept_id)
             category = self.store.category_of(concept_id)
-            one_hot = (category == "disease", category == "sign_or_symptom",
-                       category not in ("disease", "sign_or_symptom"))
+            one_hot = (category == DISEASE, category == SIGN_OR_SYMPTOM,
+                       category not in (DISEASE, SIGN_OR_SYMPTOM))
             depth = min(self.store.depth_of(concept_id), 10) / 10.0
             parents = frozenset(concept.parent_ids) if concept is not None else frozenset()
             has_definition = bool(concept is not None and concept.definition)
@@ -178,7 +179,7 @@ def build_batch(
 _COHERENCE = FEATURE_NAMES.index("coherence")
 _COHERENCE_TOP1 = FEATURE_NAMES.index("coherence_top1")
 # Bound on the per-KB cache of feature blocks per query string.
-MAX_CACHED_QUERIES = 100_000
+MAX_CACHED_FEATURE_BLOCKS = 100_000
 
 
 def _static_features(mention: Mention, info: ConceptInfo, exclude_concepts) -> tuple:
@@ -239,7 +240,7 @@ def _static_features(mention: Mention, info: ConceptInfo, exclude_concepts) -> t
         vectors.append(vector)
     vectors = np.asarray(vectors, dtype="float32")
     if not exclude_concepts:
-        if len(info.static_cache) >= MAX_CACHED_QUERIES:
+        if len(info.static_cache) >= MAX_CACHED_FEATURE_BLOCKS:
             info.static_cache.clear()
         info.static_cache[mention.query] = (rows.copy(), vectors)
     return rows, vectors

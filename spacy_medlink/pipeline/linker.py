@@ -8,7 +8,6 @@ top-k candidates with each evidence source's contribution to `doc._.medlink_link
 
 DOCS: README.md#the-linker
 """
-import math
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -24,25 +23,25 @@ from thinc.api import Config, Model
 from ..errors import Errors
 from ..fork_safety import register_fork_handler
 from ..integrity import read_json, verify_manifest, write_manifest
+from ..kb.categories import LABELS, category_label, link_category
 from ..kb.normalize import normalize_alias
-from .composites import split_coordination
 from .abbreviations import DEFAULT_SPANS_KEY, AbbreviationDetector, expand_abbreviations
-from .explain import (
-    DISEASE_LABEL, LINKS_EXTENSION, SYMPTOM_LABEL, category_label, install_extensions,
-    link_category, link_record,
+from .calibration import fit_temperature
+from .composites import split_coordination
+from .decide import decide, decide_composite, group_offsets, group_softmax
+from .explain import LINKS_EXTENSION, evidence_contributions, install_extensions, link_record
+from .features import N_FEATURES, ConceptInfo, Mention, build_batch
+from .gold import document_training_counts, gold_spans
+from .ranker_model import (
+    DEFAULT_CONTEXT_BUCKETS, DEFAULT_DROPOUT, DEFAULT_ENTITY_VECTOR_LENGTH, DEFAULT_HIDDEN_WIDTH,
+    RankerBatch, fuse_evidence, score_fused,
 )
-from .features import (
-    EVIDENCE_GROUPS, FEATURE_NAMES, N_FEATURES, ConceptInfo, Mention, build_batch,
-)
-from .ranker_model import RankerBatch, fuse_evidence, score_fused
+from .settings import validate_cfg
 
-NIL = ""
-# A coordinated mention whose whole string matches an alias at least this closely is one
-# concept, not a composite.
-COMPOSITE_MAX_WHOLE_SIMILARITY = 0.9
 # Entities of other labels (a CHEMICAL from an entity_ruler, a GENE) are not the KB's business:
 # without this filter every one of them got its nearest disease.
-DEFAULT_LABELS = (DISEASE_LABEL, SYMPTOM_LABEL)
+DEFAULT_LABELS = LABELS
+LINKER_FACTORY = "medical_entity_linker"
 # Calibrated probability below which a link is NIL. Chosen on NCBI dev end-to-end F1 (75.2 ->
 # 75.9; doc concepts 81.3 -> 82.5) and checked on BioRED dev, which did not choose it
 # (64.7 -> 66.4; 67.7 -> 70.5): scripts/threshold_sweep.py, benchmarks/threshold_sweep.json.
@@ -52,21 +51,21 @@ DEFAULT_MODEL_CONFIG = f"""
 [model]
 @architectures = "spacy-medlink.EvidenceRanker.v1"
 n_features = {N_FEATURES}
-entity_vector_length = 64
-hidden_width = 64
-n_context_buckets = 20000
-dropout = 0.0
+entity_vector_length = {DEFAULT_ENTITY_VECTOR_LENGTH}
+hidden_width = {DEFAULT_HIDDEN_WIDTH}
+n_context_buckets = {DEFAULT_CONTEXT_BUCKETS}
+dropout = {DEFAULT_DROPOUT}
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
 
 
 @Language.factory(
-    "medical_entity_linker",
+    LINKER_FACTORY,
     requires=["doc.ents"],
     assigns=["token.ent_kb_id", "doc._.medlink_links"],
     default_config={
         "model": DEFAULT_MODEL,
-        "entity_vector_length": 64,
+        "entity_vector_length": DEFAULT_ENTITY_VECTOR_LENGTH,
         "generate_empty_kb": {"@misc": "spacy-medlink.EmptyKB.v1"},
         "get_candidates": {"@misc": "spacy-medlink.CharNgramCandidates.v1"},
         "context_window": 12,
@@ -152,7 +151,7 @@ class MedicalEntityLinker(TrainablePipe):
         self,
         vocab: Vocab,
         model: Model,
-        name: str = "medical_entity_linker",
+        name: str = LINKER_FACTORY,
         *,
         entity_vector_length: int,
         generate_empty_kb: Callable,
@@ -197,7 +196,7 @@ class MedicalEntityLinker(TrainablePipe):
         """Fill the component's KB from a kb_loader(vocab) -> MedlinkKB."""
         kb = kb_loader(self.vocab)
         if not hasattr(kb, "store"):
-            raise ValueError(Errors.E201.format(found=type(kb).__name__))
+            raise ValueError(Errors.E201.format(name=self.name, found=type(kb).__name__))
         self.kb = kb
         self._info = None
         self.validate_kb()
@@ -243,11 +242,13 @@ class MedicalEntityLinker(TrainablePipe):
         self.model.initialize()
 
     # --- mentions and candidates ---------------------------------------------------------
-    def _query(self, doc: Doc, span: Span) -> str:
+    def _short_forms(self, doc: Doc) -> Sequence[Span]:
+        """The doc's short-form occurrences: the abbreviation component's, or found here
+        without writing doc.spans (predict annotates nothing but the links)."""
         key = self.cfg["abbreviations_key"]
-        if key not in doc.spans:
-            self._abbreviations(doc)
-        return normalize_alias(expand_abbreviations(doc, span, key))
+        if key in doc.spans:
+            return doc.spans[key]
+        return self._abbreviations.detect(doc)[0]
 
     def _mentions(
         self,
@@ -257,10 +258,10 @@ class MedicalEntityLinker(TrainablePipe):
     ) -> List[Mention]:
         mentions = []
         for doc_index, (doc, doc_spans) in enumerate(zip(docs, spans)):
+            short_forms = self._short_forms(doc) if doc_spans else ()
             for span in doc_spans:
-                mentions.append(
-                    Mention(doc_index, span.start, span.end, span.text, self._query(doc, span))
-                )
+                query = normalize_alias(expand_abbreviations(doc, span, short_forms=short_forms))
+                mentions.append(Mention(doc_index, span.start, span.end, span.text, query))
         found = self.get_candidates(self.kb, [m.query for m in mentions], exclude)
         for mention, candidates in zip(mentions, found):
             mention.candidates = list(candidates)
@@ -320,12 +321,12 @@ class MedicalEntityLinker(TrainablePipe):
         docs: List[Doc] = []
         exclude_concepts: Dict[str, int] = {}
         for example in examples:
-            spans, golds = self._gold_spans(example)
+            spans, golds = gold_spans(example, self.kb.store)
             if not spans:
                 continue
             exclude = None
             if leave_doc_out:
-                exclude, concept_counts = self._document_training_counts(example)
+                exclude, concept_counts = document_training_counts(example, self.kb.store)
                 for cid, n in concept_counts.items():
                     exclude_concepts[cid] = exclude_concepts.get(cid, 0) + n
             doc_mentions = self._mentions([example.predicted], [spans], exclude)
@@ -342,9 +343,9 @@ class MedicalEntityLinker(TrainablePipe):
 
         RETURNS (Tuple[float, np.ndarray]): summed loss and d_loss/d_scores per pair.
         """
-        probs = _group_softmax(scores, batch.pair_mention, batch.n_mentions)
+        probs = group_softmax(scores, batch.pair_mention, batch.n_mentions)
         target = np.zeros_like(probs)
-        offsets = _group_offsets(batch.pair_mention, batch.n_mentions)
+        offsets = group_offsets(batch.pair_mention, batch.n_mentions)
         for m_index, mention in enumerate(mentions):
             for j, cand in enumerate(mention.candidates):
                 if cand.concept_id == mention.gold:
@@ -352,39 +353,6 @@ class MedicalEntityLinker(TrainablePipe):
                     break
         loss = float(-(target * np.log(probs + 1e-9)).sum())
         return loss, (probs - target).astype("float32")
-
-    def _gold_spans(self, example: Example) -> Tuple[List[Span], List[str]]:
-        """Gold entities mapped onto the predicted doc, with their single resolved concept."""
-        spans, golds = [], []
-        for ent in example.reference.ents:
-            concept = self._single_concept(ent.kb_id_)
-            if concept is None:
-                continue
-            span = example.predicted.char_span(ent.start_char, ent.end_char)
-            if span is not None:
-                spans.append(span)
-                golds.append(concept)
-        return spans, golds
-
-    def _single_concept(self, kb_id: str) -> Optional[str]:
-        resolved = {self.kb.store.resolve(i) for i in kb_id.split("|") if i}
-        if len(resolved) != 1 or None in resolved:
-            return None
-        return resolved.pop()
-
-    def _document_training_counts(self, example: Example) -> Tuple[Dict, Dict]:
-        """What this document's own gold mentions added to the KB's training counts."""
-        by_alias: Dict[str, Dict[str, int]] = {}
-        by_concept: Dict[str, int] = {}
-        for ent in example.reference.ents:
-            concept = self._single_concept(ent.kb_id_)
-            if concept is None or "|" in ent.kb_id_:
-                continue
-            alias = normalize_alias(ent.text)
-            counts = by_alias.setdefault(alias, {})
-            counts[concept] = counts.get(concept, 0) + 1
-            by_concept[concept] = by_concept.get(concept, 0) + 1
-        return by_alias, by_concept
 
     # --- prediction ----------------------------------------------------------------------
     def predict(self, docs: Iterable[Doc]) -> List[List[dict]]:
@@ -406,11 +374,14 @@ class MedicalEntityLinker(TrainablePipe):
             # scores instead of running the model a second time.
             fused = fuse_evidence(self.model, batch)
             raw_scores = score_fused(self.model, fused)
-            probs = _group_softmax(
+            probs = group_softmax(
                 raw_scores / self.cfg["temperature"], batch.pair_mention, batch.n_mentions
             )
-            explanations = self._explain(batch, fused, raw_scores, scored)
-        offsets = _group_offsets(batch.pair_mention, len(scored)) if batch is not None else []
+            explanations = (
+                evidence_contributions(self.model, batch, fused, raw_scores, scored)
+                if self.cfg["n_explanations"] > 0 else {}
+            )
+        offsets = group_offsets(batch.pair_mention, len(scored)) if batch is not None else []
         position = {id(m): i for i, m in enumerate(scored)}
 
         def probs_of(mention: Mention) -> Sequence[float]:
@@ -422,15 +393,19 @@ class MedicalEntityLinker(TrainablePipe):
         parts_of: Dict[int, List[Mention]] = {}
         for parent, part in parts:
             parts_of.setdefault(parent, []).append(part)
+        threshold = self.cfg["threshold"]
         records: List[List[dict]] = [[] for _ in docs]
         for m_index, mention in enumerate(mentions):
             span = docs[mention.doc_index][mention.start : mention.end]
-            i = position.get(id(mention))
-            record = link_record(
-                span, mention, probs_of(mention), explanations.get(i, {}), self
-            )
+            mention_probs = probs_of(mention)
+            decision = decide(mention.candidates, mention_probs, threshold)
             if m_index in parts_of:
-                self._link_composite(record, mention, probs_of(mention), parts_of[m_index], probs_of)
+                conjuncts = [(p.query, p.candidates, probs_of(p)) for p in parts_of[m_index]]
+                decision = decide_composite(mention.candidates, mention_probs, conjuncts, threshold) or decision
+            record = link_record(
+                span, mention, mention_probs, explanations.get(position.get(id(mention)), {}),
+                self.kb.store, self.cfg["n_explanations"], decision,
+            )
             records[mention.doc_index].append(record)
         return records
 
@@ -456,51 +431,6 @@ class MedicalEntityLinker(TrainablePipe):
             for (_, part), candidates in zip(parts, found):
                 part.candidates = list(candidates)
         return parts
-
-    def _link_composite(self, record, mention, probs, parts, probs_of) -> None:
-        """Link a coordinated mention to all its conjuncts' concepts, unless the whole string
-        closely matches one alias ("hereditary breast and ovarian cancer" is one concept)."""
-        if len(probs):
-            top = mention.candidates[int(np.argmax(probs))]
-            if max(top.similarity, top.rewrite_similarity) >= COMPOSITE_MAX_WHOLE_SIMILARITY:
-                return
-        linked = []
-        for part in parts:
-            part_probs = probs_of(part)
-            if not len(part_probs):
-                return
-            j = int(np.argmax(part_probs))
-            linked.append({"query": part.query, "kb_id": part.candidates[j].concept_id,
-                           "score": round(float(part_probs[j]), 4)})
-        ids = list(dict.fromkeys(p["kb_id"] for p in linked))
-        if len(ids) < 2:
-            return
-        threshold = self.cfg["threshold"]
-        score = min(p["score"] for p in linked)
-        record["composite"] = linked
-        record["score"] = score
-        record["kb_id"] = "|".join(ids) if threshold is None or score >= threshold else NIL
-
-    def _explain(
-        self, batch: RankerBatch, fused: np.ndarray, base: np.ndarray, mentions: Sequence[Mention]
-    ) -> Dict:
-        """Evidence contributions per candidate: the score drop when one evidence group is
-        neutralized (set to 0) with everything else fixed. The MLP is small, so this costs
-        a few extra matrix products per batch."""
-        if self.cfg["n_explanations"] <= 0:
-            return {}
-        names = FEATURE_NAMES + ["context_match"]
-        contributions = {}
-        for group, group_names in EVIDENCE_GROUPS.items():
-            ablated = fused.copy()
-            ablated[:, [names.index(n) for n in group_names]] = 0.0
-            contributions[group] = np.round(base - score_fused(self.model, ablated), 4)
-        offsets = _group_offsets(batch.pair_mention, len(mentions))
-        # Dicts are built lazily by link_record, only for the candidates it reports.
-        return {
-            i: _Evidence(contributions, o, len(m.candidates))
-            for i, (o, m) in enumerate(zip(offsets, mentions))
-        }
 
     def set_annotations(self, docs: Iterable[Doc], records: List[List[dict]]) -> None:
         """Write kb ids on the entities' tokens, each link's concept category, and the link
@@ -599,84 +529,12 @@ class MedicalEntityLinker(TrainablePipe):
 
         RETURNS (float): the chosen temperature (also stored in cfg).
         """
-        temperatures = temperatures or [0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0]
         examples = list(examples)
         gold_mentions, docs, _ = self._gold_mentions(examples, leave_doc_out=False)
         mentions = [m for m in gold_mentions if m.candidates]
         if not mentions:
             return self.cfg["temperature"]
         batch = build_batch(mentions, docs, self.info, context_window=self.cfg["context_window"])
-        scores = self.model.predict(batch)
-        best_t, best_nll = 1.0, float("inf")
-        offsets = _group_offsets(batch.pair_mention, len(mentions))
-        for t in temperatures:
-            probs = _group_softmax(scores / t, batch.pair_mention, batch.n_mentions)
-            nll = 0.0
-            for m, o in zip(mentions, offsets):
-                p = next(
-                    (probs[o + j] for j, c in enumerate(m.candidates) if c.concept_id == m.gold),
-                    0.0,
-                )
-                nll -= np.log(p + 1e-6)
-            if nll < best_nll:
-                best_t, best_nll = t, nll
+        best_t = fit_temperature(self.model.predict(batch), batch.pair_mention, mentions, temperatures)
         self.cfg["temperature"] = best_t
         return best_t
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def validate_cfg(cfg: Dict, source) -> None:
-    """Check the linker's settings when it is created and when its cfg is loaded, so a bad
-    value fails at load with the field named, not at link time (NaN scores, TypeError).
-
-    cfg (Dict): The settings.
-    source: What they came from (a file path or "the config of NAME"), for the message.
-    RAISES ValueError: E204 naming the field.
-    """
-    def check(field, ok, expected):
-        if field in cfg and not ok(cfg[field]):
-            raise ValueError(Errors.E204.format(source=source, field=field, expected=expected, found=repr(cfg[field])))
-
-    check("threshold", lambda v: v is None or (_is_number(v) and 0.0 <= v <= 1.0), "null or a probability in [0, 1]")
-    check("temperature", lambda v: _is_number(v) and v > 0, "a positive number")
-    check("entity_vector_length", lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer")
-    for field in ("context_window", "n_explanations"):
-        check(field, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0")
-    for field in ("labels", "labels_discard"):
-        check(field, lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v), "a list of label strings")
-    for field in ("overwrite", "category_labels"):
-        check(field, lambda v: isinstance(v, bool), "true or false")
-    check("abbreviations_key", lambda v: isinstance(v, str) and v != "", "a non-empty string")
-
-
-class _Evidence:
-    """Evidence contributions of one mention's candidates, as dicts on demand."""
-
-    def __init__(self, contributions: Dict[str, np.ndarray], offset: int, n: int):
-        self.contributions, self.offset, self.n = contributions, offset, n
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, j: int) -> Dict[str, float]:
-        return {g: float(c[self.offset + j]) for g, c in self.contributions.items()}
-
-
-def _group_offsets(pair_mention: np.ndarray, n_mentions: int) -> np.ndarray:
-    counts = np.bincount(pair_mention, minlength=n_mentions)
-    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-
-
-def _group_softmax(scores: np.ndarray, pair_mention: np.ndarray, n_mentions: int) -> np.ndarray:
-    """Softmax of scores within each mention's group of candidate pairs."""
-    if len(scores) == 0:
-        return scores.astype("float32")
-    maxes = np.full(n_mentions, -np.inf, dtype="float64")
-    np.maximum.at(maxes, pair_mention, scores)
-    exp = np.exp(scores - maxes[pair_mention])
-    sums = np.zeros(n_mentions, dtype="float64")
-    np.add.at(sums, pair_mention, exp)
-    return (exp / sums[pair_mention]).astype("float32")

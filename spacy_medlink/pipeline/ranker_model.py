@@ -43,17 +43,24 @@ class RankerBatch:
         return len(self.pair_mention)
 
 
+# The ranker's one set of defaults: the linker's default config and configs/linker.cfg use them.
+DEFAULT_ENTITY_VECTOR_LENGTH = 64
+DEFAULT_HIDDEN_WIDTH = 64
+DEFAULT_CONTEXT_BUCKETS = 20000
+DEFAULT_DROPOUT = 0.0
+
+
 @registry.architectures("spacy-medlink.EvidenceRanker.v1")
 def build_evidence_ranker(
-    n_features: int = 26,
-    entity_vector_length: int = 64,
-    hidden_width: int = 32,
-    n_context_buckets: int = 20000,
-    dropout: float = 0.1,
+    n_features: int,
+    entity_vector_length: int = DEFAULT_ENTITY_VECTOR_LENGTH,
+    hidden_width: int = DEFAULT_HIDDEN_WIDTH,
+    n_context_buckets: int = DEFAULT_CONTEXT_BUCKETS,
+    dropout: float = DEFAULT_DROPOUT,
 ) -> Model[RankerBatch, Floats1d]:
     """Score candidate pairs from evidence features and a learned context match.
 
-    n_features (int): number of hand-computed evidence features per pair.
+    n_features (int): number of hand-computed evidence features per pair (features.N_FEATURES).
     entity_vector_length (int): length of the KB's entity vectors.
     hidden_width (int): width of the MLP that fuses the evidence.
     n_context_buckets (int): rows of the hashed context-word embedding table.

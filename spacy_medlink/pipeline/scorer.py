@@ -12,10 +12,12 @@ from spacy.scorer import PRFScore
 from spacy.training import Example
 from spacy.util import registry
 
+from ..kb.ids import KB_ID_SEPARATOR
+
 
 def concept_set(kb_id: str, resolve: Optional[Callable[[str], Optional[str]]]) -> FrozenSet[str]:
     """RETURNS (FrozenSet[str]): the concepts of a `|`-joined kb_id (unknown ids kept as-is)."""
-    ids = [i for i in kb_id.split("|") if i]
+    ids = [i for i in kb_id.split(KB_ID_SEPARATOR) if i]
     if resolve is None:
         return frozenset(ids)
     return frozenset((resolve(i) or i) for i in ids)

@@ -21,10 +21,11 @@ from spacy.util import filter_spans
 
 from .. import tokenizer as _registers_biomedical_tokenizer  # noqa: F401
 from ..errors import Errors, Warnings
+from ..kb.categories import DISEASE_LABEL
 from ..kb.ids import KB_ID_SEPARATOR, normalize_concept_id
 from .pubtator import PubtatorDocument, PubtatorMention, read_pubtator
 
-DEFAULT_LABEL = "DISEASE"
+DEFAULT_LABEL = DISEASE_LABEL
 DEFAULT_TOKENIZER = "spacy-medlink.BiomedicalTokenizer.v1"
 DOC_ID_KEY = "medlink_doc_id"
 GOLD_MENTIONS_KEY = "medlink_gold_mentions"

@@ -12,10 +12,11 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 
 from spacy.tokens import Doc, Span
 
-from ..kb.alias_matcher import SYMPTOM, AliasMatcher
+from ..kb.alias_matcher import AliasMatcher
+from ..kb.categories import SYMPTOM_LABEL
 
 # The categories each known corpus's guideline does not annotate (folder names of DATA_DIR).
-UNANNOTATED_BY_CORPUS: Dict[str, Tuple[str, ...]] = {"ncbi_disease": (SYMPTOM,)}
+UNANNOTATED_BY_CORPUS: Dict[str, Tuple[str, ...]] = {"ncbi_disease": (SYMPTOM_LABEL,)}
 
 
 def mark_unannotated_missing(docs: Iterable[Doc], matcher: AliasMatcher, categories: Sequence[str]) -> int:

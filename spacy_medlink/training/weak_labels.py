@@ -30,6 +30,7 @@ from tqdm import tqdm
 from ..errors import Errors, Warnings
 from ..input_files import find_lone_surrogate
 from ..kb.alias_matcher import KB_MATCHES_KEY
+from ..kb.categories import DISEASE_LABEL
 from ..pipeline.abbreviations import DEFAULT_SPANS_KEY as ABBREVIATIONS_KEY
 from .pubtator import decoded_lines
 
@@ -38,7 +39,7 @@ MODEL_AND_KB = "model+kb"
 ABBREVIATION = "abbreviation"
 KB = "kb"
 SOURCES = (MODEL, MODEL_AND_KB, ABBREVIATION, KB)
-SILVER_LABEL = "DISEASE"
+SILVER_LABEL = DISEASE_LABEL
 _N_EXAMPLES = 5
 
 

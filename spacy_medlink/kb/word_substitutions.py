@@ -12,7 +12,7 @@ import re
 from collections import Counter, defaultdict
 from typing import Dict, Iterable, Tuple
 
-from ..kb.normalize import normalize_alias
+from .normalize import normalize_alias
 
 # Numbers, roman numerals and single letters differ between sibling concepts ("type 1" vs
 # "type 2"), they are not synonyms.
