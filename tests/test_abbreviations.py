@@ -6,10 +6,9 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from spacy_medlink.pipeline.abbreviations import (
+from spacy_medlink.pipeline.abbreviations import AbbreviationDetector, expand_abbreviations
+from spacy_medlink.pipeline.schwartz_hearst import (
     AbbreviationDefinition,
-    AbbreviationDetector,
-    expand_abbreviations,
     find_abbreviation_definitions,
     find_short_form_occurrences,
     split_compound_definition,

@@ -29,7 +29,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..errors import Errors
 from ..kb.records import Concept
-from ..pipeline.abbreviations import find_abbreviation_definitions, find_short_form_occurrences
+from ..pipeline.schwartz_hearst import find_abbreviation_definitions, find_short_form_occurrences
 
 _NON_WORD = re.compile(r"[^\w\s]")
 
