@@ -17,7 +17,7 @@ LAYERS: Tuple[Tuple[str, ...], ...] = (
     ("pipeline", "visualize"),
     ("training",),
     ("evaluation",),
-    ("cli", "packaging", "__main__", "__init__"),
+    ("cli", "__main__", "__init__"),
 )
 
 

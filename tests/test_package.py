@@ -24,7 +24,7 @@ from spacy_medlink.kb.build import build_kb
 from spacy_medlink.kb.encoders import create_lsa_encoder
 from spacy_medlink.kb.readers import read_vocabulary
 from spacy_medlink.pipeline.features import N_FEATURES
-from spacy_medlink.packaging import (
+from spacy_medlink.cli.package_meta import (
     REQUIREMENT,
     TRANSFORMERS_REQUIREMENT,
     package_requirements,
@@ -135,7 +135,7 @@ def test_package_meta_records_kb_sources_metrics_and_requirement(pipeline_path, 
 
 def test_package_meta_recognises_published_files_by_checksum(tmp_path, monkeypatch):
     # A file whose sha256 is the published MEDIC one is named as MEDIC, whatever its name.
-    from spacy_medlink import packaging
+    from spacy_medlink.cli import package_meta as packaging
 
     data = tmp_path / "renamed.tsv"
     data.write_text("# Report created: Tue Jun 06 11:31:46 EDT 2017\nName\tMESH:D1\n")
@@ -247,7 +247,7 @@ def test_project_package_command_follows_the_vars(tmp_path):
     config = load_project_config(tmp_path, overrides=overrides)
     (command,) = [c for c in config["commands"] if c["name"] == "package"]
     meta_step, package_step = command["script"]
-    assert meta_step.startswith("python -m spacy_medlink.packaging training/medlink "
+    assert meta_step.startswith("python -m spacy_medlink package-meta training/medlink "
                                 "packages/meta_medlink_disease_trf.json")
     assert "--data ../shared/data/medic/CTD_diseases.tsv.gz" in meta_step
     assert package_step == (

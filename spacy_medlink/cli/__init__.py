@@ -5,4 +5,6 @@ Each submodule registers its commands on `app`; import them here so they are att
 from ._app import app  # noqa: F401
 
 # Each module registers its command(s) on `app` when imported.
-from . import assemble, benchmark, build_kb, calibrate, convert, evaluate, verify, weak_label  # noqa: F401,E402
+from . import (  # noqa: F401,E402
+    assemble, benchmark, build_kb, calibrate, convert, evaluate, package_meta, verify, weak_label,
+)

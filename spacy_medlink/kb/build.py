@@ -5,7 +5,6 @@ normalized (normalize_alias) and grouped into alias -> {concept_id: weight}; the
 are set with one set_entities call and every alias is added with one add_alias call (a second
 add_alias for the same alias would be ignored by spaCy with W017).
 """
-import hashlib
 import time
 import warnings
 from collections import Counter
@@ -19,6 +18,7 @@ from tqdm import tqdm
 
 from ..about import __version__
 from ..errors import Errors, Warnings
+from ..integrity import file_sha256
 from .alias_index import CharNgramIndex
 from .corpus_concepts import concepts_from_mentions, is_corpus_concept
 from .encoders import check_vectors
@@ -204,7 +204,7 @@ def _make_meta(
         "name": name,
         "version": __version__,
         "source": str(source) if source is not None else None,
-        "source_sha256": _sha256(Path(source)) if source is not None and Path(source).is_file() else None,
+        "source_sha256": file_sha256(Path(source)) if source is not None and Path(source).is_file() else None,
         "n_concepts": report.n_concepts,
         "n_aliases": report.n_aliases,
         "n_extra_aliases": report.n_extra_aliases,
@@ -218,14 +218,6 @@ def _make_meta(
         # Whole milliseconds: a float such as 0.043 does not survive JSON round trips exactly.
         "build_ms": int(report.seconds * 1000),
     }
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file_:
-        for block in iter(lambda: file_.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _examples(items: List[str]) -> str:

@@ -6,7 +6,7 @@ spacy-medlink, the data sources with their sha256, the KB's identity and checksu
 metrics of `spacy_medlink evaluate` and the data licences. The pipeline folder itself is
 not modified.
 
-    python -m spacy_medlink.packaging training/medlink packages/meta.json \
+    python -m spacy_medlink package-meta training/medlink packages/meta.json \
         --name medlink_disease_sm --version 0.1.0 --metrics metrics/dev.json \
         --data assets/ncbi_disease/train.pubtator.txt --data assets/medic/CTD_diseases.tsv.gz
 
@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Union
 
 import srsly
-import typer
 from spacy import util
 from wasabi import msg
 
-from .about import __version__
-from .cli._app import Arg, Opt
-from .errors import Errors
+from ..about import __version__
+from ..errors import Errors
+from ..integrity import file_sha256
+from ._app import Arg, Opt, app, coded_errors
 
 LINKER_FACTORY = "medical_entity_linker"
 KB_META_FILE = "meta.json"
@@ -172,19 +172,6 @@ def find_kb_path(model_path: Path) -> Path:
     return kb_path
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of a file's bytes, read in blocks.
-
-    path (Path): The file.
-    RETURNS (str): The hex digest.
-    """
-    digest = hashlib.sha256()
-    with path.open("rb") as infile:
-        for block in iter(lambda: infile.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def folder_sha256(path: Path) -> str:
     """One sha256 over a folder: every file's relative path and bytes, in sorted order.
 
@@ -275,6 +262,8 @@ def write_package_meta(
     return meta
 
 
+@app.command("package-meta")
+@coded_errors()
 def package_meta_cli(
     model_path: Path = Arg(..., help="Pipeline folder", exists=True, file_okay=False),
     output: Path = Arg(..., help="Where to write the meta.json for spacy package --meta-path"),
@@ -296,6 +285,3 @@ def package_meta_cli(
                        second_metrics_path=second_metrics, data_paths=data, trained_on=trained_on)
     msg.good(f"Wrote package meta to {output}")
 
-
-if __name__ == "__main__":
-    typer.run(package_meta_cli)
