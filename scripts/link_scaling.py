@@ -11,8 +11,6 @@
    unlabeled pool (text the pipeline has not seen since loading), and on the issue's
    abbreviation stress text `" ".join("breast cancer (BC) and BC" for _ in range(1000))`.
 """
-import gzip
-import json
 import random
 import time
 from pathlib import Path
@@ -21,7 +19,10 @@ from typing import Dict, List
 import spacy
 import srsly
 import typer
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
+
+from spacy_medlink.evaluation.evaluate import find_linker
+from spacy_medlink.training.weak_labels import read_unlabeled_texts
 
 SIZES = (10, 100, 1_000, 10_000)
 LONG_DOC_CHARS = 200_000
@@ -45,18 +46,14 @@ def mention_doc(nlp, aliases: List[str]) -> Doc:
 
 
 def pool_text(path: Path, n_chars: int, skip: int) -> str:
-    """At least n_chars of pool sentences, after the first `skip` lines."""
+    """n_chars of pool sentences, after the first `skip` texts."""
+    texts, _ = read_unlabeled_texts(path)
     out, size = [], 0
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf8") as lines:
-        for i, line in enumerate(lines):
-            if i < skip:
-                continue
-            text = json.loads(line)["text"]
-            out.append(text)
-            size += len(text) + 1
-            if size >= n_chars:
-                break
+    for text in texts[skip:]:
+        out.append(text)
+        size += len(text) + 1
+        if size >= n_chars:
+            break
     return " ".join(out)[:n_chars]
 
 
@@ -85,8 +82,7 @@ def main(
     skip: int = typer.Option(100_000, "--skip", help="Pool lines to skip (the weak labels use the first ones)"),
 ) -> None:
     nlp = spacy.load(model)
-    linker_name = next(n for n, p in nlp.pipeline if type(p).__name__ == "MedicalEntityLinker")
-    linker = nlp.get_pipe(linker_name)
+    linker_name, linker = find_linker(nlp, str(model))
     aliases = sorted(set(linker.kb.get_alias_strings()))
     random.Random(seed).shuffle(aliases)
     results = {"model": str(model), "per_size": []}

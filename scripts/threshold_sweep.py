@@ -16,9 +16,11 @@ import spacy
 import srsly
 import typer
 
-from spacy_medlink.evaluation.evaluate import ResolvedGold, entity_metrics, find_linker, read_gold
+from spacy_medlink.evaluation.evaluate import ResolvedGold, entity_metrics, find_linker
 from spacy_medlink.evaluation.metrics import resolve_ids
 from spacy_medlink.kb.ids import KB_ID_SEPARATOR
+from spacy_medlink.pipeline.decide import passes
+from spacy_medlink.training.gold_corpus import read_gold
 
 THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -39,7 +41,7 @@ def scored_entities(nlp, gold: ResolvedGold) -> Dict[tuple, tuple]:
 def sweep(entities: Dict[tuple, tuple], gold: ResolvedGold, thresholds) -> List[dict]:
     rows = []
     for t in thresholds:
-        kept = {span: (concepts if score >= t else frozenset()) for span, (score, concepts) in entities.items()}
+        kept = {span: (concepts if passes(score, t) else frozenset()) for span, (score, concepts) in entities.items()}
         metrics = entity_metrics(gold, kept)
         rows.append({
             "threshold": t,

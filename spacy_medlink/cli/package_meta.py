@@ -25,9 +25,9 @@ from wasabi import msg
 from ..about import __version__
 from ..errors import Errors
 from ..integrity import file_sha256
+from ..pipeline.linker import LINKER_FACTORY
 from ._app import Arg, Opt, app, coded_errors
 
-LINKER_FACTORY = "medical_entity_linker"
 KB_META_FILE = "meta.json"
 # The package names spacy-medlink, which provides the factories, in its requirements;
 # spaCy's own detection (entry points) finds it too, this makes it explicit.

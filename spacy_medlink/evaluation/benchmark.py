@@ -33,6 +33,7 @@ from spacy.language import Language
 from tqdm import tqdm
 
 from ..errors import Errors
+from ..pipeline.linker import LINKER_FACTORY
 from ..training.gold_corpus import GoldDocument, read_gold
 from .evaluate import (
     BATCH_SIZE,
@@ -141,7 +142,7 @@ def ablate_short_form_mentions(
     if not names:
         return None
     # The linker never changes doc.ents: switched off too, it is not run a second time.
-    linkers = [name for name, factory in factories.items() if factory == "medical_entity_linker"]
+    linkers = [name for name, factory in factories.items() if factory == LINKER_FACTORY]
     with nlp.select_pipes(disable=names + linkers):
         without = strict_ner_scores(nlp, documents, progress=progress)
     return {"components": names, "without": without}

@@ -161,16 +161,15 @@ def expand_abbreviations(
         if spans_key not in doc.spans:
             return span.text
         short_forms = doc.spans[spans_key]
-    group = short_forms
-    # The component writes the group sorted by start, so a binary search finds the first
-    # occurrence at or after the span start without scanning the whole group.
-    index = bisect.bisect_left(range(len(group)), span.start, key=lambda i: group[i].start)
+    # The occurrences are sorted by start (as the component writes them and detect returns
+    # them), so a binary search finds the first one at or after the span start.
+    index = bisect.bisect_left(range(len(short_forms)), span.start, key=lambda i: short_forms[i].start)
     pieces = []
     # Slice the span's own text: Doc.text rebuilds the whole document's string on each access.
     text, offset = span.text, span.start_char
     cursor = span.start_char
-    while index < len(group):
-        occurrence = group[index]
+    while index < len(short_forms):
+        occurrence = short_forms[index]
         if occurrence.start >= span.end:
             break
         if occurrence.end <= span.end:

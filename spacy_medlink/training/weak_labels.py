@@ -263,8 +263,9 @@ def weak_label(
 
 
 def _summarize_warnings(caught: List[warnings.WarningMessage]) -> None:
-    """Warn once per code instead of once per text (MLW250 fires for every text whose
-    abbreviations do not align to tokens), with the count and the first message."""
+    """Warn once per code instead of once per text, with the count and the first message
+    (a component's per-document warning would otherwise repeat for every text; MLW250 itself
+    now warns once per component and counts the rest on it)."""
     by_code: Dict[str, List[str]] = {}
     for warning in caught:
         text = str(warning.message)
