@@ -42,9 +42,9 @@ from .settings import validate_cfg
 # without this filter every one of them got its nearest disease.
 DEFAULT_LABELS = LABELS
 LINKER_FACTORY = "medical_entity_linker"
-# Calibrated probability below which a link is NIL. Chosen on NCBI dev end-to-end F1 (75.2 ->
-# 75.9; doc concepts 81.3 -> 82.5) and checked on BioRED dev, which did not choose it
-# (64.7 -> 66.4; 67.7 -> 70.5): scripts/threshold_sweep.py, benchmarks/threshold_sweep.json.
+# Calibrated probability below which a link is NIL. Chosen on NCBI dev end-to-end F1 and
+# checked on BioRED dev, which did not choose it (figures: README "Reliability",
+# scripts/threshold_sweep.py, benchmarks/threshold_sweep.json).
 DEFAULT_THRESHOLD = 0.5
 
 DEFAULT_MODEL_CONFIG = f"""
