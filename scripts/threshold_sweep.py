@@ -16,7 +16,8 @@ import spacy
 import srsly
 import typer
 
-from spacy_medlink.evaluation.evaluate import ResolvedGold, entity_metrics, find_linker
+from spacy_medlink.evaluation.evaluate import find_linker
+from spacy_medlink.evaluation.resolved_gold import ResolvedGold, entity_metrics
 from spacy_medlink.evaluation.metrics import resolve_ids
 from spacy_medlink.kb.ids import KB_ID_SEPARATOR
 from spacy_medlink.pipeline.decide import passes

@@ -6,14 +6,10 @@ from pathlib import Path
 import pytest
 import srsly
 
-from spacy_medlink.cli.benchmark import parse_int_list
-from spacy_medlink.evaluation.benchmark import (
-    RESULTS_JSON,
-    RESULTS_MD,
-    TABLE_THRESHOLDS,
-    run_measured,
-    threshold_curve,
-)
+from medlink_bench.__main__ import parse_int_list
+from medlink_bench.measure import run_measured, threshold_curve
+from medlink_bench.report import RESULTS_JSON, RESULTS_MD
+from medlink_bench.run import TABLE_THRESHOLDS
 from spacy_medlink.evaluation.evaluate import read_gold
 from sample_pipeline import train_sample_pipeline
 
@@ -74,7 +70,7 @@ def _sample_pipeline(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def sample_results(tmp_path_factory):
-    from spacy_medlink.evaluation.benchmark import run_benchmark
+    from medlink_bench.run import run_benchmark
 
     tmp = tmp_path_factory.mktemp("benchmark")
     model = _sample_pipeline(tmp / "model")
@@ -157,7 +153,7 @@ def test_benchmark_on_the_sample_writes_markdown_and_plots_without_corpus_text(s
 
 @pytest.mark.slow
 def test_benchmark_ner_seeds_retrains_per_seed(tmp_path):
-    from spacy_medlink.evaluation.benchmark import benchmark_ner_seeds
+    from medlink_bench.ner_seeds import benchmark_ner_seeds
 
     dev = SAMPLE / "dev.pubtator.txt"
     seeds = benchmark_ner_seeds(

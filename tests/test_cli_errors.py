@@ -6,6 +6,7 @@ import pytest
 import spacy
 from typer.testing import CliRunner
 
+from medlink_bench.__main__ import app as bench_app
 from spacy_medlink.cli import app
 from spacy_medlink.cli._app import check_output_path, coded_errors, save_json
 from spacy_medlink.errors import Errors
@@ -83,7 +84,8 @@ def _command_args(tmp_path: Path, out: Path):
         "calibrate": ["calibrate", str(folder), data, "--output", str(out)],
         "evaluate": ["evaluate", str(folder), data, "--output", str(out / "metrics.json")],
         "evaluate-errors": ["evaluate", str(folder), data, "--errors", str(out / "errors.jsonl")],
-        "benchmark": ["benchmark", str(folder), data, "-t", data, "-v", str(TINY_MEDIC), "-o", str(out)],
+        # The project's benchmark harness has a CLI of its own (python -m medlink_bench).
+        "benchmark": [str(folder), data, "-t", data, "-v", str(TINY_MEDIC), "-o", str(out)],
         "weak-label": ["weak-label", str(folder), str(pool), str(out / "silver.spacy")],
         "weak-label-report": ["weak-label", str(folder), str(pool), str(tmp_path / "s.spacy"), "-r", str(out / "r.json")],
         "self-train": ["self-train", str(TINY_MEDIC), str(folder), str(pool), data, data, str(out)],
@@ -99,7 +101,7 @@ def test_every_command_rejects_an_output_under_a_regular_file_before_working(tmp
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     args = _command_args(tmp_path, blocker / "out")[command]
-    result = CliRunner().invoke(app, args)
+    result = CliRunner().invoke(bench_app if command == "benchmark" else app, args)
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     output = _folded(result.output)
     assert "[MLE303]" in output and f"{blocker} is a file, not a folder" in output

@@ -6,8 +6,8 @@ import srsly
 from spacy.training import Example
 from thinc.api import fix_random_seed
 
+from spacy_medlink.evaluation.baseline_scores import baseline_train_mentions
 from spacy_medlink.evaluation.evaluate import (
-    baseline_train_mentions,
     evaluate_pipeline,
     find_linker,
     gold_layers,

@@ -100,3 +100,34 @@ def test_a_module_outside_the_layers_is_reported(tmp_path):
     root.mkdir()
     (root / "newthing.py").write_text("")
     assert layer_violations(root, "fake_pkg") == ["newthing.py: 'newthing' is in no layer"]
+
+
+# Top-level packages of this repository that the library must never import: the project's
+# benchmark harness sits above the whole library (issue 14).
+PROJECT_PACKAGES = ("medlink_bench",)
+
+
+def foreign_imports(root: Path, forbidden=PROJECT_PACKAGES) -> List[str]:
+    """RETURNS (List[str]): "file:line: imports NAME" for each import of a forbidden package."""
+    problems = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf8"))):
+            if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] in forbidden:
+                    problems.append(f"{path.relative_to(root)}:{node.lineno}: imports {name}")
+    return problems
+
+
+def test_the_library_never_imports_the_benchmark_harness(tmp_path):
+    root = Path(spacy_medlink.__file__).parent
+    assert foreign_imports(root) == []
+    fake = tmp_path / "fake_pkg"
+    fake.mkdir()
+    (fake / "cli.py").write_text("def f():\n    from medlink_bench.run import run_benchmark\n")
+    assert foreign_imports(fake) == ["cli.py:2: imports medlink_bench.run"]

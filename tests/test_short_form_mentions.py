@@ -177,7 +177,7 @@ def test_assemble_adds_it_to_an_ner_pipeline_without_one(tmp_path):
     assert "medlink_short_form_mentions" not in without.pipe_names
     # The benchmark's spaCy entity_linker pipeline keeps our NER whole: the short-form
     # component and the abbreviations it reads stay, our linker goes.
-    from spacy_medlink.evaluation.spacy_el_baseline import build_spacy_entity_linker
+    from medlink_bench.spacy_el_baseline import build_spacy_entity_linker
 
     linker = nlp.get_pipe("medical_entity_linker")
     el_nlp = build_spacy_entity_linker(
@@ -191,7 +191,7 @@ def test_assemble_adds_it_to_an_ner_pipeline_without_one(tmp_path):
 
 
 def test_benchmark_ablation_scores_the_ner_without_it(tmp_path):
-    from spacy_medlink.evaluation.benchmark import ablate_short_form_mentions
+    from medlink_bench.ner_seeds import ablate_short_form_mentions
     from spacy_medlink.training.gold_corpus import read_gold
 
     title, abstract = "Kessler-Varga syndrome (KVS) in twins", "KVS is rare."

@@ -5,6 +5,9 @@ from pathlib import Path
 from wasabi import msg
 
 from ..integrity import write_manifest
+from ..pipeline.abbreviations import ABBREVIATIONS_FACTORY
+from ..pipeline.linker import LINKER_FACTORY
+from ..pipeline.short_form_mentions import SHORT_FORM_FACTORY
 from ._app import Arg, Opt, app, check_output_path, coded_errors
 
 
@@ -30,18 +33,17 @@ def assemble_pipeline(
 
     nlp = spacy.load(ner_model)
     linker_nlp = spacy.load(linker_model)
-    if "medlink_abbreviations" not in nlp.pipe_names:
-        if "medlink_abbreviations" in linker_nlp.pipe_names:
-            nlp.add_pipe("medlink_abbreviations", source=linker_nlp)
+    # Pipe names are the factories' default names (as configs/*.cfg name them).
+    if ABBREVIATIONS_FACTORY not in nlp.pipe_names:
+        if ABBREVIATIONS_FACTORY in linker_nlp.pipe_names:
+            nlp.add_pipe(ABBREVIATIONS_FACTORY, source=linker_nlp)
         elif short_form_mentions:
-            nlp.add_pipe("medlink_abbreviations")
-    if short_form_mentions and "medlink_short_form_mentions" not in nlp.pipe_names:
-        abbreviations_key = nlp.get_pipe("medlink_abbreviations").spans_key
-        nlp.add_pipe(
-            "medlink_short_form_mentions", config={"abbreviations_key": abbreviations_key}
-        )
-    if "medical_entity_linker" not in nlp.pipe_names:
-        nlp.add_pipe("medical_entity_linker", source=linker_nlp)
+            nlp.add_pipe(ABBREVIATIONS_FACTORY)
+    if short_form_mentions and SHORT_FORM_FACTORY not in nlp.pipe_names:
+        abbreviations_key = nlp.get_pipe(ABBREVIATIONS_FACTORY).spans_key
+        nlp.add_pipe(SHORT_FORM_FACTORY, config={"abbreviations_key": abbreviations_key})
+    if LINKER_FACTORY not in nlp.pipe_names:
+        nlp.add_pipe(LINKER_FACTORY, source=linker_nlp)
     nlp.meta["name"] = name
     output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)

@@ -17,10 +17,11 @@ def calibrate_pipeline(model: Path, dev_data: Path, output: Path = None) -> floa
     """
     import spacy
 
+    from ..evaluation.evaluate import find_linker
     from ..training.readers import create_pubtator_corpus
 
     nlp = spacy.load(model)
-    linker = nlp.get_pipe("medical_entity_linker")
+    _, linker = find_linker(nlp, str(model))
     # The linker finds abbreviations itself when no component has marked them.
     examples = list(create_pubtator_corpus(dev_data, gold_ents_in_predicted=True)(nlp))
     temperature = linker.calibrate(examples)

@@ -4,6 +4,7 @@ from typing import Any, Dict, Optional
 
 from wasabi import msg
 
+from ..pipeline.linker import LINKER_FACTORY
 from ._app import Arg, Opt, app, check_output_path, coded_errors, save_json
 
 
@@ -83,7 +84,7 @@ def print_results(results: Dict[str, Any]) -> None:
     if ner is not None and ner.get("recall_by_type"):
         type_rows = [(t, _fmt(r["r"]), r["tp"], r["n"]) for t, r in ner["recall_by_type"].items()]
         msg.table(type_rows, header=("Mention type", "NER recall", "found", "gold"), aligns=("l", "r", "r", "r"))
-    linker_rows = [_ranking_row("medical_entity_linker", results["norm_at_gold"], results["candidate_recall"])]
+    linker_rows = [_ranking_row(LINKER_FACTORY, results["norm_at_gold"], results["candidate_recall"])]
     baselines = results.get("baselines") or {}
     for name in ("dictionary", "tfidf"):
         if name in baselines:

@@ -15,46 +15,33 @@ tokens: for NER they are misses; for norm@gold the linker gets the smallest toke
 covers them (counted in `n_misaligned`).
 """
 import time
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 import spacy
-import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from tqdm import tqdm
 
 from ..errors import Errors
-from ..kb.alias_matcher import AliasMatcher
-from ..kb.categories import DISEASE_LABEL
 from ..kb.ids import KB_ID_SEPARATOR
 from ..kb.medlink_kb import MedlinkKB
 from ..pipeline.linker import LINKER_FACTORY
 from ..training.convert import DEFAULT_LABEL
-from ..training.gold_corpus import GoldDocument, GoldMention, read_gold
-from .baselines import BASELINES
+from ..training.gold_corpus import GoldMention, read_gold
+from .baseline_scores import evaluate_baselines
+from .error_report import write_errors
 from .metrics import (
-    DEFAULT_ACC_KS,
     DEFAULT_RECALL_KS,
-    GoldConcepts,
     SpanKey,
     candidate_recall,
-    document_concept_prf,
-    mention_linking_prf,
-    ner_prf,
-    ner_recall_by_type,
     norm_at_gold,
     resolve_ids,
 )
+from .resolved_gold import N_EXAMPLES, ResolvedGold, entity_metrics
 
-# Characters of text on each side of a mention in the errors file.
-CONTEXT_CHARS = 80
-# Candidates written per linking error.
-N_ERROR_CANDIDATES = 10
 BATCH_SIZE = 32
-_N_EXAMPLES = 10
 
 
 def find_linker(nlp: Language, model_name: str = "<nlp>") -> Tuple[str, Any]:
@@ -75,47 +62,6 @@ def entity_components(nlp: Language, exclude: Sequence[str] = ()) -> List[str]:
         for name in nlp.pipe_names
         if name not in exclude and "doc.ents" in nlp.get_pipe_meta(name).assigns
     ]
-
-
-@dataclass
-class ResolvedGold:
-    """The resolved gold of one evaluation, keyed by document position."""
-
-    documents: List[GoldDocument]
-    resolve: Any
-    mentions: List[Tuple[int, GoldMention, FrozenSet[str]]] = field(default_factory=list)
-    unresolved: Counter = field(default_factory=Counter)
-    n_ids: int = 0
-
-    def __post_init__(self) -> None:
-        for doc_index, document in enumerate(self.documents):
-            for mention in document.mentions:
-                concepts, unresolved = resolve_ids(mention.ids, self.resolve)
-                self.n_ids += len(concepts)
-                self.unresolved.update(unresolved)
-                self.mentions.append((doc_index, mention, concepts))
-
-    def spans(self) -> set:
-        return {(d, m.start, m.end) for d, m, _ in self.mentions}
-
-    def typed_spans(self) -> set:
-        return {(d, m.start, m.end, m.type) for d, m, _ in self.mentions}
-
-    def concepts(self) -> List[GoldConcepts]:
-        return [(d, m.start, m.end, c) for d, m, c in self.mentions]
-
-    def span_concepts(self) -> set:
-        return {(d, m.start, m.end, c) for d, m, concepts in self.mentions for c in concepts}
-
-    def doc_concepts(self) -> set:
-        return {(d, c) for d, _, concepts in self.mentions for c in concepts}
-
-    def id_report(self) -> Dict[str, Any]:
-        return {
-            "n_gold_ids": self.n_ids,
-            "n_unresolved": sum(self.unresolved.values()),
-            "unresolved": dict(self.unresolved.most_common(_N_EXAMPLES)),
-        }
 
 
 def evaluate_pipeline(
@@ -164,7 +110,7 @@ def evaluate_pipeline(
     if gold.unresolved:
         notes.append(
             f"{sum(gold.unresolved.values())} gold ids are not in the KB (kept as they are, "
-            f"so they count as misses): {', '.join(list(gold.unresolved)[:_N_EXAMPLES])}"
+            f"so they count as misses): {', '.join(list(gold.unresolved)[:N_EXAMPLES])}"
         )
     ner_names = entity_components(nlp, exclude=[linker_name])
     pipeline_output = None
@@ -197,7 +143,10 @@ def evaluate_pipeline(
                 recall_ks=recall_ks, nlp=nlp, progress=progress,
             )
     if errors_path is not None:
-        n_errors = write_errors(errors_path, gold, linked.records, pipeline_output, kb, baseline_ranked)
+        n_errors = write_errors(
+            errors_path, gold, linked.records,
+            pipeline_output.entities if pipeline_output is not None else None, kb, baseline_ranked,
+        )
         results["n_errors_written"] = n_errors
     return results
 
@@ -262,57 +211,6 @@ def pipeline_metrics(gold: ResolvedGold, output: PipelineOutput) -> Dict[str, An
             "words_per_second": output.n_words / output.seconds if output.seconds else 0.0,
         },
     }
-
-
-def entity_metrics(gold: ResolvedGold, entities: Dict[SpanKey, FrozenSet[str]]) -> Dict[str, Any]:
-    """Strict NER, end-to-end mention linking and document-level concept P/R/F of entities.
-
-    gold (ResolvedGold): The gold documents.
-    entities (Dict[SpanKey, FrozenSet[str]]): (doc, start_char, end_char) -> resolved concepts.
-    RETURNS (Dict[str, Any]): "ner" (with recall by mention type), "end_to_end" and
-        "document_concepts".
-    """
-    pred_spans = set(entities)
-    ner = ner_prf(gold.spans(), pred_spans).to_dict()
-    ner["recall_by_type"] = {
-        t: r.to_dict() for t, r in ner_recall_by_type(gold.typed_spans(), pred_spans).items()
-    }
-    pred_links = {(*span, c) for span, concepts in entities.items() for c in concepts}
-    pred_docs = {(span[0], c) for span, concepts in entities.items() for c in concepts}
-    return {
-        "ner": ner,
-        "end_to_end": mention_linking_prf(gold.span_concepts(), pred_links).to_dict(),
-        "document_concepts": document_concept_prf(gold.doc_concepts(), pred_docs).to_dict(),
-    }
-
-
-def dictionary_end_to_end(
-    gold: ResolvedGold, train_pairs: Sequence[Tuple[str, str]], store: Any, nlp: Language, linker: Any
-) -> Dict[str, Any]:
-    """The end-to-end dictionary baseline: every leftmost-longest match of a dictionary string
-    (the vocabulary's names and synonyms plus the single-concept training mentions, matched on
-    `normalize_alias` keys with the AliasMatcher's guards) is an entity, linked to the
-    dictionary baseline's first concept for its text.
-
-    gold (ResolvedGold): The evaluation documents.
-    train_pairs (Sequence[Tuple[str, str]]): (mention text, concept) of the training mentions.
-    store (ConceptStore): The vocabulary.
-    nlp (Language): Its tokenizer splits the texts.
-    linker (DictionaryBaseline): The dictionary baseline, fitted on the same strings.
-    RETURNS (Dict[str, Any]): entity_metrics of the baseline, and its dictionary size.
-    """
-    matcher = AliasMatcher.from_aliases(
-        [(alias, DISEASE_LABEL) for concept in store for alias in (concept.name, *concept.synonyms)]
-        + [(text, DISEASE_LABEL) for text, _ in train_pairs]
-    )
-    entities: Dict[SpanKey, FrozenSet[str]] = {}
-    for doc_index, document in enumerate(gold.documents):
-        doc = nlp.make_doc(document.text)
-        spans = [doc[m.start:m.end] for m in matcher.find([t.text for t in doc])]
-        ranked = linker.rank_many([(span.text, document.text) for span in spans], 1)
-        for span, ids in zip(spans, ranked):
-            entities[(doc_index, span.start_char, span.end_char)] = frozenset(ids[:1])
-    return {**entity_metrics(gold, entities), "n_dictionary_keys": len(matcher)}
 
 
 # --- the linker alone on the gold spans ----------------------------------------------------
@@ -432,191 +330,3 @@ def _multi_concept_accuracy(gold: ResolvedGold, records: Dict[SpanKey, dict], re
     }
 
 
-# --- baselines --------------------------------------------------------------------------------
-def baseline_train_mentions(
-    documents: Iterable[GoldDocument], resolve
-) -> Tuple[List[Tuple[str, str]], Dict[str, int]]:
-    """The training mentions of the baselines' dictionary: every mention whose ids form
-    exactly one concept. An id the KB does not know is kept as it is (the dictionary may then
-    return it, and it can be right when the evaluation corpus uses the same id).
-
-    documents (Iterable[GoldDocument]): The training corpus.
-    resolve (Callable[[str], Optional[str]]): Any id -> primary id or None.
-    RETURNS (Tuple[List[Tuple[str, str]], Dict[str, int]]): (text, concept) pairs and counts
-        ("n_mentions", "n_used", "n_multi_concept", "n_unresolved").
-    """
-    pairs = []
-    counts = Counter()
-    for document in documents:
-        for mention in document.mentions:
-            counts["n_mentions"] += 1
-            concepts, unresolved = resolve_ids(mention.ids, resolve)
-            if len(concepts) != 1:
-                counts["n_multi_concept"] += 1
-                continue
-            counts["n_unresolved"] += bool(unresolved)
-            pairs.append((mention.text, next(iter(concepts))))
-    counts["n_used"] = len(pairs)
-    return pairs, dict(counts)
-
-
-def evaluate_baselines(
-    documents: Sequence[GoldDocument],
-    train_documents: Iterable[GoldDocument],
-    store: Any,
-    *,
-    recall_ks: Sequence[int] = DEFAULT_RECALL_KS,
-    nlp: Optional[Language] = None,
-    progress: bool = True,
-) -> Tuple[Dict[str, Any], Dict[str, Dict[SpanKey, List[str]]]]:
-    """Evaluate the dictionary and TF-IDF baselines on gold mentions (norm@gold), with the
-    same mention set and definitions as the linker in `evaluate_pipeline`.
-
-    documents (Sequence[GoldDocument]): The evaluation corpus (e.g. from `read_gold`).
-    train_documents (Iterable[GoldDocument]): The corpus whose single-concept mentions enter
-        the baselines' dictionary (see `baseline_train_mentions`).
-    store (ConceptStore): The concepts (names and synonyms) and the id resolver.
-    recall_ks (Sequence[int]): Cut-offs for recall@k.
-    nlp (Optional[Language]): Its tokenizer; when given, the dictionary baseline also runs end
-        to end on the raw texts ("dictionary_end_to_end", see dictionary_end_to_end).
-    progress (bool): Show a progress bar.
-    RETURNS (Tuple[Dict[str, Any], Dict[str, Dict[SpanKey, List[str]]]]): Per baseline
-        name, acc@1, acc@5, recall@k and counts (plus "train_mentions" counts); and per
-        baseline name, the ranking of each gold span ((doc position, start, end) -> ids).
-    """
-    gold = ResolvedGold(list(documents), store.resolve)
-    train_pairs, train_counts = baseline_train_mentions(train_documents, store.resolve)
-    queries = [(m.text, gold.documents[d].text) for d, m, _ in gold.mentions]
-    keys = [(d, m.start, m.end) for d, m, _ in gold.mentions]
-    results: Dict[str, Any] = {"train_mentions": train_counts}
-    all_ranked: Dict[str, Dict[SpanKey, List[str]]] = {}
-    for name, baseline_cls in tqdm(
-        list(BASELINES.items()), desc="Baselines", disable=not progress, leave=False
-    ):
-        baseline = baseline_cls().fit(store, train_pairs)
-        ranked = dict(zip(keys, baseline.rank_many(queries, max(recall_ks))))
-        all_ranked[name] = ranked
-        scores = norm_at_gold(gold.concepts(), ranked, DEFAULT_ACC_KS)
-        recall = candidate_recall(gold.concepts(), ranked, recall_ks)
-        scores.update({key: value for key, value in recall.items() if key.startswith("recall@")})
-        scores["n_dictionary_strings"] = len(baseline.entries)
-        results[name] = scores
-        if name == "dictionary" and nlp is not None:
-            results["dictionary_end_to_end"] = dictionary_end_to_end(gold, train_pairs, store, nlp, baseline)
-    return results, all_ranked
-
-
-# --- errors ---------------------------------------------------------------------------------
-def write_errors(
-    path: Union[str, Path],
-    gold: ResolvedGold,
-    records: Dict[SpanKey, dict],
-    pipeline_output: Optional[PipelineOutput],
-    kb: Any,
-    baseline_ranked: Optional[Dict[str, Dict[SpanKey, List[str]]]] = None,
-) -> int:
-    """Write one JSON line per error, in corpus order:
-
-    - kind "linking": a gold mention whose concept(s) the linker got wrong on the gold span
-      (top candidate for one concept, kb_id for a composite), with the top candidates, their
-      scores and evidence, the rank of the gold concept and the baselines' first answers;
-    - kind "missed" / "spurious": a gold mention the full pipeline did not find with exactly
-      its span / an entity that matches no gold span (only when the pipeline has NER).
-
-    RETURNS (int): The number of lines written.
-    """
-    baseline_ranked = baseline_ranked or {}
-    lines = []
-    for doc_index, mention, concepts in gold.mentions:
-        key = (doc_index, mention.start, mention.end)
-        record = records.get(key)
-        error = _linking_error(record, concepts, gold.resolve)
-        if error is None:
-            continue
-        line = _error_base("linking", gold.documents[doc_index], doc_index, mention.start, mention.end)
-        line.update(
-            {
-                "type": mention.type,
-                "gold_ids": list(mention.ids),
-                "gold_concepts": [_describe(kb, c) for c in sorted(concepts)],
-                **error,
-                "baselines": {name: ranked.get(key, [])[:1] for name, ranked in baseline_ranked.items()},
-            }
-        )
-        lines.append(line)
-    if pipeline_output is not None:
-        lines.extend(_ner_errors(gold, pipeline_output))
-    lines.sort(key=lambda line: (line["doc_index"], line["start"], line["end"], line["kind"]))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    srsly.write_jsonl(path, lines)
-    return len(lines)
-
-
-def _linking_error(record: Optional[dict], concepts: FrozenSet[str], resolve) -> Optional[dict]:
-    candidates = record["candidates"] if record is not None else []
-    ranked = [c["id"] for c in candidates]
-    if len(concepts) == 1:
-        concept = next(iter(concepts))
-        if ranked[:1] == [concept]:
-            return None
-        predicted = ranked[:1]
-    else:
-        predicted_set, _ = resolve_ids((record or {}).get("kb_id", "").split(KB_ID_SEPARATOR), resolve)
-        if predicted_set == concepts:
-            return None
-        predicted = sorted(predicted_set)
-    ranks = {c: ranked.index(c) + 1 for c in concepts if c in ranked}
-    return {
-        "query": record["query"] if record is not None else None,
-        "predicted": predicted,
-        "kb_id": record["kb_id"] if record is not None else None,
-        "gold_rank": ranks,
-        "candidates": [
-            {key: c.get(key) for key in ("id", "name", "alias", "score", "evidence")}
-            for c in candidates[:N_ERROR_CANDIDATES]
-        ],
-    }
-
-
-def _ner_errors(gold: ResolvedGold, output: PipelineOutput) -> List[dict]:
-    lines = []
-    gold_spans = gold.spans()
-    for doc_index, mention, concepts in gold.mentions:
-        if (doc_index, mention.start, mention.end) in output.entities:
-            continue
-        line = _error_base("missed", gold.documents[doc_index], doc_index, mention.start, mention.end)
-        line.update({"type": mention.type, "gold_ids": list(mention.ids)})
-        line["overlapping_predictions"] = [
-            text
-            for (d, s, e), (text, _) in output.entities.items()
-            if d == doc_index and s < mention.end and mention.start < e
-        ]
-        lines.append(line)
-    for (doc_index, start, end), (_, concepts) in output.entities.items():
-        if (doc_index, start, end) in gold_spans:
-            continue
-        line = _error_base("spurious", gold.documents[doc_index], doc_index, start, end)
-        line["predicted"] = sorted(concepts)
-        lines.append(line)
-    return lines
-
-
-def _error_base(kind: str, document: GoldDocument, doc_index: int, start: int, end: int) -> dict:
-    text = document.text
-    left = text[max(0, start - CONTEXT_CHARS) : start]
-    right = text[end : end + CONTEXT_CHARS]
-    return {
-        "kind": kind,
-        "doc_id": document.doc_id,
-        "doc_index": doc_index,
-        "start": start,
-        "end": end,
-        "text": text[start:end],
-        "context": f"{left}[[{text[start:end]}]]{right}",
-    }
-
-
-def _describe(kb: Any, concept_id: str) -> Dict[str, str]:
-    concept = kb.store.get(concept_id)
-    return {"id": concept_id, "name": concept.name if concept is not None else "(not in KB)"}

@@ -10,7 +10,7 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from spacy.vocab import Vocab
@@ -29,6 +29,23 @@ from .store import ConceptStore
 from .word_substitutions import mine_word_substitutions
 
 _N_EXAMPLES = 3
+
+
+def counted_training_alias(text: str, ids: Sequence[str], store: ConceptStore) -> Optional[Tuple[str, str]]:
+    """The KB build's counting rule for one gold training mention, in one place (the linker's
+    leave-one-document-out bookkeeping applies the same rule, pipeline/gold.py).
+
+    RETURNS (Optional[Tuple[str, str]]): (normalized alias, concept id) when the mention has
+        exactly one id, the id resolves and the text normalizes to a non-empty key; None when
+        the mention adds nothing to the training counts.
+    """
+    if len(ids) != 1:
+        return None
+    concept_id = store.resolve(ids[0])
+    alias = normalize_alias(text)
+    if concept_id is None or not alias:
+        return None
+    return alias, concept_id
 
 
 @dataclass
@@ -156,14 +173,14 @@ def _add_extra_aliases(
     n_seen = 0
     for text, raw_id in tqdm(extra_aliases, desc="Extra aliases", disable=not progress, leave=False):
         n_seen += 1
-        concept_id = store.resolve(raw_id)
-        if concept_id is None:
-            unknown.append(f"{raw_id!r} ({text!r})")
+        counted = counted_training_alias(text, (raw_id,), store)
+        if counted is None:  # say why: the id, or a text with nothing left after normalizing
+            if store.resolve(raw_id) is None:
+                unknown.append(f"{raw_id!r} ({text!r})")
+            else:
+                skipped.append(text)
             continue
-        alias = normalize_alias(text)
-        if not alias:
-            skipped.append(text)
-            continue
+        alias, concept_id = counted
         by_concept = weights.setdefault(alias, {})
         by_concept[concept_id] = by_concept.get(concept_id, 0.0) + 1.0
         store.add_alias_count(alias, concept_id)

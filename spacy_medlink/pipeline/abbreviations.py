@@ -14,6 +14,7 @@ from .schwartz_hearst import (
     find_abbreviation_definitions, find_short_form_occurrences, split_compound_definition,
 )
 
+ABBREVIATIONS_FACTORY = "medlink_abbreviations"
 DEFAULT_SPANS_KEY = "medlink_abbreviations"
 LONG_FORMS_SUFFIX = "_long_forms"
 
@@ -33,7 +34,7 @@ class AbbreviationDetector:
     component has no state: it serializes through its config alone.
     """
 
-    def __init__(self, name: str = "medlink_abbreviations", *, spans_key: str = DEFAULT_SPANS_KEY):
+    def __init__(self, name: str = ABBREVIATIONS_FACTORY, *, spans_key: str = DEFAULT_SPANS_KEY):
         """Initialize the abbreviation detector.
 
         name (str): The component instance name.
@@ -126,7 +127,7 @@ def _aligned_span(doc: Doc, start: int, end: int, label: str, span_id: str) -> O
 
 
 @Language.factory(
-    "medlink_abbreviations",
+    ABBREVIATIONS_FACTORY,
     assigns=["doc.spans"],
     default_config={"spans_key": DEFAULT_SPANS_KEY},
 )

@@ -1,15 +1,16 @@
 """Gold mentions for the linker's training and calibration, and the leave-one-document-out
 bookkeeping: what a document's own mentions added to the KB's training counts, counted by the
-KB build's rule (kb/build.py: single-id mentions, normalize_alias keys, resolved ids), so the
-ranker does not learn from exact matches that are only there because the document was seen.
+KB build's rule (kb.build.counted_training_alias), so the ranker does not learn from exact
+matches that are only there because the document was seen.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 from spacy.training import Example
 
+from ..kb.build import counted_training_alias
 from ..kb.ids import KB_ID_SEPARATOR
-from ..kb.normalize import normalize_alias
+from .features import Mention
 
 
 def single_concept(store, kb_id: str) -> Optional[str]:
@@ -43,12 +44,41 @@ def document_training_counts(example: Example, store) -> Tuple[Dict[str, Dict[st
     by_alias: Dict[str, Dict[str, int]] = {}
     by_concept: Dict[str, int] = {}
     for ent in example.reference.ents:
-        concept = single_concept(store, ent.kb_id_)
-        # The KB counts only mentions with one id (build_kb_from_paths), not "A|A".
-        if concept is None or KB_ID_SEPARATOR in ent.kb_id_:
+        counted = counted_training_alias(ent.text, ent.kb_id_.split(KB_ID_SEPARATOR), store)
+        if counted is None:
             continue
-        alias = normalize_alias(ent.text)
+        alias, concept = counted
         counts = by_alias.setdefault(alias, {})
         counts[concept] = counts.get(concept, 0) + 1
         by_concept[concept] = by_concept.get(concept, 0) + 1
     return by_alias, by_concept
+
+
+def gold_mentions(
+    examples: Sequence[Example], store, make_mentions: Callable, *, leave_doc_out: bool
+) -> Tuple[List[Mention], List[Doc], Dict[str, int]]:
+    """Gold mentions of single KB concepts with their candidates, for training and calibration.
+
+    make_mentions (Callable): (docs, spans, exclude) -> mentions with candidates (the linker's).
+    leave_doc_out (bool): exclude the training counts each document contributed to the KB
+        (training); RETURNS also those per-concept counts, summed over the examples.
+    RETURNS (Tuple): mentions (gold set), their docs (mention.doc_index), excluded counts.
+    """
+    mentions: List[Mention] = []
+    docs: List[Doc] = []
+    exclude_concepts: Dict[str, int] = {}
+    for example in examples:
+        spans, golds = gold_spans(example, store)
+        if not spans:
+            continue
+        exclude = None
+        if leave_doc_out:
+            exclude, concept_counts = document_training_counts(example, store)
+            for cid, n in concept_counts.items():
+                exclude_concepts[cid] = exclude_concepts.get(cid, 0) + n
+        doc_mentions = make_mentions([example.predicted], [spans], exclude)
+        for mention, gold in zip(doc_mentions, golds):
+            mention.doc_index, mention.gold = len(docs), gold
+        docs.append(example.predicted)
+        mentions.extend(doc_mentions)
+    return mentions, docs, exclude_concepts

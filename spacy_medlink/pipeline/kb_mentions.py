@@ -27,6 +27,7 @@ from ..integrity import verify_manifest, write_manifest
 from ..kb.alias_matcher import KB_MATCHES_KEY, MIN_KEY_CHARS, AliasMatcher
 from ..kb.readers import read_vocabulary
 
+KB_MENTIONS_FACTORY = "medlink_kb_mentions"
 _TABLE_FILE = "aliases.msgpack"
 
 
@@ -34,7 +35,7 @@ class KBMentions:
     """Mark vocabulary aliases in doc.spans; the table is built in initialize and saved."""
 
     def __init__(
-        self, name: str = "medlink_kb_mentions", *, spans_key: str = KB_MATCHES_KEY, vocab=None
+        self, name: str = KB_MENTIONS_FACTORY, *, spans_key: str = KB_MATCHES_KEY, vocab=None
     ):
         """Initialize the component; its table is empty until initialize or from_disk.
 
@@ -119,7 +120,7 @@ class KBMentions:
 
 
 @Language.factory(
-    "medlink_kb_mentions",
+    KB_MENTIONS_FACTORY,
     assigns=["doc.spans"],
     default_config={"spans_key": KB_MATCHES_KEY},
 )

@@ -24,14 +24,13 @@ from ..errors import Errors
 from ..fork_safety import register_fork_handler
 from ..integrity import read_json, verify_manifest, write_manifest
 from ..kb.categories import LABELS, category_label, link_category
-from ..kb.normalize import normalize_alias
-from .abbreviations import DEFAULT_SPANS_KEY, AbbreviationDetector, expand_abbreviations
+from .abbreviations import DEFAULT_SPANS_KEY, AbbreviationDetector
 from .calibration import fit_temperature
-from .composites import split_coordination
 from .decide import decide, decide_composite, group_offsets, group_softmax
 from .explain import LINKS_EXTENSION, evidence_contributions, install_extensions, link_record
 from .features import N_FEATURES, ConceptInfo, Mention, build_batch
-from .gold import document_training_counts, gold_spans
+from .gold import gold_mentions
+from .mentions import composite_parts, linkable_entities, mentions_with_candidates
 from .ranker_model import (
     DEFAULT_CONTEXT_BUCKETS, DEFAULT_DROPOUT, DEFAULT_ENTITY_VECTOR_LENGTH, DEFAULT_HIDDEN_WIDTH,
     RankerBatch, fuse_evidence, score_fused,
@@ -251,21 +250,9 @@ class MedicalEntityLinker(TrainablePipe):
         return self._abbreviations.detect(doc)[0]
 
     def _mentions(
-        self,
-        docs: Sequence[Doc],
-        spans: Sequence[Sequence[Span]],
-        exclude: Optional[Dict] = None,
+        self, docs: Sequence[Doc], spans: Sequence[Sequence[Span]], exclude: Optional[Dict] = None
     ) -> List[Mention]:
-        mentions = []
-        for doc_index, (doc, doc_spans) in enumerate(zip(docs, spans)):
-            short_forms = self._short_forms(doc) if doc_spans else ()
-            for span in doc_spans:
-                query = normalize_alias(expand_abbreviations(doc, span, short_forms=short_forms))
-                mentions.append(Mention(doc_index, span.start, span.end, span.text, query))
-        found = self.get_candidates(self.kb, [m.query for m in mentions], exclude)
-        for mention, candidates in zip(mentions, found):
-            mention.candidates = list(candidates)
-        return mentions
+        return mentions_with_candidates(docs, spans, self.kb, self.get_candidates, self._short_forms, exclude)
 
     # --- training ------------------------------------------------------------------------
     def update(
@@ -288,7 +275,9 @@ class MedicalEntityLinker(TrainablePipe):
         examples = list(examples)
         validate_examples(examples, "MedicalEntityLinker.update")
         self.validate_kb()
-        doc_mentions, docs, exclude_concepts = self._gold_mentions(examples, leave_doc_out=True)
+        doc_mentions, docs, exclude_concepts = gold_mentions(
+            examples, self.kb.store, self._mentions, leave_doc_out=True
+        )
         mentions = [
             m for m in doc_mentions if any(c.concept_id == m.gold for c in m.candidates)
         ]
@@ -306,35 +295,6 @@ class MedicalEntityLinker(TrainablePipe):
             self.finish_update(sgd)
         losses[self.name] += loss
         return losses
-
-    def _gold_mentions(
-        self, examples: Sequence[Example], *, leave_doc_out: bool
-    ) -> Tuple[List[Mention], List[Doc], Dict[str, int]]:
-        """Gold mentions of single KB concepts with their candidates, for training and
-        calibration.
-
-        leave_doc_out (bool): exclude the training counts each document contributed to the KB
-            (training); RETURNS also those per-concept counts, summed over the examples.
-        RETURNS (Tuple): mentions (gold set), their docs (mention.doc_index), excluded counts.
-        """
-        mentions: List[Mention] = []
-        docs: List[Doc] = []
-        exclude_concepts: Dict[str, int] = {}
-        for example in examples:
-            spans, golds = gold_spans(example, self.kb.store)
-            if not spans:
-                continue
-            exclude = None
-            if leave_doc_out:
-                exclude, concept_counts = document_training_counts(example, self.kb.store)
-                for cid, n in concept_counts.items():
-                    exclude_concepts[cid] = exclude_concepts.get(cid, 0) + n
-            doc_mentions = self._mentions([example.predicted], [spans], exclude)
-            for mention, gold in zip(doc_mentions, golds):
-                mention.doc_index, mention.gold = len(docs), gold
-            docs.append(example.predicted)
-            mentions.extend(doc_mentions)
-        return mentions, docs, exclude_concepts
 
     def get_loss(
         self, batch: RankerBatch, scores: np.ndarray, mentions: Sequence[Mention]
@@ -363,32 +323,11 @@ class MedicalEntityLinker(TrainablePipe):
         docs = list(docs)
         self.validate_kb()
         mentions = self._mentions(docs, [self._linkable(doc) for doc in docs])
-        parts = self._composite_parts(mentions)
-        scored = [m for m in mentions + [part for _, part in parts] if m.candidates]
-        probs = np.zeros(0, dtype="float32")
-        batch = None
-        explanations: Dict = {}
-        if scored:
-            batch = build_batch(scored, docs, self.info, context_window=self.cfg["context_window"])
-            # Score the fused evidence directly, so the explanations reuse it and the base
-            # scores instead of running the model a second time.
-            fused = fuse_evidence(self.model, batch)
-            raw_scores = score_fused(self.model, fused)
-            probs = group_softmax(
-                raw_scores / self.cfg["temperature"], batch.pair_mention, batch.n_mentions
-            )
-            explanations = (
-                evidence_contributions(self.model, batch, fused, raw_scores, scored)
-                if self.cfg["n_explanations"] > 0 else {}
-            )
-        offsets = group_offsets(batch.pair_mention, len(scored)) if batch is not None else []
-        position = {id(m): i for i, m in enumerate(scored)}
+        parts = composite_parts(mentions, self.kb, self.get_candidates)
+        probs, explanations = self._score(mentions + [part for _, part in parts], docs)
 
         def probs_of(mention: Mention) -> Sequence[float]:
-            i = position.get(id(mention))
-            if i is None:
-                return []
-            return probs[offsets[i] : offsets[i] + len(mention.candidates)]
+            return probs.get(id(mention), [])
 
         parts_of: Dict[int, List[Mention]] = {}
         for parent, part in parts:
@@ -397,40 +336,45 @@ class MedicalEntityLinker(TrainablePipe):
         records: List[List[dict]] = [[] for _ in docs]
         for m_index, mention in enumerate(mentions):
             span = docs[mention.doc_index][mention.start : mention.end]
-            mention_probs = probs_of(mention)
-            decision = decide(mention.candidates, mention_probs, threshold)
+            decision = decide(mention.candidates, probs_of(mention), threshold)
             if m_index in parts_of:
                 conjuncts = [(p.query, p.candidates, probs_of(p)) for p in parts_of[m_index]]
-                decision = decide_composite(mention.candidates, mention_probs, conjuncts, threshold) or decision
+                decision = decide_composite(mention.candidates, probs_of(mention), conjuncts, threshold) or decision
             record = link_record(
-                span, mention, mention_probs, explanations.get(position.get(id(mention)), {}),
+                span, mention, probs_of(mention), explanations.get(id(mention), {}),
                 self.kb.store, self.cfg["n_explanations"], decision,
             )
             records[mention.doc_index].append(record)
         return records
 
+    def _score(self, mentions: Sequence[Mention], docs: Sequence[Doc]) -> Tuple[Dict[int, np.ndarray], Dict[int, Dict]]:
+        """Calibrated candidate probabilities and evidence contributions of the mentions
+        that have candidates, keyed by id(mention)."""
+        scored = [m for m in mentions if m.candidates]
+        if not scored:
+            return {}, {}
+        batch = build_batch(scored, docs, self.info, context_window=self.cfg["context_window"])
+        # Score the fused evidence directly, so the explanations reuse it and the base
+        # scores instead of running the model a second time.
+        fused = fuse_evidence(self.model, batch)
+        raw_scores = score_fused(self.model, fused)
+        probs = group_softmax(raw_scores / self.cfg["temperature"], batch.pair_mention, batch.n_mentions)
+        explanations = (
+            evidence_contributions(self.model, batch, fused, raw_scores, scored)
+            if self.cfg["n_explanations"] > 0 else {}
+        )
+        offsets = group_offsets(batch.pair_mention, len(scored))
+        probs_by_mention = {
+            id(m): probs[offsets[i] : offsets[i] + len(m.candidates)] for i, m in enumerate(scored)
+        }
+        explanations_by_mention = {id(m): explanations[i] for i, m in enumerate(scored) if i in explanations}
+        return probs_by_mention, explanations_by_mention
+
     def _linkable(self, doc: Doc) -> List[Span]:
         """The doc's entities this linker links (cfg labels / labels_discard)."""
         if doc.vocab is not self.vocab:
             raise ValueError(Errors.E205.format(name=self.name))
-        labels, discard = set(self.cfg["labels"]), set(self.cfg["labels_discard"])
-        return [
-            ent for ent in doc.ents
-            if (not labels or ent.label_ in labels) and ent.label_ not in discard
-        ]
-
-    def _composite_parts(self, mentions: Sequence[Mention]) -> List[Tuple[int, Mention]]:
-        """Conjuncts of coordinated mentions ("breast and ovarian cancer"), with candidates."""
-        parts = []
-        for m_index, mention in enumerate(mentions):
-            for query in split_coordination(mention.text, normalize_alias):
-                parts.append((m_index, Mention(mention.doc_index, mention.start, mention.end,
-                                               mention.text, query)))
-        if parts:
-            found = self.get_candidates(self.kb, [part.query for _, part in parts], None)
-            for (_, part), candidates in zip(parts, found):
-                part.candidates = list(candidates)
-        return parts
+        return linkable_entities(doc, self.cfg["labels"], self.cfg["labels_discard"])
 
     def set_annotations(self, docs: Iterable[Doc], records: List[List[dict]]) -> None:
         """Write kb ids on the entities' tokens, each link's concept category, and the link
@@ -530,8 +474,8 @@ class MedicalEntityLinker(TrainablePipe):
         RETURNS (float): the chosen temperature (also stored in cfg).
         """
         examples = list(examples)
-        gold_mentions, docs, _ = self._gold_mentions(examples, leave_doc_out=False)
-        mentions = [m for m in gold_mentions if m.candidates]
+        found, docs, _ = gold_mentions(examples, self.kb.store, self._mentions, leave_doc_out=False)
+        mentions = [m for m in found if m.candidates]
         if not mentions:
             return self.cfg["temperature"]
         batch = build_batch(mentions, docs, self.info, context_window=self.cfg["context_window"])

@@ -35,6 +35,7 @@ from .abbreviations import DEFAULT_SPANS_KEY, long_forms_key
 
 # Words that make the long form a complement inside the entity ("deficiency of X", "mutations
 # in X"): then the entity names something about X, not X.
+SHORT_FORM_FACTORY = "medlink_short_form_mentions"
 PREPOSITIONS = frozenset({"of", "in", "for", "to", "with", "on", "at", "by", "from"})
 
 MENTION = "mention"
@@ -92,7 +93,7 @@ class ShortFormMentions:
 
     def __init__(
         self,
-        name: str = "medlink_short_form_mentions",
+        name: str = SHORT_FORM_FACTORY,
         *,
         abbreviations_key: str = DEFAULT_SPANS_KEY,
         add_mentions: bool = True,
@@ -155,7 +156,7 @@ class ShortFormMentions:
 
 
 @Language.factory(
-    "medlink_short_form_mentions",
+    SHORT_FORM_FACTORY,
     requires=["doc.ents", "doc.spans"],
     assigns=["doc.ents", "doc.spans"],
     default_config={

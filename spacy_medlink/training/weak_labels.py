@@ -32,6 +32,7 @@ from ..input_files import find_lone_surrogate
 from ..kb.alias_matcher import KB_MATCHES_KEY
 from ..kb.categories import DISEASE_LABEL
 from ..pipeline.abbreviations import DEFAULT_SPANS_KEY as ABBREVIATIONS_KEY
+from ..pipeline.linker import LINKER_FACTORY
 from .pubtator import decoded_lines
 
 MODEL = "model"
@@ -246,7 +247,7 @@ def weak_label(
     progress (bool): Show a progress bar.
     RETURNS (Tuple[List[SilverDoc], Dict]): The labelled docs and the per-key agreement.
     """
-    disable = [name for name in ("medical_entity_linker",) if name in teacher.pipe_names]
+    disable = [name for name in teacher.pipe_names if teacher.get_pipe_meta(name).factory == LINKER_FACTORY]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         silver = [

@@ -1,12 +1,20 @@
-"""`python -m spacy_medlink benchmark`: accuracy, speed and cost next to the baselines."""
+"""`python -m medlink_bench MODEL DEV ...`: accuracy, speed and cost next to the baselines.
+
+The project's benchmark (`spacy project run benchmark`), not a command of the installed
+library: the wheel ships metrics and `evaluate`, the harness stays in the repository.
+"""
 import sys
 from pathlib import Path
 from typing import List, Optional
 
+import typer
 from wasabi import msg
 
-from ..errors import Errors
-from ._app import Arg, Opt, app, check_output_path, coded_errors
+from spacy_medlink.cli._app import Arg, Opt, check_output_path, coded_errors
+from spacy_medlink.errors import Errors
+from spacy_medlink.pipeline.linker import LINKER_FACTORY
+
+app = typer.Typer(name="medlink-bench", add_completion=False)
 
 
 def parse_int_list(value: str, option: str) -> List[int]:
@@ -19,7 +27,7 @@ def parse_int_list(value: str, option: str) -> List[int]:
         ) from None
 
 
-@app.command("benchmark")
+@app.command()
 @coded_errors()
 def benchmark_cli(
     model: Path = Arg(..., help="Pipeline folder with a medical_entity_linker", exists=True, file_okay=False),
@@ -43,7 +51,7 @@ def benchmark_cli(
     moves; with --seeds, the NER's F1 over several training seeds. Writes results.json,
     results.md and PNG plots to --output-dir.
     """
-    from ..evaluation.benchmark import run_benchmark
+    from .run import run_benchmark
 
     process_counts = parse_int_list(n_process, "--n-process")
     seed_list = parse_int_list(seeds, "--seeds")
@@ -62,7 +70,7 @@ def benchmark_cli(
         spacy_el_steps=spacy_el_steps,
         spacy_el_max_seconds=spacy_el_max_seconds,
         output_dir=output_dir,
-        command=" ".join(["python -m spacy_medlink", *sys.argv[1:]]),
+        command=" ".join(["python -m medlink_bench", *sys.argv[1:]]),
     )
     print_summary(results)
     msg.good(f"Saved results.json, results.md and plots to {output_dir}")
@@ -72,7 +80,7 @@ def print_summary(results: dict) -> None:
     """Print the key figures of `run_benchmark`."""
     accuracy, speed, baselines = results["accuracy"], results["speed"], results["baselines"]
     el = baselines["spacy_entity_linker"]
-    rows = [("medical_entity_linker", accuracy["norm_at_gold"]["acc@1"], speed["linker"]["cold"]["mentions_per_second"])]
+    rows = [(LINKER_FACTORY, accuracy["norm_at_gold"]["acc@1"], speed["linker"]["cold"]["mentions_per_second"])]
     rows += [(name, baselines[name].get("acc@1", 0.0), baselines[name]["speed"]["mentions_per_second"]) for name in ("dictionary", "tfidf")]
     rows.append(("spacy entity_linker", el["norm_at_gold"]["acc@1"], el["speed"]["linker_cold"]["mentions_per_second"]))
     msg.table([(n, f"{a:.1f}", f"{s:,.0f}") for n, a, s in rows], header=("norm@gold", "acc@1", "mentions/s"), aligns=("l", "r", "r"))
@@ -80,3 +88,7 @@ def print_summary(results: dict) -> None:
         msg.info(f"End to end, n_process={s['n_process']}: {s['words_per_second']:,.0f} words/s")
     if accuracy.get("end_to_end"):
         msg.info(f"End-to-end mention linking F1: ours {accuracy['end_to_end']['f']:.1f}, spaCy entity_linker {el['end_to_end']['f']:.1f}")
+
+
+if __name__ == "__main__":
+    app()

@@ -18,10 +18,11 @@ from spacy.tokens import Doc
 from spacy.util import minibatch
 from tqdm import tqdm
 
-from ..errors import Errors
-from .baselines import BASELINES
-from ..training.gold_corpus import GoldDocument
-from .evaluate import BATCH_SIZE, baseline_train_mentions
+from spacy_medlink.errors import Errors
+from spacy_medlink.evaluation.baseline_scores import baseline_train_mentions
+from spacy_medlink.evaluation.baselines import BASELINES
+from spacy_medlink.evaluation.evaluate import BATCH_SIZE
+from spacy_medlink.training.gold_corpus import GoldDocument
 
 # The threshold curve uses 101 steps of 0.01.
 CURVE_THRESHOLDS = tuple(round(i / 100, 2) for i in range(101))

@@ -12,22 +12,26 @@ from spacy.util import minibatch
 from thinc.api import fix_random_seed
 from tqdm import tqdm
 
-from ..candidates.spacy_el import NORMALIZED_ALIAS_CANDIDATES, NORMALIZED_ALIAS_CANDIDATES_BATCH
-from ..errors import Warnings, warn_once
-from ..kb.ids import KB_ID_SEPARATOR
-from ..kb.loaders import load_kb_from_disk
-from ..training.gold_corpus import GoldDocument
-from ..training.readers import PubtatorCorpus
-from .evaluate import (
+from spacy_medlink.candidates.spacy_el import NORMALIZED_ALIAS_CANDIDATES, NORMALIZED_ALIAS_CANDIDATES_BATCH
+from spacy_medlink.errors import Warnings, warn_once
+from spacy_medlink.evaluation.evaluate import (
     BATCH_SIZE,
-    ResolvedGold,
     entity_components,
     gold_layers,
     pipeline_metrics,
     run_pipeline,
 )
+from spacy_medlink.evaluation.metrics import candidate_recall, norm_at_gold, resolve_ids
+from spacy_medlink.evaluation.resolved_gold import ResolvedGold
+from spacy_medlink.kb.ids import KB_ID_SEPARATOR
+from spacy_medlink.kb.loaders import load_kb_from_disk
+from spacy_medlink.pipeline.abbreviations import ABBREVIATIONS_FACTORY
+from spacy_medlink.pipeline.linker import LINKER_FACTORY
+from spacy_medlink.pipeline.short_form_mentions import SHORT_FORM_FACTORY
+from spacy_medlink.training.gold_corpus import GoldDocument
+from spacy_medlink.training.readers import PubtatorCorpus
+
 from .measure import component_linking, time_linking
-from .metrics import candidate_recall, norm_at_gold, resolve_ids
 
 # A brief training run (steps of SPACY_EL_BATCH documents).
 SPACY_EL_STEPS = 300
@@ -37,8 +41,7 @@ SPACY_EL_NAME = "entity_linker"
 SENTENCIZER_NAME = "sentencizer"
 # Components of ours that the spaCy entity_linker pipeline leaves out. The abbreviations stay
 # when medlink_short_form_mentions (part of our NER) needs them.
-OUR_LINKING_FACTORIES = ("medical_entity_linker", "medlink_abbreviations")
-SHORT_FORM_FACTORY = "medlink_short_form_mentions"
+OUR_LINKING_FACTORIES = (LINKER_FACTORY, ABBREVIATIONS_FACTORY)
 
 
 def build_spacy_entity_linker(
@@ -62,7 +65,7 @@ def build_spacy_entity_linker(
     factories = {name: component.get("factory") for name, component in config["components"].items()}
     left_out = set(OUR_LINKING_FACTORIES)
     if SHORT_FORM_FACTORY in factories.values():
-        left_out.discard("medlink_abbreviations")
+        left_out.discard(ABBREVIATIONS_FACTORY)
     exclude = [name for name, factory in factories.items() if factory in left_out]
     nlp = spacy.load(model_path, exclude=exclude)
     if not any("token.is_sent_start" in nlp.get_pipe_meta(n).assigns for n in nlp.pipe_names):

@@ -177,15 +177,20 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     results (Mapping[str, Any]): The benchmark results.
     RETURNS (str): The Markdown document.
     """
-    meta, accuracy, speed, cost = results["meta"], results["accuracy"], results["speed"], results["cost"]
-    baselines, ratios = results["baselines"], results["ratios"]
-    el = baselines["spacy_entity_linker"]
+    out: List[str] = []
+    for section in (_header, _linking_section, _end_to_end_section, _ner_section,
+                    _speed_section, _threshold_section, _notes_section):
+        out += section(results)
+    return "\n".join(out)
+
+
+def _header(results: Mapping[str, Any]) -> List[str]:
+    meta, accuracy = results["meta"], results["accuracy"]
     machine, versions = meta["machine"], meta["versions"]
-    norm, recall = accuracy["norm_at_gold"], accuracy["candidate_recall"]
-    out = [
+    return [
         "# spacy-medlink benchmark",
         "",
-        f"Written by `python -m spacy_medlink benchmark` on {meta['date']}.",
+        f"Written by `python -m medlink_bench` on {meta['date']}.",
         "",
         f"Command: `{meta['command']}`",
         "",
@@ -200,6 +205,16 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         "",
         "Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()) + ".",
         "",
+    ]
+
+
+def _linking_section(results: Mapping[str, Any]) -> List[str]:
+    """norm@gold of ours and of each baseline, with the ratios."""
+    accuracy, speed = results["accuracy"], results["speed"]
+    baselines, ratios = results["baselines"], results["ratios"]
+    el = baselines["spacy_entity_linker"]
+    norm, recall = accuracy["norm_at_gold"], accuracy["candidate_recall"]
+    out = [
         "## Accuracy: ours vs baselines",
         "",
         "Linking on the gold mentions (norm@gold; mentions with exactly one concept):",
@@ -227,9 +242,14 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         "Candidate recall@k of our linker: "
         + ", ".join(f"{k} {_f(v)}" for k, v in recall.items() if k.startswith("recall@")) + ".",
         "",
-        "End to end on raw text (our NER in both pipelines; strict spans):",
-        "",
     ]
+    return out
+
+
+def _end_to_end_section(results: Mapping[str, Any]) -> List[str]:
+    """NER, mention linking and document concepts: ours vs the spaCy entity_linker."""
+    accuracy, el = results["accuracy"], results["baselines"]["spacy_entity_linker"]
+    out = ["End to end on raw text (our NER in both pipelines; strict spans):", ""]
     rows = []
     levels = (
         ("NER (strict span)", "ner"),
@@ -243,8 +263,14 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         rows.append((label, _f(ours["p"]), _f(ours["r"]), _f(ours["f"]), _f(theirs["p"]), _f(theirs["r"]),
                      _f(theirs["f"]), _x(_ratio(ours["f"], theirs["f"]))))
     header = ("", "ours P", "ours R", "ours F", "spaCy EL P", "spaCy EL R", "spaCy EL F", "ours ÷ spaCy EL, F")
-    out += _table(header, rows)
-    ner = accuracy.get("ner")
+    return out + _table(header, rows)
+
+
+def _ner_section(results: Mapping[str, Any]) -> List[str]:
+    """NER recall per mention type, the short-form ablation, composites and seeds."""
+    accuracy = results["accuracy"]
+    ner, norm = accuracy.get("ner"), accuracy["norm_at_gold"]
+    out: List[str] = []
     if ner and ner.get("recall_by_type"):
         out += ["NER recall per mention type:", ""]
         out += _table(("mention type", "recall", "found", "gold"),
@@ -257,12 +283,18 @@ def render_markdown(results: Mapping[str, Any]) -> str:
                 f"(with it: F {_f(ner['f'])}).", ""]
     out += [f"Composite mentions (gold spans): {_f(norm.get('multi_concept_acc'))} exactly right "
             f"(n = {norm.get('n_multi_concept')}).", ""]
-    out += _seed_section(results["seeds"], ner)
-    out += ["## Speed and cost (CPU)", ""]
+    return out + _seed_section(results["seeds"], ner)
+
+
+def _speed_section(results: Mapping[str, Any]) -> List[str]:
+    out = ["## Speed and cost (CPU)", ""]
     out += _table(("measure", "value", "detail"), _speed_and_cost_rows(results), aligns="lrl")
-    out += [f"KB build command: `{cost['kb_build']['command']}`", ""]
+    return out + [f"KB build command: `{results['cost']['kb_build']['command']}`", ""]
+
+
+def _threshold_section(results: Mapping[str, Any]) -> List[str]:
     curve = results["threshold_curve"]
-    out += [
+    out = [
         "## Precision vs recall as the NIL threshold moves",
         "",
         f"Our linker on the {curve['n_mentions']} single-concept gold mentions "
@@ -277,13 +309,16 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         for t, p in curve["at"].items()
     ]
     out += _table(("threshold", "precision", "recall", "linked", "n linked"), rows)
-    files = meta.get("files", {})
+    files = results["meta"].get("files", {})
     if "threshold_plot" in files:
         out += [f"![precision and recall vs NIL threshold]({files['threshold_plot']})", ""]
     if "comparison_plot" in files:
         out += [f"![accuracy vs speed]({files['comparison_plot']})", ""]
-    out += ["## Notes", ""] + [f"- {note}" for note in results.get("notes", [])] + [""]
-    return "\n".join(out)
+    return out
+
+
+def _notes_section(results: Mapping[str, Any]) -> List[str]:
+    return ["## Notes", ""] + [f"- {note}" for note in results.get("notes", [])] + [""]
 
 
 def _linking_speed_row(label: str, speed: Mapping[str, Any], extra: str = "") -> Tuple[str, str, str]:
