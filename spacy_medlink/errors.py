@@ -117,6 +117,8 @@ class Errors(metaclass=_CodedMessages):
     E033 = ("{path} is damaged (its own checksum does not match, or it is not a manifest of "
             "file sizes and sha256): the folder cannot be verified. Save it again.")
     E034 = "{path} cannot be read as {what}: {error}. The file is damaged; save it again."
+    E040 = ("{path}, line {line}: expected 'OLD_ID<TAB>NEW_ID' (a retired id and its successor), found {found!r}.")
+    E041 = "Cannot update the KB: {problem}. Nothing was changed."
     E035 = ("The KB in {path} is inconsistent: {problem}. Rebuild it with `python -m "
             "spacy_medlink build-kb` and save the pipeline again.")
     # --- corpus (100-199) ---

@@ -1,0 +1,72 @@
+"""`python -m spacy_medlink kb-update PIPELINE VOCAB`: new concepts, synonyms and retired ids
+into the KB of a trained pipeline, without retraining."""
+from pathlib import Path
+from typing import Optional
+
+from wasabi import msg
+
+from ..errors import Errors
+from ._app import Arg, Opt, app, check_output_path, coded_errors, save_json
+
+_N_SHOWN = 5
+
+
+def pipeline_folder(path: Path) -> Path:
+    """The folder with config.cfg: `path` itself, or the one model folder of an installed
+    package (en_x/en_x-0.1.0/)."""
+    if (path / "config.cfg").is_file():
+        return path
+    inner = [p for p in path.iterdir() if p.is_dir() and (p / "config.cfg").is_file()]
+    if len(inner) != 1:
+        raise ValueError(Errors.E041.format(problem=(
+            f"{path} is neither a pipeline folder (no config.cfg) nor a package folder with "
+            f"exactly one pipeline inside (found {len(inner)})")))
+    return inner[0]
+
+
+@app.command("kb-update")
+@coded_errors()
+def kb_update_cli(
+    pipeline: Path = Arg(..., help="Trained pipeline folder, or an installed package folder", exists=True, file_okay=False),
+    vocabulary: Path = Arg(..., help="Newer or extra vocabulary: MEDIC TSV(.gz) or concepts JSONL", exists=True, dir_okay=False),
+    id_map: Optional[Path] = Opt(None, "--id-map", help="TSV of retired ids: OLD_ID<TAB>NEW_ID per line", exists=True, dir_okay=False),
+    output: Optional[Path] = Opt(None, "--output", "-o", help="Where the updated pipeline goes (default: update PIPELINE in place)"),
+    report_path: Optional[Path] = Opt(None, "--report", "-r", help="Write what changed (ids included) as JSON"),
+    vocab_format: str = Opt("auto", "--format", help="auto, medic or jsonl"),
+    encoder: Optional[str] = Opt(None, "--encoder", help="Registered @misc encoder for the new concepts' vectors (default: the KB build's default, LSA)"),
+) -> None:
+    """Add concepts, synonyms and retired ids to the KB inside a trained pipeline. New
+    concepts are linked at once through the linker's features (no retraining); a retired id
+    (in --id-map, or an alt id of an update record) resolves to its successor. The
+    medlink_kb_mentions table gets the new names too."""
+    import spacy
+
+    from ..integrity import MANIFEST_FILE, write_manifest
+    from ..kb.readers import read_vocabulary
+    from ..kb.update import read_id_map
+    from ..pipeline.kb_update import update_pipeline_kb
+
+    folder = pipeline_folder(pipeline)
+    target = output or folder
+    check_output_path(target, "the updated pipeline", folder=True)
+    if report_path is not None:
+        check_output_path(report_path, "the update report")
+    nlp = spacy.load(folder)
+    updates = list(read_vocabulary(vocabulary, format=vocab_format))
+    report = update_pipeline_kb(
+        nlp, updates, encoder=encoder, id_map=read_id_map(id_map) if id_map is not None else {},
+        progress=True,
+    )
+    nlp.meta.setdefault("medlink_kb_updates", []).append({"vocabulary": str(vocabulary), **report.counts()})
+    nlp.to_disk(target)
+    if (folder / MANIFEST_FILE).exists():
+        write_manifest(target, skip=["meta.json"])
+    counts = report.counts()
+    msg.table([(k[2:], f"{v:,}") for k, v in counts.items()], header=("", "concepts"), aligns=("l", "r"))
+    for conflict in report.conflicts[:_N_SHOWN]:
+        msg.warn(conflict)
+    if len(report.conflicts) > _N_SHOWN:
+        msg.warn(f"... {len(report.conflicts) - _N_SHOWN} more conflicts (--report lists them all)")
+    if report_path is not None:
+        save_json(report_path, report.to_dict(), "the update report")
+    msg.good(f"Saved the updated pipeline to {target}")
