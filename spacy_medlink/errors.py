@@ -68,6 +68,9 @@ class Warnings(metaclass=_CodedMessages):
             "brackets (spaCy's default) avoids this. Warned for the first such document only; "
             "the component's n_misaligned / n_spans count all.")
     # --- evaluation (300-399) ---
+    # annotate (320-349)
+    W320 = ("Skipped {n_skipped} bad input records of {n_total} (--on-error skip); first ones: "
+            "{examples}. The summary lists every one.")
     # benchmark (350-399)
     W350 = ("The spaCy entity_linker baseline was trained on {n_examples} training documents "
             "in which no gold mention has a normalized-alias candidate; it predicts with its "
@@ -203,6 +206,18 @@ class Errors(metaclass=_CodedMessages):
             "{found}. Pass a {expected} path.")
     E306 = ("Cannot write {what} to {path}: {error}. Check that the disk has space and the "
             "folder is writable, or choose another output path.")
+    # annotate (320-349, issue 15)
+    E320 = ("{path}, line {line}: {problem}. Expected one JSON object per line with a string "
+            "\"text\" (and optionally \"meta\"); skip bad records with --on-error skip.")
+    E321 = ("{path}: cannot decode the file as UTF-8 ({error}); skip bad records with --on-error "
+            "skip.")
+    E322 = "No input to annotate: {path} {problem}."
+    E323 = ("{output} has an interrupted run's shards in {parts}, made from {found}; this run "
+            "reads {expected}. Run again with --resume and the same input, model, format and "
+            "shard size, or remove {parts} to start over.")
+    E324 = ("{parts} holds an interrupted run: add --resume to continue it, or remove the folder "
+            "to start over.")
+    E325 = ("Unknown {what} {value!r}: expected one of {expected}.")
     # benchmark (350-399)
     E350 = ("Invalid {option} value {value!r}: expected a comma-separated list of {expected}, "
             "e.g. {example}.")

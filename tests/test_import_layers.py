@@ -16,7 +16,7 @@ LAYERS: Tuple[Tuple[str, ...], ...] = (
     ("candidates", "ml"),
     ("pipeline", "visualize"),
     ("training",),
-    ("evaluation",),
+    ("evaluation", "annotate"),
     ("cli", "__main__", "__init__"),
 )
 

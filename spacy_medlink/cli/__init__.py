@@ -6,5 +6,5 @@ from ._app import app  # noqa: F401
 
 # Each module registers its command(s) on `app` when imported.
 from . import (  # noqa: F401,E402
-    assemble, build_kb, calibrate, convert, evaluate, kb_update, package_meta, verify, weak_label,
+    annotate, assemble, build_kb, calibrate, convert, evaluate, kb_update, package_meta, verify, weak_label,
 )

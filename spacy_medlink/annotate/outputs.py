@@ -1,0 +1,120 @@
+"""Output of `annotate`: one record per document with its linked entities, as JSONL, PubTator
+or a DocBin (chosen by the output's suffix or --format). Shards are written atomically (a
+temporary file renamed into place), so a killed run leaves whole shards or none."""
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import srsly
+from spacy.tokens import Doc, DocBin
+
+from ..errors import Errors
+from ..kb.ids import KB_ID_SEPARATOR
+from ..pipeline.explain import LINKS_EXTENSION
+from .inputs import InputRecord
+
+OUTPUT_FORMATS = {"jsonl": ".jsonl", "pubtator": ".pubtator.txt", "spacy": ".spacy"}
+ANNOTATE_USER_DATA = "medlink_annotate"
+
+
+def output_format(path: Path, requested: Optional[str] = None) -> str:
+    """jsonl, pubtator or spacy: as requested, else by the output's suffix (default jsonl)."""
+    if requested:
+        if requested not in OUTPUT_FORMATS:
+            raise ValueError(Errors.E325.format(what="output format", value=requested, expected=", ".join(OUTPUT_FORMATS)))
+        return requested
+    name = path.name.lower()
+    if name.endswith(".spacy"):
+        return "spacy"
+    if name.endswith((".pubtator", ".pubtator.txt")):
+        return "pubtator"
+    return "jsonl"
+
+
+def entity_records(doc: Doc, names_of) -> List[Dict[str, Any]]:
+    """The doc's entities with their links: offsets, text, label, concept id(s), name(s),
+    calibrated score and category (as the linker set them; "" for NIL)."""
+    links = {}
+    if Doc.has_extension(LINKS_EXTENSION):
+        links = {(r["start_char"], r["end_char"]): r for r in doc._.get(LINKS_EXTENSION) or []}
+    entities = []
+    for ent in doc.ents:
+        link = links.get((ent.start_char, ent.end_char), {})
+        kb_id = ent.kb_id_
+        entities.append({
+            "start": ent.start_char, "end": ent.end_char, "text": ent.text, "label": ent.label_,
+            "kb_id": kb_id, "name": names_of(kb_id), "score": link.get("score"),
+            "category": link.get("category", ""),
+        })
+    return entities
+
+
+def json_record(record: InputRecord, doc: Doc, names_of) -> Dict[str, Any]:
+    return {
+        "id": record.doc_id, **record.fields, "text": record.text, "meta": record.meta,
+        "entities": entity_records(doc, names_of),
+        "source": {"file": record.source, "line": record.line},
+    }
+
+
+def pubtator_lines(record: InputRecord, doc: Doc, names_of) -> List[str]:
+    """A PubTator document: the whole text as its title (newlines as spaces: same offsets)."""
+    doc_id = record.doc_id.replace("|", "_").replace("\t", " ")
+    lines = [f"{doc_id}|t|{record.text.replace(chr(10), ' ').replace(chr(13), ' ')}", f"{doc_id}|a|"]
+    for ent in entity_records(doc, names_of):
+        lines.append("\t".join((doc_id, str(ent["start"]), str(ent["end"]), ent["text"].replace("\n", " "),
+                                ent["label"], ent["kb_id"] or "-")))
+    return lines + [""]
+
+
+def write_shard(path: Path, kind: str, items: Sequence[Tuple[InputRecord, Doc]], names_of) -> None:
+    """Write one shard atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    if kind == "spacy":
+        docs = []
+        for record, doc in items:
+            doc.user_data[ANNOTATE_USER_DATA] = {"id": record.doc_id, "meta": record.meta}
+            docs.append(doc)
+        DocBin(docs=docs, store_user_data=True).to_disk(tmp)
+    elif kind == "pubtator":
+        tmp.write_text("".join(line + "\n" for r, d in items for line in pubtator_lines(r, d, names_of)), encoding="utf8")
+    else:
+        srsly.write_jsonl(tmp, [json_record(r, d, names_of) for r, d in items])
+    _replace(tmp, path)
+
+
+def merge_shards(shards: Iterable[Path], kind: str, output: Path, vocab) -> None:
+    """Join the shards, in order, into the output (atomically)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".tmp")
+    if kind == "spacy":
+        merged = DocBin(store_user_data=True)
+        for shard in shards:
+            merged.merge(DocBin(store_user_data=True).from_disk(shard))
+        merged.to_disk(tmp)
+    else:
+        with tmp.open("wb") as out:
+            for shard in shards:
+                with shard.open("rb") as part:
+                    shutil.copyfileobj(part, out)
+    _replace(tmp, output)
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    with tmp.open("rb") as file_:
+        os.fsync(file_.fileno())
+    os.replace(tmp, path)
+
+
+def names_from_store(store):
+    """kb_id ("A" or "A|B") -> the concepts' names, joined the same way ("" for NIL)."""
+    def names_of(kb_id: str) -> str:
+        if not kb_id:
+            return ""
+        names = []
+        for concept_id in kb_id.split(KB_ID_SEPARATOR):
+            concept = store.get(concept_id) if store is not None else None
+            names.append(concept.name if concept is not None else "")
+        return KB_ID_SEPARATOR.join(names)
+    return names_of

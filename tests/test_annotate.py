@@ -1,0 +1,140 @@
+"""`annotate` (issue 15): every input format to every output format on the bundled sample,
+bad records counted and named, and resume after an interruption giving the same output."""
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+import srsly
+from spacy.tokens import DocBin
+from typer.testing import CliRunner
+
+import spacy_medlink.annotate.run as run_module
+from spacy_medlink.annotate.run import annotate, parts_folder
+from spacy_medlink.cli import app
+from sample_pipeline import SAMPLE, train_sample_pipeline
+
+TEXTS = [
+    "Germline BRCA1 mutations predispose to breast cancer.",
+    "We studied ovarian cancer in two families.",
+    "No disease is named here.",
+    "Breast cancer and ovarian cancer were frequent.",
+    "Cancer of the breast was diagnosed early.",
+]
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return train_sample_pipeline(tmp_path_factory.mktemp("annotate") / "model", epochs=5, threshold=None)
+
+
+def _jsonl(path: Path, lines) -> Path:
+    path.write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines))
+    return path
+
+
+def _records(tmp_path) -> Path:
+    return _jsonl(tmp_path / "in.jsonl", [{"text": t, "meta": {"n": i}} for i, t in enumerate(TEXTS)])
+
+
+def test_jsonl_in_jsonl_out_keeps_meta_and_links(model, tmp_path):
+    out = tmp_path / "out.jsonl"
+    summary = annotate(model, _records(tmp_path), out, shard_size=2, progress=False)
+    records = list(srsly.read_jsonl(out))
+    assert [r["meta"]["n"] for r in records] == list(range(len(TEXTS)))
+    assert summary.n_records == summary.n_annotated == len(TEXTS) and summary.n_shards == 3
+    first = records[0]["entities"][0]
+    assert first["text"] == "breast cancer" and first["kb_id"] == "MESH:D001943"
+    assert first["name"] == "Breast Neoplasms" and first["category"] and 0 < first["score"] <= 1
+    assert records[2]["entities"] == []
+    assert not parts_folder(out).exists()
+    assert json.loads((tmp_path / "out.jsonl.summary.json").read_text())["n_entities"] == summary.n_entities
+
+
+def test_gzipped_jsonl_and_text_folder_and_pubtator_inputs(model, tmp_path):
+    gz = tmp_path / "in.jsonl.gz"
+    gz.write_bytes(gzip.compress(b"".join(json.dumps({"text": t}).encode() + b"\n" for t in TEXTS)))
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    for i, text in enumerate(TEXTS):
+        (folder / f"doc{i}.txt").write_text(text)
+    by_input = {}
+    for name, path in (("gz", gz), ("folder", folder), ("pubtator", SAMPLE / "dev.pubtator.txt")):
+        out = tmp_path / f"{name}.pubtator.txt"
+        summary = annotate(model, path, out, progress=False)
+        by_input[name] = out.read_text()
+        assert summary.n_bad == 0 and summary.n_annotated == summary.n_records
+    assert by_input["gz"].count("|t|") == by_input["folder"].count("|t|") == len(TEXTS)
+    # The same texts give the same mentions, whatever the input format.
+    mentions = lambda text: sorted(l.split("\t", 1)[1] for l in text.splitlines() if l.count("\t") == 5)
+    assert mentions(by_input["gz"]) == mentions(by_input["folder"])
+    assert "\tMESH:D001943" in by_input["pubtator"]
+
+
+def test_docbin_output_holds_the_docs_with_their_links(model, tmp_path):
+    out = tmp_path / "out.spacy"
+    annotate(model, _records(tmp_path), out, shard_size=2, progress=False)
+    import spacy
+
+    docs = list(DocBin().from_disk(out).get_docs(spacy.blank("en").vocab))
+    assert [d.text for d in docs] == TEXTS
+    assert docs[0].user_data["medlink_annotate"]["meta"] == {"n": 0}
+    assert [e.kb_id_ for e in docs[0].ents] == ["MESH:D001943"]
+
+
+def test_bad_records_are_counted_and_named_or_fatal(model, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'{"text": "breast cancer"}\nnot json\n{"meta": {}}\n{"text": 3}\n[1]\n{"text": "caf\xe9"}\n\n{"text": "ovarian cancer"}\n')
+    out = tmp_path / "out.jsonl"
+    with pytest.warns(UserWarning, match=r"MLW320.*Skipped 5 bad input records of 7"):
+        summary = annotate(model, path, out, progress=False)
+    assert summary.n_records == 7 and summary.n_bad == 5 and summary.n_annotated == 2
+    assert [b.split(": ", 1)[0] for b in summary.bad] == [f"{path}, line {n}" for n in (2, 3, 4, 5, 6)]
+    assert "invalid JSON" in summary.bad[0] and 'no "text"' in summary.bad[1] and "undecodable" in summary.bad[4]
+    assert [r["text"] for r in srsly.read_jsonl(out)] == ["breast cancer", "ovarian cancer"]
+    with pytest.raises(ValueError, match=r"\[MLE320\].*bad.jsonl, line 2: invalid JSON"):
+        annotate(model, path, tmp_path / "fail.jsonl", on_error="fail", progress=False)
+
+
+def test_an_interrupted_run_resumes_to_the_same_output(model, tmp_path, monkeypatch):
+    source = _records(tmp_path)
+    annotate(model, source, tmp_path / "whole.jsonl", shard_size=2, progress=False)
+    written = []
+    real_write = run_module.write_shard
+
+    def crash_on_second_shard(path, *args):
+        if written:
+            path.with_name(path.name + ".tmp").write_text("half a shard")  # what a kill leaves
+            raise KeyboardInterrupt
+        written.append(path)
+        real_write(path, *args)
+
+    monkeypatch.setattr(run_module, "write_shard", crash_on_second_shard)
+    out = tmp_path / "resumed.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        annotate(model, source, out, shard_size=2, progress=False)
+    monkeypatch.setattr(run_module, "write_shard", real_write)
+    assert not out.exists() and len(list(parts_folder(out).glob("shard-*.jsonl"))) == 1
+    with pytest.raises(ValueError, match=r"\[MLE324\]"):  # not without --resume
+        annotate(model, source, out, shard_size=2, progress=False)
+    with pytest.raises(ValueError, match=r"\[MLE323\]"):  # nor with other settings
+        annotate(model, source, out, shard_size=3, resume=True, progress=False)
+    summary = annotate(model, source, out, shard_size=2, resume=True, progress=False)
+    assert summary.n_from_earlier_run == 2 and summary.n_annotated == 3
+    strip = lambda p: [{k: v for k, v in r.items()} for r in srsly.read_jsonl(p)]
+    assert strip(out) == strip(tmp_path / "whole.jsonl")
+
+
+@pytest.mark.slow
+def test_two_processes_give_the_same_output_through_the_cli(model, tmp_path):
+    source = _records(tmp_path)
+    for n in ("1", "2"):
+        result = CliRunner().invoke(app, ["annotate", str(model), str(source), str(tmp_path / f"n{n}.jsonl"), "-n", n, "--shard-size", "2"])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "n1.jsonl").read_text() == (tmp_path / "n2.jsonl").read_text()
+
+
+def test_cli_reports_a_missing_text_field_as_a_coded_error(model, tmp_path):
+    path = _jsonl(tmp_path / "in.jsonl", [{"meta": {}}])
+    result = CliRunner().invoke(app, ["annotate", str(model), str(path), str(tmp_path / "o.jsonl"), "--on-error", "fail"])
+    assert result.exit_code == 1 and "[MLE320]" in result.output and "line 1" in result.output
