@@ -138,3 +138,44 @@ def test_cli_reports_a_missing_text_field_as_a_coded_error(model, tmp_path):
     path = _jsonl(tmp_path / "in.jsonl", [{"meta": {}}])
     result = CliRunner().invoke(app, ["annotate", str(model), str(path), str(tmp_path / "o.jsonl"), "--on-error", "fail"])
     assert result.exit_code == 1 and "[MLE320]" in result.output and "line 1" in result.output
+
+
+def test_an_output_inside_the_input_folder_is_not_read_as_input(model, tmp_path):
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    for i, text in enumerate(TEXTS[:3]):
+        (folder / f"doc{i}.txt").write_text(text)
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "x.txt").write_text("not input")
+    out = folder / "out.jsonl"
+    for _ in range(2):  # the second run must not read the first run's output
+        summary = annotate(model, folder, out, shard_size=1, progress=False)
+        assert summary.n_records == 3 and [r["id"] for r in srsly.read_jsonl(out)] == ["doc0.txt", "doc1.txt", "doc2.txt"]
+
+
+def test_a_failed_start_leaves_no_parts_folder(model, tmp_path):
+    source, out = _records(tmp_path), tmp_path / "out.jsonl"
+    with pytest.raises(ValueError, match=r"\[MLE325\]"):
+        annotate(model, source, out, input_format="csv", progress=False)
+    with pytest.raises(ValueError, match=r"\[MLE325\]"):
+        annotate(model, source, out, backend="spark", progress=False)
+    with pytest.raises(OSError):
+        annotate(tmp_path / "no_model", source, out, progress=False)
+    assert not parts_folder(out).exists()
+    annotate(model, source, out, progress=False)  # the corrected run needs no --resume
+
+
+def test_pubtator_output_reads_back_with_the_same_offsets(model, tmp_path):
+    from spacy_medlink.training.pubtator import read_pubtator
+
+    text = "Germline BRCA1 mutations\tpredispose to breast cancer.\r\nOne | two."
+    source = _jsonl(tmp_path / "in.jsonl", ["\ufeff" + json.dumps({"text": text, "id": "a b|c"}), {"text": TEXTS[0], "id": ""}])
+    source.write_bytes(source.read_text().encode("utf8"))
+    out = tmp_path / "out.pubtator.txt"
+    summary = annotate(model, source, out, progress=False)
+    assert summary.n_bad == 0  # the byte-order mark is not part of the first record
+    documents = list(read_pubtator(out))
+    assert [d.pmid for d in documents] == ["a_b_c", "in.jsonl:2"]
+    first = documents[0]
+    assert len(first.title) == len(text) and all(first.text[m.start:m.end] == m.text for m in first.mentions)
+    assert {m.text for m in first.mentions} >= {"breast cancer"}

@@ -117,3 +117,37 @@ def test_kb_update_refuses_a_folder_without_a_pipeline(tmp_path):
     vocabulary.write_text("{}\n")
     result = CliRunner().invoke(app, ["kb-update", str(tmp_path), str(vocabulary)])
     assert result.exit_code == 1 and "[MLE041]" in result.output
+
+
+def test_a_cycle_of_successors_retires_nothing(kb):
+    _, retired, report = merge_vocabulary(kb.store, [], {"MESH:D001943": "MESH:D010051", "MESH:D010051": "MESH:D001943"})
+    assert retired == {} and len(report.conflicts) == 2 and all("cycle" in c for c in report.conflicts)
+    assert report.n_unchanged == len(kb.store)
+
+
+def test_only_concepts_of_the_kb_can_be_retired_and_counts_add_up(kb):
+    renamed = Concept("MESH:D001943", "Breast Neoplasm")
+    merger = Concept("MESH:D000075222", "Gynecologic tumours", alt_ids=("MESH:D010051",))
+    concepts, retired, report = merge_vocabulary(
+        kb.store, [renamed, merger, merger], {"MESH:D000075222": "MESH:D001943"}
+    )
+    assert report.added == ["MESH:D000075222"] and report.updated == ["MESH:D001943"]
+    assert retired == {"MESH:D010051": "MESH:D000075222"}
+    assert any("does not have" in c for c in report.conflicts)  # a new id cannot be retired
+    # Every concept of the KB is unchanged, updated or retired; nothing is counted twice.
+    assert report.n_unchanged + len(report.updated) + len(report.retired) == len(kb.store)
+    assert len(concepts) == len(kb.store) + 1 - 1
+
+
+def test_an_in_place_update_keeps_the_pipeline_verifiable(tmp_path):
+    from spacy_medlink.integrity import write_manifest
+
+    model = train_sample_pipeline(tmp_path / "model", epochs=1)
+    write_manifest(model, skip=["meta.json"])  # as `assemble` does
+    vocabulary = tmp_path / "new.jsonl"
+    vocabulary.write_text(json.dumps({"id": NEW.concept_id, "name": NEW.name}) + "\n")
+    result = CliRunner().invoke(app, ["kb-update", str(model), str(vocabulary)])
+    assert result.exit_code == 0, result.output
+    assert CliRunner().invoke(app, ["verify", str(model)]).exit_code == 0
+    assert spacy.load(model).get_pipe("medical_entity_linker").kb.store.get(NEW.concept_id) is not None
+    assert not list(tmp_path.glob(".model.kb-update-*"))

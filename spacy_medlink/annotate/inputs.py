@@ -1,11 +1,12 @@
 """Input records for `annotate`: JSONL (`{"text": ..., "meta": {...}}`, the spaCy / Prodigy
 convention, .gz too), plain-text files (one document per file) and PubTator, from a file or a
 folder of them. A bad record is a BadRecord naming file and line, never dropped silently."""
+import gzip
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from ..errors import Errors
 from ..input_files import find_lone_surrogate, iter_raw_lines
@@ -37,14 +38,23 @@ class BadRecord:
         return f"{self.source}, line {self.line}: {self.problem}"
 
 
-def input_paths(path: Union[str, Path]) -> List[Path]:
-    """The input files: `path` itself, or the files of a folder (sorted, hidden ones left out)."""
+def input_paths(path: Union[str, Path], exclude: Iterable[Path] = ()) -> List[Path]:
+    """The input files: `path` itself, or the files of a folder (sorted; hidden files and
+    folders, and `exclude` (the run's own output files and folders), left out)."""
     path = Path(path)
     if path.is_file():
         return [path]
     if not path.is_dir():
         raise ValueError(Errors.E322.format(path=path, problem="does not exist"))
-    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    excluded = [p.resolve() for p in exclude]
+
+    def wanted(p: Path) -> bool:
+        if not p.is_file() or any(part.startswith(".") for part in p.relative_to(path).parts):
+            return False
+        resolved = p.resolve()
+        return not any(resolved == e or e in resolved.parents for e in excluded)
+
+    files = sorted(p for p in path.rglob("*") if wanted(p))
     if not files:
         raise ValueError(Errors.E322.format(path=path, problem="is a folder without files"))
     return files
@@ -67,13 +77,14 @@ def file_format(path: Path, requested: str = "auto") -> str:
     return "pubtator" if _PUBTATOR_TITLE.match(head) else "text"
 
 
-def read_records(path: Union[str, Path], input_format: str = "auto") -> Iterator[Union[InputRecord, BadRecord]]:
-    """Every document of the input, in file order, or a BadRecord where one cannot be read.
+def read_records(paths: Sequence[Path], input_format: str = "auto", root: Optional[Path] = None) -> Iterator[Union[InputRecord, BadRecord]]:
+    """Every document of the input files (from input_paths), in order, or a BadRecord where
+    one cannot be read. root (the input folder) makes text documents' ids relative paths.
 
-    RAISES ValueError: E322 (no input), E325 (unknown format); PubTator structure errors
-        (E10x, naming file and line) stop the run: a broken line breaks its document.
+    RAISES ValueError: E325 (unknown format); PubTator structure errors (E10x, naming file and
+        line) stop the run: a broken line breaks its document.
     """
-    for path in input_paths(path):
+    for path in paths:
         kind = file_format(path, input_format)
         if kind == "jsonl":
             yield from _jsonl_records(path)
@@ -81,7 +92,7 @@ def read_records(path: Union[str, Path], input_format: str = "auto") -> Iterator
             for document in read_pubtator(path):
                 yield InputRecord(document.text, {"pmid": document.pmid}, str(path), document.line, document.pmid)
         else:
-            yield _text_record(path)
+            yield _text_record(path, path.relative_to(root).as_posix() if root is not None and root.is_dir() else path.name)
 
 
 def _jsonl_records(path: Path) -> Iterator[Union[InputRecord, BadRecord]]:
@@ -89,7 +100,8 @@ def _jsonl_records(path: Path) -> Iterator[Union[InputRecord, BadRecord]]:
         if not raw.strip():
             continue
         try:
-            line = raw.decode("utf8")
+            # A byte-order mark on the first line is not part of the record.
+            line = raw.decode("utf-8-sig" if line_no == 1 else "utf8")
             record = json.loads(line)
         except UnicodeDecodeError as err:
             yield BadRecord(str(path), line_no, f"undecodable bytes ({err.reason} at byte {err.start})")
@@ -122,22 +134,26 @@ def _record_problem(record: Any) -> Union[str, None]:
     return None
 
 
-def _text_record(path: Path) -> Union[InputRecord, BadRecord]:
+def _text_record(path: Path, doc_id: str) -> Union[InputRecord, BadRecord]:
     data = path.read_bytes()
     try:
         text = data.decode("utf8")
     except UnicodeDecodeError as err:
         return BadRecord(str(path), 1 + data[: err.start].count(b"\n"), f"undecodable bytes ({err.reason} at byte {err.start})")
-    return InputRecord(text, {"file": path.name}, str(path), 1, path.name)
+    return InputRecord(text, {"file": doc_id}, str(path), 1, doc_id)
 
 
 def count_lines(paths: List[Path]) -> int:
     """A cheap upper bound of the records (for the progress bar): JSONL lines, 1 per other file."""
     total = 0
     for path in paths:
-        if path.name.endswith((".jsonl", ".ndjson")):
-            with path.open("rb") as file_:
-                total += sum(chunk.count(b"\n") for chunk in iter(lambda: file_.read(1 << 20), b""))
+        if path.name.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
+            opener = gzip.open if path.suffix == ".gz" else open
+            try:
+                with opener(path, "rb") as file_:
+                    total += sum(chunk.count(b"\n") for chunk in iter(lambda: file_.read(1 << 20), b""))
+            except (OSError, EOFError):  # the reader reports a damaged file with its line
+                total += 1
         else:
             total += 1
     return total

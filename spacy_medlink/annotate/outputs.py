@@ -2,6 +2,7 @@
 or a DocBin (chosen by the output's suffix or --format). Shards are written atomically (a
 temporary file renamed into place), so a killed run leaves whole shards or none."""
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -16,6 +17,8 @@ from .inputs import InputRecord
 
 OUTPUT_FORMATS = {"jsonl": ".jsonl", "pubtator": ".pubtator.txt", "spacy": ".spacy"}
 ANNOTATE_USER_DATA = "medlink_annotate"
+_LINE_BREAKS = re.compile(r"[\r\n\t]")
+_ID_SEPARATORS = re.compile(r"[\r\n\t|\s]")
 
 
 def output_format(path: Path, requested: Optional[str] = None) -> str:
@@ -60,10 +63,12 @@ def json_record(record: InputRecord, doc: Doc, names_of) -> Dict[str, Any]:
 
 def pubtator_lines(record: InputRecord, doc: Doc, names_of) -> List[str]:
     """A PubTator document: the whole text as its title (newlines as spaces: same offsets)."""
-    doc_id = record.doc_id.replace("|", "_").replace("\t", " ")
-    lines = [f"{doc_id}|t|{record.text.replace(chr(10), ' ').replace(chr(13), ' ')}", f"{doc_id}|a|"]
+    doc_id = _ID_SEPARATORS.sub("_", record.doc_id) or f"{Path(record.source).name}:{record.line}"
+    # Line breaks and tabs become spaces: one character each, so offsets stay right, and the
+    # title, mention and text fields stay one line and one field.
+    lines = [f"{doc_id}|t|{_LINE_BREAKS.sub(' ', record.text)}", f"{doc_id}|a|"]
     for ent in entity_records(doc, names_of):
-        lines.append("\t".join((doc_id, str(ent["start"]), str(ent["end"]), ent["text"].replace("\n", " "),
+        lines.append("\t".join((doc_id, str(ent["start"]), str(ent["end"]), _LINE_BREAKS.sub(" ", ent["text"]),
                                 ent["label"], ent["kb_id"] or "-")))
     return lines + [""]
 

@@ -1,20 +1,25 @@
 """`annotate --backend ray`: one loaded pipeline per Ray actor, batches handed out by Ray's
 ActorPool in input order, so the output is the local backend's. An actor whose process dies is
-restarted by Ray and its batch retried (max_restarts / max_task_retries), so nothing is lost
-or duplicated. Ray is optional: `pip install spacy-medlink[ray]`."""
+restarted by Ray and its batch retried (up to MAX_RETRIES times), so nothing is lost or
+duplicated. Ray is optional: `pip install spacy-medlink[ray]`."""
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator, List, Optional, Tuple
+from collections import deque
+from typing import Any, Deque, Iterable, Iterator, List, Optional, Tuple
 
 from spacy.tokens import Doc
 
 ACTOR_NAME = "medlink-annotate-{index}"
+# A worker process that dies is restarted and its batch retried this many times (a batch that
+# kills every worker, e.g. out of memory, fails the run instead of looping forever).
+MAX_RETRIES = 3
+IN_FLIGHT_PER_WORKER = 2
 
 
 def _worker_class():
     import ray
 
-    @ray.remote(max_restarts=-1, max_task_retries=-1, num_cpus=1)
+    @ray.remote(max_restarts=MAX_RETRIES, max_task_retries=MAX_RETRIES, num_cpus=1)
     class PipelineWorker:
         def __init__(self, model: str):
             import spacy
@@ -55,25 +60,31 @@ def ray_pipe(nlp, model, items: Iterable[Tuple[str, Any]], *, workers: int, batc
     if started:
         ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
                  log_to_driver=False, configure_logging=False)
+    actors = []
     try:
         worker = _worker_class()
         model = str(Path(model).resolve())
-        actors = [worker.options(name=ACTOR_NAME.format(index=i)).remote(model)
-                  for i in range(max(1, workers))]
+        actors = [worker.options(name=ACTOR_NAME.format(index=i)).remote(model) for i in range(max(1, workers))]
         pool = ActorPool(actors)
-        batches = _batches(items, batch_size)
-        contexts: List[List[Any]] = []
+        # A bounded window of batches in flight (ActorPool.map would read the whole input
+        # first); results come back in submission order.
+        window = IN_FLIGHT_PER_WORKER * len(actors)
+        contexts: Deque[List[Any]] = deque()
 
-        def submit(actor, batch):
-            contexts.append(batch[1])
-            return actor.annotate.remote(batch[0], batch_size)
+        def results() -> Iterator[Tuple[Doc, Any]]:
+            data = pool.get_next()
+            for item, context in zip(data, contexts.popleft()):
+                yield Doc(nlp.vocab).from_bytes(item), context
 
-        for index, docs in enumerate(pool.map(submit, batches)):
-            for data, context in zip(docs, contexts[index]):
-                yield Doc(nlp.vocab).from_bytes(data), context
-            contexts[index] = None
+        for texts, batch_contexts in _batches(items, batch_size):
+            pool.submit(lambda actor, value: actor.annotate.remote(value, batch_size), texts)
+            contexts.append(batch_contexts)
+            if len(contexts) >= window:
+                yield from results()
+        while pool.has_next():
+            yield from results()
+    finally:
         for actor in actors:
             ray.kill(actor)
-    finally:
         if started:
             ray.shutdown()

@@ -7,6 +7,7 @@ and redoes only unfinished ones, so after any interruption (Ctrl-C, kill -9) the
 the shards joined in order, has every input document exactly once. Bad records are counted,
 named (file and line) in the summary, and skipped or fatal (on_error)."""
 import json
+import os
 import shutil
 import time
 import warnings
@@ -18,10 +19,11 @@ from tqdm import tqdm
 
 from ..errors import Errors, Warnings
 from ..pipeline.linker import LINKER_FACTORY
-from .inputs import BadRecord, InputRecord, count_lines, input_paths, read_records
+from .inputs import BadRecord, InputRecord, count_lines, file_format, input_paths, read_records
 from .outputs import OUTPUT_FORMATS, merge_shards, names_from_store, output_format, write_shard
 
 ON_ERROR = ("skip", "fail")
+BACKENDS = ("local", "ray")
 STATE_FILE = "state.json"
 _N_WARNED = 5
 
@@ -79,12 +81,17 @@ def _prepare_parts(output: Path, state: Dict[str, Any], resume: bool) -> Tuple[P
     if parts.exists():
         if not resume:
             raise ValueError(Errors.E324.format(parts=parts))
-        found = json.loads(state_path.read_text()) if state_path.exists() else {}
+        try:
+            found = json.loads(state_path.read_text())
+        except (OSError, ValueError):
+            found = {"input": f"an unreadable {STATE_FILE}"}
         if found != state:
             raise ValueError(Errors.E323.format(output=output, parts=parts, found=found.get("input"), expected=state["input"]))
     else:
         parts.mkdir(parents=True)
-        state_path.write_text(json.dumps(state))
+        tmp = state_path.with_name(STATE_FILE + ".tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, state_path)
     done = {int(p.name.split("-")[1].split(".")[0]) for p in parts.glob("shard-*") if not p.name.endswith(".tmp")}
     return parts, done
 
@@ -138,16 +145,22 @@ def annotate(
 
     if on_error not in ON_ERROR:
         raise ValueError(Errors.E325.format(what="--on-error value", value=on_error, expected=", ".join(ON_ERROR)))
+    if backend not in BACKENDS:
+        raise ValueError(Errors.E325.format(what="backend", value=backend, expected=", ".join(BACKENDS)))
     output = Path(output)
     kind = output_format(output, format)
-    paths = input_paths(input_path)
+    own_files = [output, parts_folder(output), output.with_name(output.name + ".summary.json")]
+    paths = input_paths(input_path, exclude=own_files)
+    for path in paths:
+        file_format(path, input_format)  # an unknown --input-format fails before any work
+    # Everything that can fail on a typo fails before OUTPUT.parts exists.
+    nlp = spacy.load(model)
     parts, done = _prepare_parts(output, _run_state(model, paths, kind, input_format, shard_size), resume)
     summary = AnnotateSummary(output=str(output), format=kind, backend=backend, n_process=n_process)
-    nlp = spacy.load(model)
     linker = next((nlp.get_pipe(n) for n in nlp.pipe_names if nlp.get_pipe_meta(n).factory == LINKER_FACTORY), None)
     names_of = names_from_store(linker.kb.store if linker is not None else None)
     started = time.perf_counter()
-    todo = _todo(read_records(input_path, input_format), shard_size, done, on_error, summary)
+    todo = _todo(read_records(paths, input_format, Path(input_path)), shard_size, done, on_error, summary)
     bar = tqdm(total=count_lines(paths), desc="Annotate", unit="doc", disable=not progress, smoothing=0.1)
     for shard, items in _shards(_pipe(nlp, todo, backend, n_process, batch_size, model, ray_address)):
         write_shard(_shard_path(parts, shard, kind), kind, items, names_of)
@@ -167,13 +180,11 @@ def annotate(
 
 
 def _pipe(nlp, todo, backend: str, n_process: int, batch_size: int, model, ray_address) -> Iterator[Tuple[Any, Tuple[int, InputRecord]]]:
-    if backend == "local":
-        return nlp.pipe(todo, as_tuples=True, n_process=n_process, batch_size=batch_size)
     if backend == "ray":
         from .ray_backend import ray_pipe
 
         return ray_pipe(nlp, model, todo, workers=n_process, batch_size=batch_size, address=ray_address)
-    raise ValueError(Errors.E325.format(what="backend", value=backend, expected="local, ray"))
+    return nlp.pipe(todo, as_tuples=True, n_process=n_process, batch_size=batch_size)
 
 
 def _shards(docs: Iterable[Tuple[Any, Tuple[int, InputRecord]]]) -> Iterator[Tuple[int, List]]:

@@ -24,6 +24,28 @@ def pipeline_folder(path: Path) -> Path:
     return inner[0]
 
 
+def save_pipeline_atomically(nlp, target: Path, *, with_manifest: bool) -> None:
+    """Save to a sibling folder, then swap it in: a failure leaves the old pipeline whole, and
+    no file of an earlier pipeline stays behind in the new one (or in its manifest)."""
+    import os
+    import shutil
+
+    from ..integrity import write_manifest
+
+    tmp, old = (target.with_name(f".{target.name}.{suffix}") for suffix in ("kb-update-new", "kb-update-old"))
+    for stale in (tmp, old):
+        if stale.exists():
+            shutil.rmtree(stale)
+    nlp.to_disk(tmp)
+    if with_manifest:  # `assemble` wrote one; `verify` checks it
+        write_manifest(tmp, skip=["meta.json"])
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
 @app.command("kb-update")
 @coded_errors()
 def kb_update_cli(
@@ -41,7 +63,7 @@ def kb_update_cli(
     medlink_kb_mentions table gets the new names too."""
     import spacy
 
-    from ..integrity import MANIFEST_FILE, write_manifest
+    from ..integrity import MANIFEST_FILE
     from ..kb.readers import read_vocabulary
     from ..kb.update import read_id_map
     from ..pipeline.kb_update import update_pipeline_kb
@@ -58,9 +80,7 @@ def kb_update_cli(
         progress=True,
     )
     nlp.meta.setdefault("medlink_kb_updates", []).append({"vocabulary": str(vocabulary), **report.counts()})
-    nlp.to_disk(target)
-    if (folder / MANIFEST_FILE).exists():
-        write_manifest(target, skip=["meta.json"])
+    save_pipeline_atomically(nlp, target, with_manifest=(folder / MANIFEST_FILE).exists())
     counts = report.counts()
     msg.table([(k[2:], f"{v:,}") for k, v in counts.items()], header=("", "concepts"), aligns=("l", "r"))
     for conflict in report.conflicts[:_N_SHOWN]:

@@ -83,28 +83,30 @@ def merge_vocabulary(
         new = update if is_corpus_concept(old) else _merged_concept(old, update)
         if new != old:
             merged[concept_id] = new
-            report.updated.append(concept_id)
+            # A second record of a concept the update adds is merged into it, not "updated".
+            if concept_id in store and concept_id not in report.updated:
+                report.updated.append(concept_id)
     retired = {
         alt: concept.concept_id for concept in updates_list(merged, report)
         for alt in concept.alt_ids if alt in store and alt != concept.concept_id
     }
     for old_id, new_id in id_map.items():
         old_id, new_id = normalize_concept_id(old_id), normalize_concept_id(new_id)
-        if old_id not in merged:
+        if old_id not in store:
             report.conflicts.append(f"--id-map retires {old_id}, which the KB does not have (skipped)")
         elif new_id not in merged:
             report.conflicts.append(f"--id-map names {new_id} as the successor of {old_id}, but no concept has that id (skipped)")
         else:
             retired[old_id] = new_id
-    retired = {old: _final(new, retired) for old, new in retired.items()}
-    for old_id, new_id in retired.items():
-        if old_id == new_id or old_id not in merged or new_id not in merged:
-            report.conflicts.append(f"{old_id} -> {new_id}: a cycle of successors (kept as it is)")
+    final = {old: _final(old, retired) for old in retired}
+    for old_id, new_id in final.items():
+        if new_id is None:
+            report.conflicts.append(f"{old_id} -> {retired[old_id]}: a cycle of successors (kept as it is)")
             continue
         successor, old = merged[new_id], merged.pop(old_id)
         merged[new_id] = _absorb(successor, old)
         report.retired[old_id] = new_id
-    report.n_unchanged = report.n_concepts_before - len(report.updated) - len(report.retired)
+    report.n_unchanged = sum(1 for c in store if merged.get(c.concept_id) == c)
     report.n_concepts_after = len(merged)
     return list(merged.values()), report.retired, report
 
@@ -114,11 +116,14 @@ def updates_list(merged: Dict[str, Concept], report: UpdateReport) -> List[Conce
     return [merged[cid] for cid in report.added + report.updated]
 
 
-def _final(concept_id: str, retired: Mapping[str, str]) -> str:
-    seen = set()
-    while concept_id in retired and concept_id not in seen:
-        seen.add(concept_id)
+def _final(concept_id: str, retired: Mapping[str, str]) -> Optional[str]:
+    """The end of the chain of successors from a retired id; None for a cycle."""
+    seen = {concept_id}
+    while concept_id in retired:
         concept_id = retired[concept_id]
+        if concept_id in seen:
+            return None
+        seen.add(concept_id)
     return concept_id
 
 
@@ -222,7 +227,7 @@ def update_kb(
     new_kb.meta["source"] = kb.meta.get("source")
     new_kb.meta["source_sha256"] = kb.meta.get("source_sha256")
     new_kb.meta["corpus"] = kb.meta.get("corpus", [])
-    new_kb.meta["n_corpus_concepts"] = kb.meta.get("n_corpus_concepts", 0)
+    new_kb.meta["n_corpus_concepts"] = sum(1 for c in concepts if is_corpus_concept(c))
     new_kb.meta["updates"] = [*kb.meta.get("updates", []), report.counts()]
     return new_kb, report
 
