@@ -6,7 +6,7 @@
 #   bash scripts/continual_learning.sh ../shared/data training/continual
 #
 # Every run trains a fixed number of steps and is scored at model-last (no model-best picked
-# on a dev set that is also reported). Figures: OUT/summary.json.
+# on a dev set that is also reported). Figures: OUT/summary.json (copied to benchmarks/continual.json).
 set -euo pipefail
 DATA=${1:?DATA_DIR}
 OUT=${2:?output folder}
