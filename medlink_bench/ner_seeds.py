@@ -12,6 +12,7 @@ from tqdm import tqdm
 from spacy_medlink.evaluation.evaluate import run_pipeline
 from spacy_medlink.evaluation.metrics import ner_prf
 from spacy_medlink.evaluation.resolved_gold import ResolvedGold
+from spacy_medlink.pipeline.components import components_of
 from spacy_medlink.pipeline.linker import LINKER_FACTORY
 from spacy_medlink.pipeline.short_form_mentions import SHORT_FORM_FACTORY
 from spacy_medlink.training.gold_corpus import GoldDocument
@@ -37,12 +38,11 @@ def ablate_short_form_mentions(
     RETURNS (Optional[Dict[str, Any]]): {"components": names, "without": scores}, or None
         when the pipeline has no such component.
     """
-    factories = {name: nlp.get_pipe_meta(name).factory for name in nlp.pipe_names}
-    names = [name for name, factory in factories.items() if factory == SHORT_FORM_FACTORY]
+    names = components_of(nlp, SHORT_FORM_FACTORY)
     if not names:
         return None
     # The linker never changes doc.ents: switched off too, it is not run a second time.
-    linkers = [name for name, factory in factories.items() if factory == LINKER_FACTORY]
+    linkers = components_of(nlp, LINKER_FACTORY)
     with nlp.select_pipes(disable=names + linkers):
         without = strict_ner_scores(nlp, documents, progress=progress)
     return {"components": names, "without": without}

@@ -36,6 +36,7 @@ from spacy_medlink.kb.corpus_concepts import is_corpus_concept
 from spacy_medlink.kb.readers import read_vocabulary
 from spacy_medlink.kb.records import Concept
 from spacy_medlink.kb.update import FoldInEncoder, training_mentions, update_kb
+from spacy_medlink.pipeline.components import components_of
 from spacy_medlink.pipeline.linker import LINKER_FACTORY
 from spacy_medlink.training.gold_corpus import read_gold
 
@@ -67,9 +68,8 @@ def corpus_concepts(corpus: Path, store) -> List[Concept]:
 
 
 def with_kb(nlp, kb) -> None:
-    for name in nlp.pipe_names:
-        if nlp.get_pipe_meta(name).factory == LINKER_FACTORY:
-            nlp.get_pipe(name).set_kb(lambda vocab: kb)
+    for name in components_of(nlp, LINKER_FACTORY):
+        nlp.get_pipe(name).set_kb(lambda vocab: kb)
 
 
 def newer_ids(nlp, corpus, ncbi_dev, biored_dev, vocabulary_out) -> Dict:

@@ -1,7 +1,6 @@
 """kb-update (issue 16): new concepts, new synonyms and retired ids into a built KB and a
 trained pipeline, without retraining; an update with nothing new rebuilds the same KB."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,15 +72,15 @@ def test_a_retired_id_resolves_to_its_successor(kb, tmp_path):
 
 def test_an_alt_id_of_an_update_record_retires_that_concept(kb):
     merger = Concept("MESH:D000075222", "Gynecologic tumours", alt_ids=("MESH:D010051",))
-    _, retired, report = merge_vocabulary(kb.store, [merger])
-    assert retired == {"MESH:D010051": "MESH:D000075222"} and report.counts()["n_retired"] == 1
+    _, report = merge_vocabulary(kb.store, [merger])
+    assert report.retired == {"MESH:D010051": "MESH:D000075222"} and report.counts()["n_retired"] == 1
 
 
 def test_conflicts_are_reported_not_applied(kb):
     alt_owner = next(c for c in kb.store if c.alt_ids)
     clash = Concept(alt_owner.alt_ids[0], "A split-off concept")
-    _, retired, report = merge_vocabulary(kb.store, [clash], {"MESH:D999999": "MESH:D001943", "MESH:D001943": "MESH:D888888"})
-    assert retired == {}
+    _, report = merge_vocabulary(kb.store, [clash], {"MESH:D999999": "MESH:D001943", "MESH:D001943": "MESH:D888888"})
+    assert report.retired == {}
     assert len(report.conflicts) == 3
     assert any("alt id of" in c for c in report.conflicts)
     assert any("does not have" in c for c in report.conflicts)
@@ -120,19 +119,19 @@ def test_kb_update_refuses_a_folder_without_a_pipeline(tmp_path):
 
 
 def test_a_cycle_of_successors_retires_nothing(kb):
-    _, retired, report = merge_vocabulary(kb.store, [], {"MESH:D001943": "MESH:D010051", "MESH:D010051": "MESH:D001943"})
-    assert retired == {} and len(report.conflicts) == 2 and all("cycle" in c for c in report.conflicts)
+    _, report = merge_vocabulary(kb.store, [], {"MESH:D001943": "MESH:D010051", "MESH:D010051": "MESH:D001943"})
+    assert report.retired == {} and len(report.conflicts) == 2 and all("cycle" in c for c in report.conflicts)
     assert report.n_unchanged == len(kb.store)
 
 
 def test_only_concepts_of_the_kb_can_be_retired_and_counts_add_up(kb):
     renamed = Concept("MESH:D001943", "Breast Neoplasm")
     merger = Concept("MESH:D000075222", "Gynecologic tumours", alt_ids=("MESH:D010051",))
-    concepts, retired, report = merge_vocabulary(
+    concepts, report = merge_vocabulary(
         kb.store, [renamed, merger, merger], {"MESH:D000075222": "MESH:D001943"}
     )
     assert report.added == ["MESH:D000075222"] and report.updated == ["MESH:D001943"]
-    assert retired == {"MESH:D010051": "MESH:D000075222"}
+    assert report.retired == {"MESH:D010051": "MESH:D000075222"}
     assert any("does not have" in c for c in report.conflicts)  # a new id cannot be retired
     # Every concept of the KB is unchanged, updated or retired; nothing is counted twice.
     assert report.n_unchanged + len(report.updated) + len(report.retired) == len(kb.store)

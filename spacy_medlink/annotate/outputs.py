@@ -86,10 +86,10 @@ def write_shard(path: Path, kind: str, items: Sequence[Tuple[InputRecord, Doc]],
         tmp.write_text("".join(line + "\n" for r, d in items for line in pubtator_lines(r, d, names_of)), encoding="utf8")
     else:
         srsly.write_jsonl(tmp, [json_record(r, d, names_of) for r, d in items])
-    _replace(tmp, path)
+    replace_atomically(tmp, path)
 
 
-def merge_shards(shards: Iterable[Path], kind: str, output: Path, vocab) -> None:
+def merge_shards(shards: Iterable[Path], kind: str, output: Path) -> None:
     """Join the shards, in order, into the output (atomically)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
@@ -103,10 +103,11 @@ def merge_shards(shards: Iterable[Path], kind: str, output: Path, vocab) -> None
             for shard in shards:
                 with shard.open("rb") as part:
                     shutil.copyfileobj(part, out)
-    _replace(tmp, output)
+    replace_atomically(tmp, output)
 
 
-def _replace(tmp: Path, path: Path) -> None:
+def replace_atomically(tmp: Path, path: Path) -> None:
+    """Move a fully written temporary file into place (flushed to disk first)."""
     with tmp.open("rb") as file_:
         os.fsync(file_.fileno())
     os.replace(tmp, path)

@@ -7,7 +7,6 @@ and redoes only unfinished ones, so after any interruption (Ctrl-C, kill -9) the
 the shards joined in order, has every input document exactly once. Bad records are counted,
 named (file and line) in the summary, and skipped or fatal (on_error)."""
 import json
-import os
 import shutil
 import time
 import warnings
@@ -18,9 +17,10 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 from tqdm import tqdm
 
 from ..errors import Errors, Warnings
+from ..pipeline.components import components_of
 from ..pipeline.linker import LINKER_FACTORY
 from .inputs import BadRecord, InputRecord, count_lines, file_format, input_paths, read_records
-from .outputs import OUTPUT_FORMATS, merge_shards, names_from_store, output_format, write_shard
+from .outputs import OUTPUT_FORMATS, merge_shards, names_from_store, output_format, replace_atomically, write_shard
 
 ON_ERROR = ("skip", "fail")
 BACKENDS = ("local", "ray")
@@ -91,7 +91,7 @@ def _prepare_parts(output: Path, state: Dict[str, Any], resume: bool) -> Tuple[P
         parts.mkdir(parents=True)
         tmp = state_path.with_name(STATE_FILE + ".tmp")
         tmp.write_text(json.dumps(state))
-        os.replace(tmp, state_path)
+        replace_atomically(tmp, state_path)
     done = {int(p.name.split("-")[1].split(".")[0]) for p in parts.glob("shard-*") if not p.name.endswith(".tmp")}
     return parts, done
 
@@ -157,8 +157,8 @@ def annotate(
     nlp = spacy.load(model)
     parts, done = _prepare_parts(output, _run_state(model, paths, kind, input_format, shard_size), resume)
     summary = AnnotateSummary(output=str(output), format=kind, backend=backend, n_process=n_process)
-    linker = next((nlp.get_pipe(n) for n in nlp.pipe_names if nlp.get_pipe_meta(n).factory == LINKER_FACTORY), None)
-    names_of = names_from_store(linker.kb.store if linker is not None else None)
+    linkers = components_of(nlp, LINKER_FACTORY)
+    names_of = names_from_store(nlp.get_pipe(linkers[0]).kb.store if linkers else None)
     started = time.perf_counter()
     todo = _todo(read_records(paths, input_format, Path(input_path)), shard_size, done, on_error, summary)
     bar = tqdm(total=count_lines(paths), desc="Annotate", unit="doc", disable=not progress, smoothing=0.1)
@@ -173,7 +173,7 @@ def annotate(
     if summary.bad:
         examples = "; ".join(summary.bad[:_N_WARNED])
         warnings.warn(Warnings.W320.format(n_skipped=summary.n_bad, n_total=summary.n_records, examples=examples))
-    merge_shards([_shard_path(parts, k, kind) for k in range(summary.n_shards)], kind, output, nlp.vocab)
+    merge_shards([_shard_path(parts, k, kind) for k in range(summary.n_shards)], kind, output)
     output.with_name(output.name + ".summary.json").write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
     shutil.rmtree(parts)
     return summary

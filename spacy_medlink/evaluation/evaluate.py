@@ -27,6 +27,7 @@ from tqdm import tqdm
 from ..errors import Errors
 from ..kb.ids import KB_ID_SEPARATOR
 from ..kb.medlink_kb import MedlinkKB
+from ..pipeline.components import components_of
 from ..pipeline.linker import LINKER_FACTORY
 from ..training.convert import DEFAULT_LABEL
 from ..training.gold_corpus import GoldMention, read_gold
@@ -47,9 +48,9 @@ BATCH_SIZE = 32
 def find_linker(nlp: Language, model_name: str = "<nlp>") -> Tuple[str, Any]:
     """RETURNS (Tuple[str, MedicalEntityLinker]): The name and component of the pipeline's
     first medical_entity_linker; E301 when it has none."""
-    for name in nlp.pipe_names:
-        if nlp.get_pipe_meta(name).factory == LINKER_FACTORY:
-            return name, nlp.get_pipe(name)
+    linkers = components_of(nlp, LINKER_FACTORY)
+    if linkers:
+        return linkers[0], nlp.get_pipe(linkers[0])
     raise ValueError(
         Errors.E301.format(path=model_name, name=LINKER_FACTORY, found=", ".join(nlp.pipe_names))
     )

@@ -11,6 +11,7 @@ vectors come from the encoder fitted on the merged vocabulary and rotated into t
 was trained on.
 """
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import numpy as np
@@ -18,6 +19,7 @@ from scipy.linalg import orthogonal_procrustes
 from spacy.vocab import Vocab
 
 from ..errors import Errors
+from ..input_files import iter_raw_lines
 from .build import build_kb
 from .corpus_concepts import is_corpus_concept
 from .ids import normalize_concept_id
@@ -56,14 +58,14 @@ class UpdateReport:
 
 def merge_vocabulary(
     store: ConceptStore, updates: Iterable[Concept], id_map: Mapping[str, str] = {}
-) -> Tuple[List[Concept], Dict[str, str], UpdateReport]:
-    """The merged concept list (old order first, then the new concepts).
+) -> Tuple[List[Concept], UpdateReport]:
+    """The merged concept list (old order first, then the new concepts)
 
     store (ConceptStore): The KB's concepts.
     updates (Iterable[Concept]): The newer or extra vocabulary. A record whose alt_ids name a
         concept of the KB retires that concept into the record.
     id_map (Mapping[str, str]): Retired id -> successor id (either may be new in `updates`).
-    RETURNS (Tuple): concepts, retired id -> successor, and the report.
+    RETURNS (Tuple): the concepts, and the report (report.retired: retired id -> successor).
     """
     report = UpdateReport(n_concepts_before=len(store))
     merged: Dict[str, Concept] = {c.concept_id: c for c in store}
@@ -87,8 +89,8 @@ def merge_vocabulary(
             if concept_id in store and concept_id not in report.updated:
                 report.updated.append(concept_id)
     retired = {
-        alt: concept.concept_id for concept in updates_list(merged, report)
-        for alt in concept.alt_ids if alt in store and alt != concept.concept_id
+        alt: concept_id for concept_id in report.added + report.updated
+        for alt in merged[concept_id].alt_ids if alt in store and alt != concept_id
     }
     for old_id, new_id in id_map.items():
         old_id, new_id = normalize_concept_id(old_id), normalize_concept_id(new_id)
@@ -108,12 +110,7 @@ def merge_vocabulary(
         report.retired[old_id] = new_id
     report.n_unchanged = sum(1 for c in store if merged.get(c.concept_id) == c)
     report.n_concepts_after = len(merged)
-    return list(merged.values()), report.retired, report
-
-
-def updates_list(merged: Dict[str, Concept], report: UpdateReport) -> List[Concept]:
-    """The concepts that came from the update (added or updated)."""
-    return [merged[cid] for cid in report.added + report.updated]
+    return list(merged.values()), report
 
 
 def _final(concept_id: str, retired: Mapping[str, str]) -> Optional[str]:
@@ -210,7 +207,7 @@ def update_kb(
     progress (bool): Show progress bars.
     RETURNS (Tuple[MedlinkKB, UpdateReport]): The new KB and what changed.
     """
-    concepts, retired, report = merge_vocabulary(kb.store, updates, id_map)
+    concepts, report = merge_vocabulary(kb.store, updates, id_map)
     kept = {c.concept_id for c in concepts}
     old_vectors = {
         cid: np.asarray(kb.get_vector(cid), dtype=np.float32) for cid in kb.store.ids() if cid in kept
@@ -219,7 +216,7 @@ def update_kb(
         concepts,
         vocab or kb.vocab,
         encoder=FoldInEncoder(encoder, old_vectors),
-        extra_aliases=training_mentions(kb.store, retired),
+        extra_aliases=training_mentions(kb.store, report.retired),
         prior_smoothing=kb.meta.get("prior_smoothing", 1.0),
         progress=progress,
         name=kb.meta.get("name", "kb"),
@@ -238,10 +235,6 @@ def read_id_map(path) -> Dict[str, str]:
 
     RAISES ValueError: E040 naming the line of anything else; the gzip errors of E018.
     """
-    from pathlib import Path
-
-    from ..input_files import iter_raw_lines
-
     path = Path(path)
     id_map: Dict[str, str] = {}
     for line_no, raw in iter_raw_lines(path, Errors.E018):

@@ -1,7 +1,7 @@
 """Put an updated KB into a loaded pipeline: every medical_entity_linker gets it, and every
 medlink_kb_mentions component the merged vocabulary's names, so the NER's KB features see the
 new concepts too. Nothing is retrained: the linker scores new concepts through its features."""
-from typing import Iterable, List, Mapping, Optional
+from typing import Iterable, Mapping, Optional
 
 from spacy.language import Language
 
@@ -10,12 +10,9 @@ from ..kb.alias_matcher import AliasMatcher
 from ..kb.build_from_files import DEFAULT_ENCODER, make_encoder
 from ..kb.records import Concept
 from ..kb.update import UpdateReport, update_kb
+from .components import components_of
 from .kb_mentions import KB_MENTIONS_FACTORY
 from .linker import LINKER_FACTORY
-
-
-def components_of(nlp: Language, factory: str) -> List[str]:
-    return [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == factory]
 
 
 def update_pipeline_kb(

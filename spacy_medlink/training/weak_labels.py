@@ -21,7 +21,7 @@ import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -32,6 +32,7 @@ from ..input_files import find_lone_surrogate
 from ..kb.alias_matcher import KB_MATCHES_KEY
 from ..kb.categories import DISEASE_LABEL
 from ..pipeline.abbreviations import DEFAULT_SPANS_KEY as ABBREVIATIONS_KEY
+from ..pipeline.components import components_of
 from ..pipeline.linker import LINKER_FACTORY
 from .pubtator import decoded_lines
 
@@ -247,7 +248,7 @@ def weak_label(
     progress (bool): Show a progress bar.
     RETURNS (Tuple[List[SilverDoc], Dict]): The labelled docs and the per-key agreement.
     """
-    disable = [name for name in teacher.pipe_names if teacher.get_pipe_meta(name).factory == LINKER_FACTORY]
+    disable = components_of(teacher, LINKER_FACTORY)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         silver = [
