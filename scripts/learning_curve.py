@@ -32,14 +32,19 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "ner_cnn.cfg"
 
 
-def subsample(train: Path, fraction: float, seed: int, output: Path) -> int:
-    """Write a seeded sample of whole documents; RETURNS the number of documents."""
+def subsample(train: Path, fraction: float, seed: int, output: Path, rest: Path = None) -> int:
+    """Write a seeded sample of whole documents (and, to `rest`, the documents left out:
+    gold that no model of the fraction sees, on which the silver sources' precision is
+    measured); RETURNS the number of documents sampled."""
     nlp = spacy.blank("en")
     docs = list(DocBin().from_disk(train).get_docs(nlp.vocab))
     n = max(1, round(fraction * len(docs)))
     keep = sorted(random.Random(seed).sample(range(len(docs)), n))
     output.parent.mkdir(parents=True, exist_ok=True)
     DocBin(docs=[docs[i] for i in keep], store_user_data=True).to_disk(output)
+    if rest is not None and n < len(docs):
+        left_out = sorted(set(range(len(docs))) - set(keep))
+        DocBin(docs=[docs[i] for i in left_out], store_user_data=True).to_disk(rest)
     return n
 
 
@@ -93,7 +98,8 @@ def one_fraction(fraction, args):
         return collect_fraction(fraction, args)
     work = args.output / f"fraction_{fraction:g}"
     sample = work / "train.spacy"
-    n_docs = subsample(args.train, fraction, args.seed, sample)
+    rest = work / "held_out.spacy"
+    n_docs = subsample(args.train, fraction, args.seed, sample, rest)
     corpora = [args.dev, *args.extra_dev]
     result = {"fraction": fraction, "n_docs": n_docs}
     seconds = train(sample, args.dev, args.vocabulary, work / "gold_only", kb_features=False, args=args)
@@ -105,10 +111,21 @@ def one_fraction(fraction, args):
         str(args.unlabeled), str(sample), str(args.dev), str(work / "weak"), "--rounds", "1",
         "--limit", str(args.limit), "--seed", str(args.seed), "--vocabulary", str(args.vocabulary),
         "--max-steps", str(args.max_steps), "--eval-frequency", str(args.eval_frequency),
+        "--gold-repeat", str(gold_repeat(args, n_docs)), "--sources", args.sources,
+        "--kb-labels", args.kb_labels, "--gold", str(args.dev),
+        *(["--gold", str(rest)] if rest.exists() else []),
     ]
     seconds = run(command, work / "weak.log")
     result["kb_and_weak"] = {"seconds": seconds, "scores": scores(work / "weak" / "round_1" / "model-best", corpora)}
     return result
+
+
+def gold_repeat(args, n_docs: int) -> int:
+    """Copies of the gold sample in the student's corpus: --gold-repeat, or with 0, enough
+    copies for about --gold-docs documents (few gold abstracts would drown in the silver)."""
+    if args.gold_repeat:
+        return args.gold_repeat
+    return max(1, round(args.gold_docs / n_docs))
 
 
 def plot(results, dev: str, path: Path) -> None:
@@ -149,6 +166,10 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=2500)
     parser.add_argument("--eval-frequency", type=int, default=250)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sources", default="", help="self-train --sources (default: all)")
+    parser.add_argument("--kb-labels", default="", help="self-train --kb-labels (default: all)")
+    parser.add_argument("--gold-repeat", type=int, default=1, help="self-train --gold-repeat (0: see --gold-docs)")
+    parser.add_argument("--gold-docs", type=int, default=600, help="With --gold-repeat 0: repeat the sample to about this many docs")
     parser.add_argument("--collect", action="store_true", help="Only score the models already in OUTPUT")
     args = parser.parse_args()
     fractions = [float(f) for f in args.fractions.split(",")]
@@ -161,6 +182,10 @@ def main() -> None:
         "limit": args.limit,
         "seed": args.seed,
         "max_steps": args.max_steps,
+        "sources": args.sources or "all",
+        "kb_labels": args.kb_labels or "all",
+        "gold_repeat": args.gold_repeat,
+        "gold_docs": args.gold_docs,
         "results": results,
     }
     (args.output / "learning_curve.json").write_text(json.dumps(record, indent=2))

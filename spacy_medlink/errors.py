@@ -159,6 +159,10 @@ class Errors(metaclass=_CodedMessages):
     E120 = ("Cannot read the DocBin {path}: {error}. Expected a .spacy file written by "
             "DocBin.to_disk (e.g. by `python -m spacy_medlink convert`); it is empty, "
             "truncated or of another format. Write it again.")
+    E121 = ("gold_repeat must be a whole number >= 1 (copies of the gold training docs in a "
+            "self-training round), found {value}.")
+    E122 = ("Unknown silver source(s) {found} in entity_sources (--sources); expected some of "
+            "{expected}.")
     # --- linker (200-299) ---
     E200 = ("The medical_entity_linker '{name}' has no knowledge base (or an empty one). Fill "
             "it in initialize with [initialize.components.{name}.kb_loader], e.g. "

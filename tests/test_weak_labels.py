@@ -8,8 +8,9 @@ import spacy
 from spacy.tokens import DocBin
 
 from spacy_medlink.training.weak_labels import (
-    ABBREVIATION, KB, MODEL, MODEL_AND_KB, label_sources, kb_agreement, mark_uncertain,
-    read_unlabeled_texts, select_silver, source_counts, source_precision, to_training_doc, weak_label,
+    ABBREVIATION, KB, MODEL, MODEL_AND_KB, label_sources, kb_agreement, mark_off_guideline,
+    mark_uncertain, mark_untaught_sources, SilverRules, read_unlabeled_texts, select_silver, source_counts, source_precision,
+    to_training_doc, weak_label,
 )
 
 TINY_VOCAB = Path(__file__).parent / "data" / "tiny_vocab.jsonl"
@@ -65,6 +66,41 @@ def _bin(doc):
 def test_too_rare_keys_stay_entities(teacher):
     silver, _ = weak_label(teacher, ["Diabetes was studied."], min_agreement=0.5, min_count=3, progress=False)
     assert [(s.text, src) for s, src in silver[0].entities] == [("Diabetes", KB)]
+
+
+def test_kb_only_matches_outside_the_guideline_become_missing(teacher):
+    text = "Headache and diabetes."
+    silver, _ = weak_label(teacher, [text], kb_labels=("DISEASE",), progress=False)
+    assert [(s.text, src) for s, src in silver[0].entities] == [("diabetes", KB)]
+    assert [(s.text, s.label_) for s in silver[0].missing] == [("Headache", "SYMPTOM")]
+    # without the filter the symptom is taught as an entity
+    silver, _ = weak_label(teacher, [text], progress=False)
+    assert sorted(s.text for s, _ in silver[0].entities) == ["Headache", "diabetes"]
+
+
+def test_guideline_filter_keeps_teacher_entities(teacher):
+    # the teacher's own entities stay, whatever the KB category under them
+    item = label_sources(teacher("Severe headache and diabetes."))
+    mark_off_guideline([item], ["DISEASE"])
+    assert [(s.text, src) for s, src in item.entities] == [("Severe headache", MODEL_AND_KB), ("diabetes", KB)]
+    assert not item.missing
+
+
+def test_untaught_sources_become_missing(teacher):
+    silver, _ = weak_label(
+        teacher, ["Voss fever (VF) and diabetes."], entity_sources=(MODEL_AND_KB, ABBREVIATION, KB),
+        progress=False,
+    )
+    assert sorted(s.text for s, _ in silver[0].entities) == ["VF", "diabetes"]
+    assert [s.text for s in silver[0].missing] == ["Voss fever"]   # the teacher alone
+    item = label_sources(teacher("Voss fever and diabetes."))
+    mark_untaught_sources([item], [])
+    assert not item.entities and sorted(s.text for s in item.missing) == ["Voss fever", "diabetes"]
+
+
+def test_unknown_source_is_a_coded_error():
+    with pytest.raises(ValueError, match="MLE122"):
+        SilverRules(entity_sources=("model", "gazetteer"))
 
 
 def test_source_precision_against_gold(teacher):
@@ -146,3 +182,20 @@ def test_unlabeled_reader_gzip_errors_are_coded(tmp_path, damage):
     with pytest.raises(ValueError, match=r"^\[MLE114\]") as err:
         read_unlabeled_texts(path)
     assert str(path) in str(err.value) and "line 1" in str(err.value)
+
+
+def test_gold_copies_weigh_the_gold_docs_up(tmp_path):
+    from spacy_medlink.training.self_training import copy_gold
+
+    gold = tmp_path / "train.spacy"
+    doc_bin = DocBin()
+    doc_bin.add(spacy.blank("en")("Voss fever."))
+    doc_bin.to_disk(gold)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    written = copy_gold(gold, corpus, repeat=3)
+    assert len(written) == 3 and sorted(p.name for p in corpus.iterdir()) == [
+        "gold.spacy", "gold_copy1.spacy", "gold_copy2.spacy"]
+    assert all(p.read_bytes() == gold.read_bytes() for p in written)
+    with pytest.raises(ValueError, match="MLE121"):
+        copy_gold(gold, corpus, repeat=0)

@@ -19,6 +19,8 @@ def weak_label_cli(
     min_agreement: float = Opt(0.2, "--min-agreement", help="KB keys the teacher tags less often become missing, not entities"),
     min_count: int = Opt(3, "--min-count", help="Occurrences a KB key needs before it can be uncertain"),
     negative_ratio: float = Opt(0.5, "--negative-ratio", help="Texts without silver entities kept per text with one (-1: all)"),
+    kb_labels: str = Opt("", "--kb-labels", help="Comma-separated KB match labels that may become silver entities alone, e.g. DISEASE for a guideline without symptoms (default: all)"),
+    sources: str = Opt("", "--sources", help="Comma-separated sources whose entities are taught (model, model+kb, abbreviation, kb; default: all); the others' become missing"),
     gold: List[Path] = Opt([], "--gold", help="Gold DocBin(s) to measure each source's precision on"),
     report_path: Optional[Path] = Opt(None, "--report", "-r", help="Write the report as JSON"),
 ) -> None:
@@ -33,14 +35,26 @@ def weak_label_cli(
     check_output_path(output, "the silver DocBin")
     if report_path is not None:
         check_output_path(report_path, "the report")
-    report = write_silver(
-        teacher, unlabeled, output, limit=limit, seed=seed,
-        min_agreement=min_agreement, min_count=min_count, negative_ratio=negative_ratio,
-        gold_paths=gold,
-    )
+    rules = silver_rules(min_agreement, min_count, negative_ratio, kb_labels, sources)
+    report = write_silver(teacher, unlabeled, output, limit=limit, seed=seed, rules=rules, gold_paths=gold)
     print_weak_label_report(report)
     if report_path is not None:
         save_json(report_path, report, "the report")
+
+
+def silver_rules(min_agreement: float, min_count: int, negative_ratio: float, kb_labels: str, sources: str):
+    """The SilverRules of the command-line options (comma-separated lists, "" = all)."""
+    from ..training.weak_labels import SOURCES, SilverRules
+
+    labels = _comma_list(kb_labels)
+    return SilverRules(
+        min_agreement=min_agreement, min_count=min_count, negative_ratio=negative_ratio,
+        kb_labels=labels or None, entity_sources=_comma_list(sources) or SOURCES,
+    )
+
+
+def _comma_list(value: str) -> tuple:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
 def print_weak_label_report(report: dict) -> None:
@@ -82,6 +96,9 @@ def self_train_cli(
     min_agreement: float = Opt(0.2, "--min-agreement", help="See weak-label"),
     min_count: int = Opt(3, "--min-count", help="See weak-label"),
     negative_ratio: float = Opt(0.5, "--negative-ratio", help="See weak-label"),
+    kb_labels: str = Opt("", "--kb-labels", help="See weak-label"),
+    sources: str = Opt("", "--sources", help="See weak-label"),
+    gold_repeat: int = Opt(1, "--gold-repeat", help="Copies of the gold docs in each round's corpus (weighs few gold docs up against the silver)"),
     extra_dev: List[Path] = Opt([], "--extra-dev", help="More gold DocBins scored after each round"),
     gold: List[Path] = Opt([], "--gold", help="Gold DocBin(s) for the silver sources' precision"),
     vocabulary: Optional[Path] = Opt(None, "--vocabulary", help="paths.vocabulary of the config"),
@@ -105,8 +122,9 @@ def self_train_cli(
         overrides["training.eval_frequency"] = eval_frequency
     records = self_train(
         config, teacher, unlabeled, gold_train, dev, output_dir,
-        rounds=rounds, limit=limit, seed=seed, min_agreement=min_agreement,
-        min_count=min_count, negative_ratio=negative_ratio, extra_dev=extra_dev, gold_for_precision=gold, overrides=overrides,
+        rounds=rounds, limit=limit, seed=seed,
+        rules=silver_rules(min_agreement, min_count, negative_ratio, kb_labels, sources), gold_repeat=gold_repeat,
+        extra_dev=extra_dev, gold_for_precision=gold, overrides=overrides,
     )
     if records:
         rows = [

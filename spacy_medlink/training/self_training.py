@@ -12,6 +12,7 @@ student of round k is the teacher of round k + 1.
     OUTPUT/model-best                                 a copy of the last student
 """
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -20,9 +21,13 @@ import srsly
 from spacy.tokens import DocBin
 from spacy.training import Corpus
 
+from ..errors import Errors
 from .readers import read_docbin
 from .weak_labels import (
+    SilverRules,
     label_sources,
+    mark_off_guideline,
+    mark_untaught_sources,
     select_silver,
     mark_uncertain,
     read_unlabeled_texts,
@@ -45,9 +50,7 @@ def write_silver(
     *,
     limit: int = 0,
     seed: int = 0,
-    min_agreement: float = 0.2,
-    min_count: int = 3,
-    negative_ratio: float = 0.5,
+    rules: SilverRules = SilverRules(),
     gold_paths: Sequence[Union[str, Path]] = (),
     progress: bool = True,
 ) -> Dict:
@@ -58,9 +61,7 @@ def write_silver(
     output_path (Union[str, Path]): The silver .spacy file.
     limit (int): Label a random sample of this many texts (0: all).
     seed (int): Seed of the sample.
-    min_agreement (float): See weak_labels.mark_uncertain.
-    min_count (int): See weak_labels.mark_uncertain.
-    negative_ratio (float): See weak_labels.select_silver.
+    rules (SilverRules): Agreement, negatives and KB categories of the silver labels.
     gold_paths (Sequence[Union[str, Path]]): Gold DocBins whose texts are labelled the same
         way (with the pool's agreement table) to measure each source's precision.
     progress (bool): Show progress bars.
@@ -70,26 +71,25 @@ def write_silver(
     teacher = spacy.load(teacher_path)
     texts, read_report = read_unlabeled_texts(unlabeled_path, limit=limit, seed=seed)
     silver, agreement = weak_label(
-        teacher, texts, min_agreement=min_agreement, min_count=min_count, progress=progress
+        teacher, texts, min_agreement=rules.min_agreement, min_count=rules.min_count,
+        kb_labels=rules.kb_labels, entity_sources=rules.entity_sources, progress=progress,
     )
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    kept = select_silver(silver, negative_ratio=negative_ratio, seed=seed)
+    kept = select_silver(silver, negative_ratio=rules.negative_ratio, seed=seed)
     doc_bin = DocBin(attrs=["ENT_IOB", "ENT_TYPE"], store_user_data=False)
     for item in kept:
         doc_bin.add(to_training_doc(item, teacher))
     doc_bin.to_disk(output_path)
     n_uncertain_keys = sum(
         1 for tagged, total in agreement.values()
-        if total >= min_count and tagged / total < min_agreement
+        if total >= rules.min_count and tagged / total < rules.min_agreement
     )
     report = {
         "teacher": str(teacher_path),
         "unlabeled": report_dict(read_report),
         "output": str(output_path),
-        "min_agreement": min_agreement,
-        "min_count": min_count,
-        "negative_ratio": negative_ratio,
+        **asdict(rules),
         "n_silver_docs": len(kept),
         "n_silver_docs_without_entities": sum(1 for item in kept if not item.entities and not item.missing),
         "n_kb_keys_seen": len(agreement),
@@ -100,7 +100,10 @@ def write_silver(
     for gold_path in gold_paths:
         gold_docs = list(read_docbin(gold_path).get_docs(teacher.vocab))
         labelled = [label_sources(doc) for doc in teacher.pipe(d.text for d in gold_docs)]
-        mark_uncertain(labelled, agreement, min_agreement=min_agreement, min_count=min_count)
+        mark_uncertain(labelled, agreement, min_agreement=rules.min_agreement, min_count=rules.min_count)
+        if rules.kb_labels is not None:
+            mark_off_guideline(labelled, rules.kb_labels)
+        mark_untaught_sources(labelled, rules.entity_sources)
         report["precision_on_gold"][str(gold_path)] = source_precision(labelled, gold_docs)
     return report
 
@@ -129,9 +132,8 @@ def self_train(
     rounds: int = 2,
     limit: int = 0,
     seed: int = 0,
-    min_agreement: float = 0.2,
-    min_count: int = 3,
-    negative_ratio: float = 0.5,
+    rules: SilverRules = SilverRules(),
+    gold_repeat: int = 1,
     extra_dev: Sequence[Union[str, Path]] = (),
     gold_for_precision: Sequence[Union[str, Path]] = (),
     overrides: Optional[Dict[str, object]] = None,
@@ -148,9 +150,9 @@ def self_train(
     rounds (int): Number of rounds (0: the teacher becomes OUTPUT_DIR/model-best as it is).
     limit (int): Unlabeled texts per round (0: all); each round draws its own sample.
     seed (int): Seed of the first round's sample (round k uses seed + k - 1).
-    min_agreement (float): See weak_labels.mark_uncertain.
-    min_count (int): See weak_labels.mark_uncertain.
-    negative_ratio (float): See weak_labels.select_silver.
+    rules (SilverRules): Agreement, negatives and KB categories of the silver labels.
+    gold_repeat (int): Copies of the gold training docs in each round's corpus: with few
+        gold documents, thousands of silver texts would otherwise drown their guideline.
     extra_dev (Sequence[Union[str, Path]]): More gold DocBins scored after each round
         (e.g. another corpus's dev set).
     gold_for_precision (Sequence[Union[str, Path]]): Gold DocBins for the source precision.
@@ -168,13 +170,13 @@ def self_train(
         round_dir = output_dir / f"round_{round_no}"
         corpus_dir = round_dir / "corpus"
         corpus_dir.mkdir(parents=True, exist_ok=True)
-        _copy_gold(Path(gold_train), corpus_dir)
+        copy_gold(Path(gold_train), corpus_dir, repeat=gold_repeat)
         report = write_silver(
             teacher, unlabeled_path, corpus_dir / SILVER_FILE,
-            limit=limit, seed=seed + round_no - 1,
-            min_agreement=min_agreement, min_count=min_count, negative_ratio=negative_ratio,
+            limit=limit, seed=seed + round_no - 1, rules=rules,
             gold_paths=gold_for_precision, progress=progress,
         )
+        report["gold_repeat"] = gold_repeat
         srsly.write_json(round_dir / "weak_labels.json", report)
         train_overrides = {
             **(overrides or {}),
@@ -203,10 +205,24 @@ def self_train(
     return records
 
 
-def _copy_gold(gold_train: Path, corpus_dir: Path) -> None:
-    """Copy the gold DocBin, or every .spacy file of a gold folder, into a round's corpus."""
-    if gold_train.is_dir():
-        for path in sorted(gold_train.glob("*.spacy")):
-            shutil.copyfile(path, corpus_dir / f"gold_{path.name}")
-    else:
-        shutil.copyfile(gold_train, corpus_dir / GOLD_FILE)
+def copy_gold(gold_train: Path, corpus_dir: Path, *, repeat: int = 1) -> List[Path]:
+    """Copy the gold DocBin, or every .spacy file of a gold folder, into a round's corpus,
+    `repeat` times (the corpus reader reads every file of the folder: copies weigh the gold
+    docs up, and spaCy shuffles the examples of every epoch).
+
+    gold_train (Path): A gold .spacy file or a folder of them.
+    corpus_dir (Path): The round's corpus folder.
+    repeat (int): Copies of each file (>= 1).
+    RETURNS (List[Path]): The files written.
+    """
+    if repeat < 1:
+        raise ValueError(Errors.E121.format(value=repeat))
+    sources = sorted(gold_train.glob("*.spacy")) if gold_train.is_dir() else [gold_train]
+    written = []
+    for path in sources:
+        stem = f"gold_{path.stem}" if gold_train.is_dir() else Path(GOLD_FILE).stem
+        for copy in range(repeat):
+            target = corpus_dir / (f"{stem}.spacy" if copy == 0 else f"{stem}_copy{copy}.spacy")
+            shutil.copyfile(path, target)
+            written.append(target)
+    return written

@@ -14,6 +14,14 @@ A vocabulary key that the teacher leaves untagged in most of its occurrences acr
 (agreement below `min_agreement` over at least `min_count` occurrences) is *uncertain*: its
 untagged matches are marked missing, so the student learns neither "entity" nor "no entity"
 there (spaCy's NER treats missing tokens as unknown). Everything else is "outside".
+
+`kb_labels` names the vocabulary categories (match labels, DISEASE / SYMPTOM) whose KB-only
+matches may become entities: for a target guideline that does not annotate signs and
+symptoms (NCBI), `kb_labels=("DISEASE",)` makes SYMPTOM-only matches missing as well, the
+same rule `convert --unannotated SYMPTOM` applies to the gold corpus. `entity_sources` names
+the sources whose entities are taught; the others' become missing: a teacher trained on a few
+dozen abstracts tags many non-diseases that no vocabulary name supports (`model`), and those
+are better left unknown than taught.
 """
 import json
 import random
@@ -21,7 +29,7 @@ import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -111,6 +119,29 @@ def read_unlabeled_texts(
     return texts, report
 
 
+@dataclass(frozen=True)
+class SilverRules:
+    """How teacher output and KB matches become silver entities, missing spans and negatives.
+
+    min_agreement (float): See mark_uncertain.
+    min_count (int): See mark_uncertain.
+    negative_ratio (float): See select_silver.
+    kb_labels (Optional[Tuple[str, ...]]): See mark_off_guideline (None: every category).
+    entity_sources (Tuple[str, ...]): See mark_untaught_sources.
+    """
+
+    min_agreement: float = 0.2
+    min_count: int = 3
+    negative_ratio: float = 0.5
+    kb_labels: Optional[Tuple[str, ...]] = None
+    entity_sources: Tuple[str, ...] = SOURCES
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.entity_sources) - set(SOURCES))
+        if unknown:
+            raise ValueError(Errors.E122.format(found=unknown, expected=list(SOURCES)))
+
+
 @dataclass
 class SilverDoc:
     """One weakly labelled doc: entities with their source, and the missing (uncertain) spans."""
@@ -193,6 +224,36 @@ def mark_uncertain(
         item.entities = kept
 
 
+def mark_off_guideline(silver: List[SilverDoc], kb_labels: Sequence[str]) -> None:
+    """Turn KB-only entities whose match label is not in kb_labels into missing spans (in place).
+
+    silver (List[SilverDoc]): Docs from label_sources.
+    kb_labels (Sequence[str]): Match labels (vocabulary categories) the target guideline
+        annotates; the others are neither taught as entities nor as "outside".
+    """
+    allowed = set(kb_labels)
+    for item in silver:
+        kept = []
+        for span, source in item.entities:
+            if source == KB and span.label_ not in allowed:
+                item.missing.append(span)
+            else:
+                kept.append((span, source))
+        item.entities = kept
+
+
+def mark_untaught_sources(silver: List[SilverDoc], entity_sources: Sequence[str]) -> None:
+    """Turn entities of sources not in entity_sources into missing spans (in place).
+
+    silver (List[SilverDoc]): Docs from label_sources.
+    entity_sources (Sequence[str]): The sources (SOURCES) whose entities are taught.
+    """
+    taught = set(entity_sources)
+    for item in silver:
+        item.missing.extend(span for span, source in item.entities if source not in taught)
+        item.entities = [(span, source) for span, source in item.entities if source in taught]
+
+
 def select_silver(silver: Sequence[SilverDoc], *, negative_ratio: float, seed: int = 0) -> List[SilverDoc]:
     """Keep every text with a silver entity or a missing span, and a sample of the others.
 
@@ -235,6 +296,8 @@ def weak_label(
     *,
     min_agreement: float = 0.2,
     min_count: int = 3,
+    kb_labels: Optional[Sequence[str]] = None,
+    entity_sources: Sequence[str] = SOURCES,
     batch_size: int = 256,
     progress: bool = True,
 ) -> Tuple[List[SilverDoc], Dict[str, Tuple[int, int]]]:
@@ -244,6 +307,8 @@ def weak_label(
     texts (Sequence[str]): The unlabeled texts.
     min_agreement (float): See mark_uncertain.
     min_count (int): See mark_uncertain.
+    kb_labels (Optional[Sequence[str]]): See mark_off_guideline (None: every category).
+    entity_sources (Sequence[str]): See mark_untaught_sources.
     batch_size (int): nlp.pipe batch size.
     progress (bool): Show a progress bar.
     RETURNS (Tuple[List[SilverDoc], Dict]): The labelled docs and the per-key agreement.
@@ -261,6 +326,9 @@ def weak_label(
     _summarize_warnings(caught)
     agreement = kb_agreement(silver)
     mark_uncertain(silver, agreement, min_agreement=min_agreement, min_count=min_count)
+    if kb_labels is not None:
+        mark_off_guideline(silver, kb_labels)
+    mark_untaught_sources(silver, entity_sources)
     return silver, agreement
 
 
