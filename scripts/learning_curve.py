@@ -19,6 +19,7 @@ with `self-train --rounds 1` from weak/round_1/model-best). Two trainings run at
 import argparse
 import json
 import random
+import shlex
 import subprocess
 import sys
 import time
@@ -62,8 +63,19 @@ def train(train_path, dev, vocabulary, output, *, kb_features: bool, args) -> fl
         "--paths.vocabulary", str(vocabulary), "--system.seed", str(args.seed),
         "--training.max_steps", str(args.max_steps), "--training.eval_frequency", str(args.eval_frequency),
         "--components.tok2vec.model.embed.enabled", "true" if kb_features else "false",
+        *vector_overrides(args),
     ]
     return run(command, Path(str(output) + ".log"))
+
+
+def vector_overrides(args) -> list:
+    """Config overrides that give the CNN the static vectors of --vectors (none without)."""
+    if args.vectors is None:
+        return []
+    return [
+        "--paths.vectors", str(args.vectors),
+        "--components.tok2vec.model.embed.layer.include_static_vectors", "true",
+    ]
 
 
 def scores(model, corpora):
@@ -106,14 +118,19 @@ def one_fraction(fraction, args):
     result["gold_only"] = {"seconds": seconds, "scores": scores(work / "gold_only" / "model-best", corpora)}
     seconds = train(sample, args.dev, args.vocabulary, work / "teacher", kb_features=True, args=args)
     result["kb_features"] = {"seconds": seconds, "scores": scores(work / "teacher" / "model-best", corpora)}
+    student_config = args.student_config or CONFIG
     command = [
-        sys.executable, "-m", "spacy_medlink", "self-train", str(CONFIG), str(work / "teacher" / "model-best"),
+        sys.executable, "-m", "spacy_medlink", "self-train", str(student_config), str(work / "teacher" / "model-best"),
         str(args.unlabeled), str(sample), str(args.dev), str(work / "weak"), "--rounds", "1",
         "--limit", str(args.limit), "--seed", str(args.seed), "--vocabulary", str(args.vocabulary),
-        "--max-steps", str(args.max_steps), "--eval-frequency", str(args.eval_frequency),
+        "--max-steps", str(args.student_max_steps or args.max_steps),
+        "--eval-frequency", str(args.student_eval_frequency or args.eval_frequency),
         "--gold-repeat", str(gold_repeat(args, n_docs)), "--sources", args.sources,
         "--kb-labels", args.kb_labels, "--gold", str(args.dev),
         *(["--gold", str(rest)] if rest.exists() else []),
+        *(["--kb-open-left"] if args.kb_open_left else []),
+        # the CNN student reads the vectors too; another student config gets its own args
+        *(vector_overrides(args) if args.student_config is None else shlex.split(args.student_args)),
     ]
     seconds = run(command, work / "weak.log")
     result["kb_and_weak"] = {"seconds": seconds, "scores": scores(work / "weak" / "round_1" / "model-best", corpora)}
@@ -170,6 +187,12 @@ def main() -> None:
     parser.add_argument("--kb-labels", default="", help="self-train --kb-labels (default: all)")
     parser.add_argument("--gold-repeat", type=int, default=1, help="self-train --gold-repeat (0: see --gold-docs)")
     parser.add_argument("--gold-docs", type=int, default=600, help="With --gold-repeat 0: repeat the sample to about this many docs")
+    parser.add_argument("--kb-open-left", action="store_true", help="self-train --kb-open-left")
+    parser.add_argument("--student-config", type=Path, default=None, help="The student's config (default: the CNN's), e.g. configs/ner_trf.cfg")
+    parser.add_argument("--student-args", default="", help="Config overrides for --student-config, e.g. the transformer's CPU recipe")
+    parser.add_argument("--student-max-steps", type=int, default=0)
+    parser.add_argument("--student-eval-frequency", type=int, default=0)
+    parser.add_argument("--vectors", type=Path, default=None, help="Static vectors (scripts/train_vectors.py OUTPUT/nlp) for every CNN")
     parser.add_argument("--collect", action="store_true", help="Only score the models already in OUTPUT")
     args = parser.parse_args()
     fractions = [float(f) for f in args.fractions.split(",")]
@@ -186,6 +209,10 @@ def main() -> None:
         "kb_labels": args.kb_labels or "all",
         "gold_repeat": args.gold_repeat,
         "gold_docs": args.gold_docs,
+        "kb_open_left": args.kb_open_left,
+        "vectors": str(args.vectors) if args.vectors else None,
+        "student_config": str(args.student_config or CONFIG.relative_to(ROOT)),
+        "student_args": args.student_args,
         "results": results,
     }
     (args.output / "learning_curve.json").write_text(json.dumps(record, indent=2))

@@ -199,3 +199,18 @@ def test_gold_copies_weigh_the_gold_docs_up(tmp_path):
     assert all(p.read_bytes() == gold.read_bytes() for p in written)
     with pytest.raises(ValueError, match="MLE121"):
         copy_gold(gold, corpus, repeat=0)
+
+
+def test_open_left_kb_matches_become_missing_with_the_word_before(teacher):
+    silver, _ = weak_label(teacher, ["Male diabetes and chronic diabetes, or diabetes."], kb_open_left=True, min_count=10, progress=False)
+    item = silver[0]
+    assert [(s.start, s.end) for s, _ in item.entities] == [(7, 8)]   # "or diabetes": closed
+    assert sorted((s.text) for s in item.missing) == ["Male diabetes", "chronic diabetes"]
+
+
+def test_overlapping_missing_spans_and_entities_make_a_valid_training_doc(teacher):
+    item = label_sources(teacher("Voss fever and diabetes"))
+    doc = item.doc
+    item.missing = [doc[1:3], doc[2:4]]          # overlap each other and the entity "Voss fever"
+    training = to_training_doc(item, teacher)
+    assert [t.ent_iob_ for t in training] == ["B", "I", "", "B"]   # the entities stand

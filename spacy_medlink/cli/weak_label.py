@@ -3,6 +3,7 @@ teacher -> student training on gold + silver."""
 from pathlib import Path
 from typing import List, Optional
 
+import typer
 from wasabi import msg
 
 from ._app import Arg, Opt, app, check_output_path, coded_errors, save_json
@@ -21,6 +22,7 @@ def weak_label_cli(
     negative_ratio: float = Opt(0.5, "--negative-ratio", help="Texts without silver entities kept per text with one (-1: all)"),
     kb_labels: str = Opt("", "--kb-labels", help="Comma-separated KB match labels that may become silver entities alone, e.g. DISEASE for a guideline without symptoms (default: all)"),
     sources: str = Opt("", "--sources", help="Comma-separated sources whose entities are taught (model, model+kb, abbreviation, kb; default: all); the others' become missing"),
+    kb_open_left: bool = Opt(False, "--kb-open-left", help="KB-only matches right after a content word (\"male <breast cancer>\") become missing with that word"),
     gold: List[Path] = Opt([], "--gold", help="Gold DocBin(s) to measure each source's precision on"),
     report_path: Optional[Path] = Opt(None, "--report", "-r", help="Write the report as JSON"),
 ) -> None:
@@ -35,14 +37,17 @@ def weak_label_cli(
     check_output_path(output, "the silver DocBin")
     if report_path is not None:
         check_output_path(report_path, "the report")
-    rules = silver_rules(min_agreement, min_count, negative_ratio, kb_labels, sources)
+    rules = silver_rules(min_agreement, min_count, negative_ratio, kb_labels, sources, kb_open_left)
     report = write_silver(teacher, unlabeled, output, limit=limit, seed=seed, rules=rules, gold_paths=gold)
     print_weak_label_report(report)
     if report_path is not None:
         save_json(report_path, report, "the report")
 
 
-def silver_rules(min_agreement: float, min_count: int, negative_ratio: float, kb_labels: str, sources: str):
+def silver_rules(
+    min_agreement: float, min_count: int, negative_ratio: float, kb_labels: str, sources: str,
+    kb_open_left: bool,
+):
     """The SilverRules of the command-line options (comma-separated lists, "" = all)."""
     from ..training.weak_labels import SOURCES, SilverRules
 
@@ -50,6 +55,7 @@ def silver_rules(min_agreement: float, min_count: int, negative_ratio: float, kb
     return SilverRules(
         min_agreement=min_agreement, min_count=min_count, negative_ratio=negative_ratio,
         kb_labels=labels or None, entity_sources=_comma_list(sources) or SOURCES,
+        kb_open_left=kb_open_left,
     )
 
 
@@ -81,9 +87,10 @@ def print_weak_label_report(report: dict) -> None:
         )
 
 
-@app.command("self-train")
+@app.command("self-train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 @coded_errors()
 def self_train_cli(
+    ctx: typer.Context,
     config: Path = Arg(..., help="NER config (e.g. configs/ner_cnn.cfg)", exists=True),
     teacher: Path = Arg(..., help="Round-0 teacher: the NER trained on gold only", exists=True),
     unlabeled: Path = Arg(..., help="Unlabeled texts: JSONL(.gz)", exists=True),
@@ -98,6 +105,7 @@ def self_train_cli(
     negative_ratio: float = Opt(0.5, "--negative-ratio", help="See weak-label"),
     kb_labels: str = Opt("", "--kb-labels", help="See weak-label"),
     sources: str = Opt("", "--sources", help="See weak-label"),
+    kb_open_left: bool = Opt(False, "--kb-open-left", help="See weak-label"),
     gold_repeat: int = Opt(1, "--gold-repeat", help="Copies of the gold docs in each round's corpus (weighs few gold docs up against the silver)"),
     extra_dev: List[Path] = Opt([], "--extra-dev", help="More gold DocBins scored after each round"),
     gold: List[Path] = Opt([], "--gold", help="Gold DocBin(s) for the silver sources' precision"),
@@ -108,12 +116,15 @@ def self_train_cli(
     """Self-training: the teacher labels a sample of the unlabeled pool (weak-label), a student
     trains on gold + silver from the config, and becomes the next round's teacher. Each round
     is scored on dev (and --extra-dev); OUTPUT_DIR/rounds.json holds every figure, the final
-    student is OUTPUT_DIR/round_N/model-best.
+    student is OUTPUT_DIR/round_N/model-best. Config overrides go through to `spacy train`
+    as in spaCy's own commands, e.g. `--paths.vectors corpus/pool_vectors/nlp`.
     """
+    from spacy.cli._util import parse_config_overrides
+
     from ..training.self_training import self_train
 
     check_output_path(output_dir, "the self-training rounds", folder=True)
-    overrides = {"system.seed": seed}
+    overrides = {**parse_config_overrides(ctx.args), "system.seed": seed}
     if vocabulary is not None:
         overrides["paths.vocabulary"] = str(vocabulary)
     if max_steps:
@@ -123,7 +134,7 @@ def self_train_cli(
     records = self_train(
         config, teacher, unlabeled, gold_train, dev, output_dir,
         rounds=rounds, limit=limit, seed=seed,
-        rules=silver_rules(min_agreement, min_count, negative_ratio, kb_labels, sources), gold_repeat=gold_repeat,
+        rules=silver_rules(min_agreement, min_count, negative_ratio, kb_labels, sources, kb_open_left), gold_repeat=gold_repeat,
         extra_dev=extra_dev, gold_for_precision=gold, overrides=overrides,
     )
     if records:

@@ -27,6 +27,7 @@ from .weak_labels import (
     SilverRules,
     label_sources,
     mark_off_guideline,
+    mark_open_left_kb_matches,
     mark_untaught_sources,
     select_silver,
     mark_uncertain,
@@ -72,7 +73,8 @@ def write_silver(
     texts, read_report = read_unlabeled_texts(unlabeled_path, limit=limit, seed=seed)
     silver, agreement = weak_label(
         teacher, texts, min_agreement=rules.min_agreement, min_count=rules.min_count,
-        kb_labels=rules.kb_labels, entity_sources=rules.entity_sources, progress=progress,
+        kb_labels=rules.kb_labels, entity_sources=rules.entity_sources,
+        kb_open_left=rules.kb_open_left, progress=progress,
     )
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,6 +106,8 @@ def write_silver(
         if rules.kb_labels is not None:
             mark_off_guideline(labelled, rules.kb_labels)
         mark_untaught_sources(labelled, rules.entity_sources)
+        if rules.kb_open_left:
+            mark_open_left_kb_matches(labelled)
         report["precision_on_gold"][str(gold_path)] = source_precision(labelled, gold_docs)
     return report
 

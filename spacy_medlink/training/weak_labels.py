@@ -128,6 +128,7 @@ class SilverRules:
     negative_ratio (float): See select_silver.
     kb_labels (Optional[Tuple[str, ...]]): See mark_off_guideline (None: every category).
     entity_sources (Tuple[str, ...]): See mark_untaught_sources.
+    kb_open_left (bool): See mark_open_left_kb_matches.
     """
 
     min_agreement: float = 0.2
@@ -135,6 +136,7 @@ class SilverRules:
     negative_ratio: float = 0.5
     kb_labels: Optional[Tuple[str, ...]] = None
     entity_sources: Tuple[str, ...] = SOURCES
+    kb_open_left: bool = False
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.entity_sources) - set(SOURCES))
@@ -254,6 +256,31 @@ def mark_untaught_sources(silver: List[SilverDoc], entity_sources: Sequence[str]
         item.entities = [(span, source) for span, source in item.entities if source in taught]
 
 
+def mark_open_left_kb_matches(silver: List[SilverDoc]) -> None:
+    """Turn KB-only entities right after a content word into missing spans (in place).
+
+    A vocabulary name gives the core of a mention, not the guideline's span: "male breast
+    cancer", "type II von Willebrand disease", "sporadic tumours" are annotated with their
+    modifier, and the KB matches only the core. Where the word before a KB-only match is a
+    lower-case content word, the left boundary is open: the match and that word become
+    missing instead of teaching the core's boundary.
+
+    silver (List[SilverDoc]): Docs from label_sources.
+    """
+    for item in silver:
+        kept = []
+        for span, source in item.entities:
+            if source == KB and span.start > 0 and _is_modifier(span.doc[span.start - 1]):
+                item.missing.append(span.doc[span.start - 1:span.end])
+            else:
+                kept.append((span, source))
+        item.entities = kept
+
+
+def _is_modifier(token) -> bool:
+    return (token.is_alpha and not token.is_stop) or token.like_num or token.text.isupper()
+
+
 def select_silver(silver: Sequence[SilverDoc], *, negative_ratio: float, seed: int = 0) -> List[SilverDoc]:
     """Keep every text with a silver entity or a missing span, and a sample of the others.
 
@@ -285,9 +312,28 @@ def to_training_doc(item: SilverDoc, nlp: Language) -> Doc:
     source = item.doc
     doc = Doc(nlp.vocab, words=[t.text for t in source], spaces=[bool(t.whitespace_) for t in source])
     entities = [Span(doc, span.start, span.end, label=SILVER_LABEL) for span, _ in item.entities]
-    missing = [Span(doc, span.start, span.end) for span in item.missing]
+    # Missing spans may overlap each other or an entity (a left-open KB match takes the word
+    # before it): the entities stand, and the missing tokens are the rest of their union.
+    unknown = [False] * len(doc)
+    for span in item.missing:
+        unknown[span.start:span.end] = [True] * len(span)
+    for span in entities:
+        unknown[span.start:span.end] = [False] * len(span)
+    missing = [doc[start:end] for start, end in _runs(unknown)]
     doc.set_ents(entities, missing=missing, default="outside")
     return doc
+
+
+def _runs(flags: List[bool]) -> List[Tuple[int, int]]:
+    """(start, end) of every run of True values."""
+    runs, start = [], None
+    for i, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
 
 
 def weak_label(
@@ -298,6 +344,7 @@ def weak_label(
     min_count: int = 3,
     kb_labels: Optional[Sequence[str]] = None,
     entity_sources: Sequence[str] = SOURCES,
+    kb_open_left: bool = False,
     batch_size: int = 256,
     progress: bool = True,
 ) -> Tuple[List[SilverDoc], Dict[str, Tuple[int, int]]]:
@@ -309,6 +356,7 @@ def weak_label(
     min_count (int): See mark_uncertain.
     kb_labels (Optional[Sequence[str]]): See mark_off_guideline (None: every category).
     entity_sources (Sequence[str]): See mark_untaught_sources.
+    kb_open_left (bool): Apply mark_open_left_kb_matches.
     batch_size (int): nlp.pipe batch size.
     progress (bool): Show a progress bar.
     RETURNS (Tuple[List[SilverDoc], Dict]): The labelled docs and the per-key agreement.
@@ -329,6 +377,8 @@ def weak_label(
     if kb_labels is not None:
         mark_off_guideline(silver, kb_labels)
     mark_untaught_sources(silver, entity_sources)
+    if kb_open_left:
+        mark_open_left_kb_matches(silver)
     return silver, agreement
 
 
