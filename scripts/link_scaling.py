@@ -22,7 +22,7 @@ import typer
 from spacy.tokens import Doc
 
 from spacy_medlink.evaluation.evaluate import find_linker
-from spacy_medlink.training.weak_labels import read_unlabeled_texts
+from spacy_medlink.training.unlabeled import read_unlabeled_texts
 
 SIZES = (10, 100, 1_000, 10_000)
 LONG_DOC_CHARS = 200_000

@@ -28,7 +28,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from spacy_medlink.tokenizer import create_biomedical_tokenizer
-from spacy_medlink.training.weak_labels import read_unlabeled_texts
+from spacy_medlink.training.unlabeled import read_unlabeled_texts
 
 
 def tokenized_norms(texts, batch_size: int = 1000):

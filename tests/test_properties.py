@@ -85,7 +85,7 @@ def test_round_trip_keeps_what_any_text_gets(nlp, tmp_path):
 def _readers():
     from spacy_medlink.kb.readers import read_vocabulary
     from spacy_medlink.training.pubtator import read_pubtator
-    from spacy_medlink.training.weak_labels import read_unlabeled_texts
+    from spacy_medlink.training.unlabeled import read_unlabeled_texts
 
     return {
         ".pubtator.txt": lambda p: list(read_pubtator(p)),

@@ -7,9 +7,10 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
+from spacy_medlink.training.unlabeled import read_unlabeled_texts
 from spacy_medlink.training.weak_labels import (
     ABBREVIATION, KB, MODEL, MODEL_AND_KB, label_sources, kb_agreement, mark_off_guideline,
-    mark_uncertain, mark_untaught_sources, SilverRules, read_unlabeled_texts, select_silver, source_counts, source_precision,
+    mark_uncertain, mark_untaught_sources, SilverRules, select_silver, source_counts, source_precision,
     to_training_doc, weak_label,
 )
 

@@ -23,6 +23,7 @@ from spacy.training import Corpus
 
 from ..errors import Errors
 from .readers import read_docbin
+from .unlabeled import read_unlabeled_texts, report_dict
 from .weak_labels import (
     SilverRules,
     label_sources,
@@ -31,8 +32,6 @@ from .weak_labels import (
     mark_untaught_sources,
     select_silver,
     mark_uncertain,
-    read_unlabeled_texts,
-    report_dict,
     source_counts,
     source_precision,
     to_training_doc,

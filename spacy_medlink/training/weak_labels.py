@@ -23,26 +23,22 @@ the sources whose entities are taught; the others' become missing: a teacher tra
 dozen abstracts tags many non-diseases that no vocabulary name supports (`model`), and those
 are better left unknown than taught.
 """
-import json
 import random
 import warnings
 from collections import Counter
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from tqdm import tqdm
 
-from ..errors import Errors, Warnings
-from ..input_files import find_lone_surrogate
+from ..errors import Errors
 from ..kb.alias_matcher import KB_MATCHES_KEY
 from ..kb.categories import DISEASE_LABEL
 from ..pipeline.abbreviations import DEFAULT_SPANS_KEY as ABBREVIATIONS_KEY
 from ..pipeline.components import components_of
 from ..pipeline.linker import LINKER_FACTORY
-from .pubtator import decoded_lines
 
 MODEL = "model"
 MODEL_AND_KB = "model+kb"
@@ -50,73 +46,6 @@ ABBREVIATION = "abbreviation"
 KB = "kb"
 SOURCES = (MODEL, MODEL_AND_KB, ABBREVIATION, KB)
 SILVER_LABEL = DISEASE_LABEL
-_N_EXAMPLES = 5
-
-
-@dataclass
-class UnlabeledReport:
-    """What reading an unlabeled JSONL file kept and skipped (line numbers of the first)."""
-
-    path: str
-    n_lines: int = 0
-    n_read: int = 0
-    n_skipped: int = 0
-    skipped_examples: List[str] = field(default_factory=list)
-
-
-def read_unlabeled_texts(
-    path: Union[str, Path], *, limit: int = 0, seed: int = 0
-) -> Tuple[List[str], UnlabeledReport]:
-    """Read `{"text": ...}` lines of a JSONL(.gz) file (the spaCy / Prodigy convention).
-
-    Lines that are not JSON objects with a non-empty string "text" are skipped, counted and
-    named in the report (and in warning MLW110); none is dropped silently.
-
-    path (Union[str, Path]): The file (.jsonl or .jsonl.gz).
-    limit (int): Keep a random sample of this many texts (0: all), drawn with `seed`.
-    seed (int): Seed of the sample.
-    RETURNS (Tuple[List[str], UnlabeledReport]): The texts (file order) and the report.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(Errors.E113.format(path=path))
-    report = UnlabeledReport(path=str(path))
-    texts: List[str] = []
-    # Decoding (E109), decompression (E114) and lone surrogates (E118) name file and line.
-    for line_no, line in enumerate(decoded_lines(path, gzip_error=Errors.E114), start=1):
-        report.n_lines += 1
-        problem = None
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            problem = f"invalid JSON ({err.msg})"
-        else:
-            text = record.get("text") if isinstance(record, dict) else None
-            if not isinstance(text, str) or not text.strip():
-                problem = 'no non-empty string "text"'
-        if problem is not None:
-            report.n_skipped += 1
-            if len(report.skipped_examples) < _N_EXAMPLES:
-                report.skipped_examples.append(f"line {line_no}: {problem}")
-            continue
-        surrogate = find_lone_surrogate(text)
-        if surrogate is not None:
-            raise ValueError(Errors.E118.format(path=path, line=line_no, found=surrogate))
-        texts.append(text)
-    if report.n_skipped:
-        warnings.warn(
-            Warnings.W110.format(
-                path=path, n_skipped=report.n_skipped, n_total=report.n_lines,
-                examples="; ".join(report.skipped_examples),
-            )
-        )
-    if not texts:
-        raise ValueError(Errors.E115.format(path=path))
-    if limit and limit < len(texts):
-        keep = sorted(random.Random(seed).sample(range(len(texts)), limit))
-        texts = [texts[i] for i in keep]
-    report.n_read = len(texts)
-    return texts, report
 
 
 @dataclass(frozen=True)
@@ -441,8 +370,3 @@ def source_precision(silver: Sequence[SilverDoc], gold_docs: Sequence[Doc]) -> D
     }
     result["missing"] = missing
     return result
-
-
-def report_dict(report: UnlabeledReport) -> dict:
-    """RETURNS (dict): The reading report as a plain dict."""
-    return asdict(report)
