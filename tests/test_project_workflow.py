@@ -97,6 +97,28 @@ def test_train_ner_passes_the_vars_to_spacy_train(tmp_path):
     assert "configs/ner_trf.cfg" in command["deps"]
 
 
+def test_self_train_passes_the_silver_rules(tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_medlink.cli import app
+    from spacy_medlink.training.weak_labels import SOURCES
+
+    default = _commands(_load(tmp_path))["self-train"]["script"][0]
+    # the default leaves the teacher's unsupported entities missing, and names only real sources
+    sources = re.search(r"--sources (\S+)", default).group(1).split(",")
+    assert set(sources) < set(SOURCES) and "model" not in sources
+    assert "--gold-repeat 1" in default
+    script = _commands(_load(tmp_path, {"vars.weak_sources": "model+kb", "vars.gold_repeat": 5}))["self-train"]["script"][0]
+    assert "--sources model+kb --gold-repeat 5" in script
+    # the CLI refuses a source name it does not know, with a coded error
+    result = CliRunner().invoke(app, [
+        "self-train", "configs/ner_cnn.cfg", "tests", "tests/data/tiny.pubtator.txt",
+        "tests/data/tiny.pubtator.txt", "tests/data/tiny.pubtator.txt", str(tmp_path / "out"),
+        "--sources", "model,gazetteer",
+    ])
+    assert result.exit_code == 1 and "MLE122" in result.output
+
+
 def test_ner_configs_named_by_the_project_exist(tmp_path):
     default = _load(tmp_path)["vars"]["ner_config"]
     assert default == "ner_cnn"  # CPU by default
