@@ -46,7 +46,7 @@ def test_each_entity_gets_one_source(teacher):
 
 def test_keys_the_teacher_rejects_become_missing_not_outside(teacher):
     texts = ["Diabetes was studied.", "diabetes again", "and diabetes", "Severe headache."]
-    silver, agreement = weak_label(teacher, texts, min_agreement=0.5, min_count=3, progress=False)
+    silver, agreement = weak_label(teacher, texts, rules=SilverRules(min_agreement=0.5, min_count=3), progress=False)
     assert agreement["diabetes"] == (0, 3)
     assert [s.text for s in silver[0].missing] == ["Diabetes"] and not silver[0].entities
     doc = to_training_doc(silver[0], teacher)
@@ -65,13 +65,13 @@ def _bin(doc):
 
 
 def test_too_rare_keys_stay_entities(teacher):
-    silver, _ = weak_label(teacher, ["Diabetes was studied."], min_agreement=0.5, min_count=3, progress=False)
+    silver, _ = weak_label(teacher, ["Diabetes was studied."], rules=SilverRules(min_agreement=0.5, min_count=3), progress=False)
     assert [(s.text, src) for s, src in silver[0].entities] == [("Diabetes", KB)]
 
 
 def test_kb_only_matches_outside_the_guideline_become_missing(teacher):
     text = "Headache and diabetes."
-    silver, _ = weak_label(teacher, [text], kb_labels=("DISEASE",), progress=False)
+    silver, _ = weak_label(teacher, [text], rules=SilverRules(kb_labels=("DISEASE",)), progress=False)
     assert [(s.text, src) for s, src in silver[0].entities] == [("diabetes", KB)]
     assert [(s.text, s.label_) for s in silver[0].missing] == [("Headache", "SYMPTOM")]
     # without the filter the symptom is taught as an entity
@@ -89,7 +89,7 @@ def test_guideline_filter_keeps_teacher_entities(teacher):
 
 def test_untaught_sources_become_missing(teacher):
     silver, _ = weak_label(
-        teacher, ["Voss fever (VF) and diabetes."], entity_sources=(MODEL_AND_KB, ABBREVIATION, KB),
+        teacher, ["Voss fever (VF) and diabetes."], rules=SilverRules(entity_sources=(MODEL_AND_KB, ABBREVIATION, KB)),
         progress=False,
     )
     assert sorted(s.text for s, _ in silver[0].entities) == ["VF", "diabetes"]
@@ -203,7 +203,7 @@ def test_gold_copies_weigh_the_gold_docs_up(tmp_path):
 
 
 def test_open_left_kb_matches_become_missing_with_the_word_before(teacher):
-    silver, _ = weak_label(teacher, ["Male diabetes and chronic diabetes, or diabetes."], kb_open_left=True, min_count=10, progress=False)
+    silver, _ = weak_label(teacher, ["Male diabetes and chronic diabetes, or diabetes."], rules=SilverRules(kb_open_left=True, min_count=10), progress=False)
     item = silver[0]
     assert [(s.start, s.end) for s, _ in item.entities] == [(7, 8)]   # "or diabetes": closed
     assert sorted((s.text) for s in item.missing) == ["Male diabetes", "chronic diabetes"]

@@ -26,12 +26,10 @@ from .readers import read_docbin
 from .unlabeled import read_unlabeled_texts, report_dict
 from .weak_labels import (
     SilverRules,
+    apply_rules,
+    is_uncertain,
     label_sources,
-    mark_off_guideline,
-    mark_open_left_kb_matches,
-    mark_untaught_sources,
     select_silver,
-    mark_uncertain,
     source_counts,
     source_precision,
     to_training_doc,
@@ -70,11 +68,7 @@ def write_silver(
     """
     teacher = spacy.load(teacher_path)
     texts, read_report = read_unlabeled_texts(unlabeled_path, limit=limit, seed=seed)
-    silver, agreement = weak_label(
-        teacher, texts, min_agreement=rules.min_agreement, min_count=rules.min_count,
-        kb_labels=rules.kb_labels, entity_sources=rules.entity_sources,
-        kb_open_left=rules.kb_open_left, progress=progress,
-    )
+    silver, agreement = weak_label(teacher, texts, rules=rules, progress=progress)
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     kept = select_silver(silver, negative_ratio=rules.negative_ratio, seed=seed)
@@ -83,8 +77,8 @@ def write_silver(
         doc_bin.add(to_training_doc(item, teacher))
     doc_bin.to_disk(output_path)
     n_uncertain_keys = sum(
-        1 for tagged, total in agreement.values()
-        if total >= rules.min_count and tagged / total < rules.min_agreement
+        1 for counts in agreement.values()
+        if is_uncertain(counts, min_agreement=rules.min_agreement, min_count=rules.min_count)
     )
     report = {
         "teacher": str(teacher_path),
@@ -101,12 +95,7 @@ def write_silver(
     for gold_path in gold_paths:
         gold_docs = list(read_docbin(gold_path).get_docs(teacher.vocab))
         labelled = [label_sources(doc) for doc in teacher.pipe(d.text for d in gold_docs)]
-        mark_uncertain(labelled, agreement, min_agreement=rules.min_agreement, min_count=rules.min_count)
-        if rules.kb_labels is not None:
-            mark_off_guideline(labelled, rules.kb_labels)
-        mark_untaught_sources(labelled, rules.entity_sources)
-        if rules.kb_open_left:
-            mark_open_left_kb_matches(labelled)
+        apply_rules(labelled, agreement, rules)
         report["precision_on_gold"][str(gold_path)] = source_precision(labelled, gold_docs)
     return report
 

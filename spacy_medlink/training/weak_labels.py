@@ -27,7 +27,7 @@ import random
 import warnings
 from collections import Counter
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -133,6 +133,12 @@ def kb_agreement(silver: Iterable[SilverDoc], kb_key: str = KB_MATCHES_KEY) -> D
     return {key: (row[0], row[1]) for key, row in counts.items()}
 
 
+def is_uncertain(counts: Tuple[int, int], *, min_agreement: float, min_count: int) -> bool:
+    """Whether a KB key's (tagged, occurrences) make it uncertain (see mark_uncertain)."""
+    tagged, total = counts
+    return total >= min_count and tagged / total < min_agreement
+
+
 def mark_uncertain(
     silver: List[SilverDoc], agreement: Dict[str, Tuple[int, int]], *, min_agreement: float, min_count: int
 ) -> None:
@@ -143,16 +149,9 @@ def mark_uncertain(
     min_agreement (float): Keys tagged by the teacher in fewer of their occurrences are uncertain.
     min_count (int): Only keys seen at least this often can be uncertain.
     """
-    for item in silver:
-        kept = []
-        for span, source in item.entities:
-            if source == KB:
-                tagged, total = agreement.get(span.text.lower(), (0, 0))
-                if total >= min_count and tagged / total < min_agreement:
-                    item.missing.append(span)
-                    continue
-            kept.append((span, source))
-        item.entities = kept
+    _move_to_missing(silver, lambda span, source: span if source == KB and is_uncertain(
+        agreement.get(span.text.lower(), (0, 0)), min_agreement=min_agreement, min_count=min_count
+    ) else None)
 
 
 def mark_off_guideline(silver: List[SilverDoc], kb_labels: Sequence[str]) -> None:
@@ -163,14 +162,7 @@ def mark_off_guideline(silver: List[SilverDoc], kb_labels: Sequence[str]) -> Non
         annotates; the others are neither taught as entities nor as "outside".
     """
     allowed = set(kb_labels)
-    for item in silver:
-        kept = []
-        for span, source in item.entities:
-            if source == KB and span.label_ not in allowed:
-                item.missing.append(span)
-            else:
-                kept.append((span, source))
-        item.entities = kept
+    _move_to_missing(silver, lambda span, source: span if source == KB and span.label_ not in allowed else None)
 
 
 def mark_untaught_sources(silver: List[SilverDoc], entity_sources: Sequence[str]) -> None:
@@ -180,9 +172,7 @@ def mark_untaught_sources(silver: List[SilverDoc], entity_sources: Sequence[str]
     entity_sources (Sequence[str]): The sources (SOURCES) whose entities are taught.
     """
     taught = set(entity_sources)
-    for item in silver:
-        item.missing.extend(span for span, source in item.entities if source not in taught)
-        item.entities = [(span, source) for span, source in item.entities if source in taught]
+    _move_to_missing(silver, lambda span, source: span if source not in taught else None)
 
 
 def mark_open_left_kb_matches(silver: List[SilverDoc]) -> None:
@@ -196,13 +186,41 @@ def mark_open_left_kb_matches(silver: List[SilverDoc]) -> None:
 
     silver (List[SilverDoc]): Docs from label_sources.
     """
+    def open_left(span: Span, source: str) -> Optional[Span]:
+        if source == KB and span.start > 0 and _is_modifier(span.doc[span.start - 1]):
+            return span.doc[span.start - 1:span.end]
+        return None
+
+    _move_to_missing(silver, open_left)
+
+
+def apply_rules(silver: List[SilverDoc], agreement: Dict[str, Tuple[int, int]], rules: SilverRules) -> None:
+    """Apply every marking step of the rules, in order (in place): uncertain keys, KB
+    categories outside the guideline, untaught sources, open-left KB matches.
+
+    silver (List[SilverDoc]): Docs from label_sources.
+    agreement (Dict[str, Tuple[int, int]]): From kb_agreement (of the pool, for gold texts too).
+    rules (SilverRules): The rules.
+    """
+    mark_uncertain(silver, agreement, min_agreement=rules.min_agreement, min_count=rules.min_count)
+    if rules.kb_labels is not None:
+        mark_off_guideline(silver, rules.kb_labels)
+    mark_untaught_sources(silver, rules.entity_sources)
+    if rules.kb_open_left:
+        mark_open_left_kb_matches(silver)
+
+
+def _move_to_missing(silver: List[SilverDoc], missing_span: Callable[[Span, str], Optional[Span]]) -> None:
+    """Move the entities for which missing_span(span, source) gives a span into `missing`
+    (that span: the entity itself or a wider one); keep the others."""
     for item in silver:
         kept = []
         for span, source in item.entities:
-            if source == KB and span.start > 0 and _is_modifier(span.doc[span.start - 1]):
-                item.missing.append(span.doc[span.start - 1:span.end])
-            else:
+            unknown = missing_span(span, source)
+            if unknown is None:
                 kept.append((span, source))
+            else:
+                item.missing.append(unknown)
         item.entities = kept
 
 
@@ -269,11 +287,7 @@ def weak_label(
     teacher: Language,
     texts: Sequence[str],
     *,
-    min_agreement: float = 0.2,
-    min_count: int = 3,
-    kb_labels: Optional[Sequence[str]] = None,
-    entity_sources: Sequence[str] = SOURCES,
-    kb_open_left: bool = False,
+    rules: SilverRules = SilverRules(),
     batch_size: int = 256,
     progress: bool = True,
 ) -> Tuple[List[SilverDoc], Dict[str, Tuple[int, int]]]:
@@ -281,11 +295,7 @@ def weak_label(
 
     teacher (Language): A trained pipeline with medlink_kb_mentions and an NER.
     texts (Sequence[str]): The unlabeled texts.
-    min_agreement (float): See mark_uncertain.
-    min_count (int): See mark_uncertain.
-    kb_labels (Optional[Sequence[str]]): See mark_off_guideline (None: every category).
-    entity_sources (Sequence[str]): See mark_untaught_sources.
-    kb_open_left (bool): Apply mark_open_left_kb_matches.
+    rules (SilverRules): See apply_rules (negative_ratio is select_silver's).
     batch_size (int): nlp.pipe batch size.
     progress (bool): Show a progress bar.
     RETURNS (Tuple[List[SilverDoc], Dict]): The labelled docs and the per-key agreement.
@@ -302,12 +312,7 @@ def weak_label(
         ]
     _summarize_warnings(caught)
     agreement = kb_agreement(silver)
-    mark_uncertain(silver, agreement, min_agreement=min_agreement, min_count=min_count)
-    if kb_labels is not None:
-        mark_off_guideline(silver, kb_labels)
-    mark_untaught_sources(silver, entity_sources)
-    if kb_open_left:
-        mark_open_left_kb_matches(silver)
+    apply_rules(silver, agreement, rules)
     return silver, agreement
 
 
