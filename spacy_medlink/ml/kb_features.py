@@ -11,12 +11,13 @@ syndrome is no mention at all).
     @architectures = "spacy-medlink.KBFeatures.v1"
     width = 128
     enabled = true      # false: the wrapped layer alone (ablation)
+    guidelines = []     # ["ncbi_disease", "biored"]: + an embedding of doc._.medlink_guideline
 
     [components.tok2vec.model.embed.layer]
     @architectures = "spacy.MultiHashEmbed.v2"
     ...
 """
-from typing import List
+from typing import List, Sequence
 
 import numpy
 from spacy.tokens import Doc
@@ -27,6 +28,7 @@ from thinc.types import Floats2d, Ints1d
 from ..errors import Errors
 from ..kb.alias_matcher import KB_MATCHES_KEY
 from ..kb.categories import LABELS as CATEGORIES
+from .guideline import get_guideline
 
 # Token positions inside a match (BILU); 0 is "no match".
 _POSITIONS = ("B", "I", "L", "U")
@@ -41,6 +43,8 @@ def build_kb_features(
     spans_key: str = KB_MATCHES_KEY,
     maxout_pieces: int = 3,
     enabled: bool = True,
+    guidelines: Sequence[str] = (),
+    guideline_width: int = 8,
 ) -> Model[List[Doc], List[Floats2d]]:
     """Add KB-match features to a token-vector layer.
 
@@ -50,6 +54,10 @@ def build_kb_features(
     spans_key (str): The doc.spans key `medlink_kb_mentions` writes.
     maxout_pieces (int): Pieces of the maxout layer that mixes the two.
     enabled (bool): False returns `layer` unchanged (for ablations).
+    guidelines (Sequence[str]): Annotation guidelines (training corpus names) the NER learns
+        apart: each token also gets an embedding of its doc's `doc._.medlink_guideline`
+        (spacy_medlink/ml/guideline.py). Empty: no guideline input.
+    guideline_width (int): Width of the guideline embedding.
     RETURNS (Model[List[Doc], List[Floats2d]]): The layer with KB features.
     """
     if not enabled:
@@ -57,22 +65,25 @@ def build_kb_features(
     # The mixing layer is complete before any data is seen. spaCy's MultiHashEmbed does not
     # declare its output width: it is `width`, like the layer it replaces.
     layer_width = layer.get_dim("nO") if layer.has_dim("nO") else width
-    maxout = Maxout(
-        nO=width, nI=layer_width + kb_width, nP=maxout_pieces, normalize=True, dropout=0.0
-    )
     kb_embed = Embed(nO=kb_width, nV=N_SYMBOLS)
     symbols = kb_match_symbols(spans_key)
-    mixed = chain(
-        concatenate(layer, chain(symbols, with_array(kb_embed))),
-        with_array(maxout),
-    )
+    inputs = [layer, chain(symbols, with_array(kb_embed))]
+    refs = {"layer": layer, "symbols": symbols, "kb_embed": kb_embed}
+    n_inputs = layer_width + kb_width
+    if guidelines:
+        refs["guideline_embed"] = Embed(nO=guideline_width, nV=1 + len(guidelines))
+        inputs.append(chain(guideline_symbols(guidelines), with_array(refs["guideline_embed"])))
+        n_inputs += guideline_width
+    refs["maxout"] = Maxout(nO=width, nI=n_inputs, nP=maxout_pieces, normalize=True, dropout=0.0)
+    mixed = chain(concatenate(*inputs), with_array(refs["maxout"]))
     return Model(
         "kb_features",
         _forward,
         init=_init,
         layers=[mixed],
-        refs={"layer": layer, "symbols": symbols, "kb_embed": kb_embed, "maxout": maxout},
+        refs=refs,
         dims={"nO": width, "kb_width": kb_width},
+        attrs={"guidelines": list(guidelines)},
     )
 
 
@@ -88,6 +99,8 @@ def _init(model: Model, X=None, Y=None) -> None:
     layer = model.get_ref("layer")
     layer.initialize(X=X)
     model.get_ref("kb_embed").initialize()
+    if model.has_ref("guideline_embed"):
+        model.get_ref("guideline_embed").initialize()
     model.get_ref("maxout").initialize()
 
 
@@ -137,6 +150,33 @@ def _symbols_forward(model: Model, docs: List[Doc], is_train: bool):
         model.attrs["strict"] = True
     strict = model.attrs["strict"]
     symbols = [model.ops.asarray1i(token_symbols(doc, spans_key, strict)) for doc in docs]
+
+    def backprop(d_symbols):
+        return []
+
+    return symbols, backprop
+
+
+def guideline_symbols(guidelines: Sequence[str]) -> Model[List[Doc], List[Ints1d]]:
+    """A layer that gives every token of a doc its guideline's symbol: 1 + the index of
+    `doc._.medlink_guideline` in `guidelines`, 0 for a doc without one (untrained: set it with
+    the `medlink_guideline` component). An unknown name raises E275.
+
+    guidelines (Sequence[str]): The guideline names the NER was trained with.
+    RETURNS (Model[List[Doc], List[Ints1d]]): The layer (no weights, no gradient).
+    """
+    return Model("guideline_symbols", _guideline_forward, attrs={"guidelines": list(guidelines)})
+
+
+def _guideline_forward(model: Model, docs: List[Doc], is_train: bool):
+    guidelines = model.attrs["guidelines"]
+    symbols = []
+    for doc in docs:
+        name = get_guideline(doc)
+        if name is not None and name not in guidelines:
+            raise ValueError(Errors.E275.format(name=name, expected=guidelines))
+        symbol = 0 if name is None else 1 + guidelines.index(name)
+        symbols.append(model.ops.asarray1i(numpy.full(len(doc), symbol, dtype="int32")))
 
     def backprop(d_symbols):
         return []

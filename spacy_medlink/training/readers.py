@@ -4,12 +4,13 @@
     @readers = "spacy-medlink.PubtatorCorpus.v1"
     path = ${paths.train}
     gold_ents_in_predicted = false
+    guideline = null    # "file": each file's stem (train_pooled/biored.spacy -> "biored")
 """
 import random
 import warnings
 import zlib
 from pathlib import Path
-from typing import Iterable, Iterator, List, Union
+from typing import Iterable, Iterator, List, Optional, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
@@ -18,11 +19,14 @@ from spacy.util import registry
 from srsly.msgpack.exceptions import UnpackException
 
 from ..errors import Errors, Warnings
+from ..ml.guideline import set_guideline
 from .convert import GOLD_MENTIONS_KEY, get_gold_mentions, pubtator_to_docs
 from .pubtator import read_pubtator
 
 DOCBIN_SUFFIX = ".spacy"
 PUBTATOR_SUFFIX = ".txt"
+# The reader's `guideline` value that names each document's guideline after its file.
+GUIDELINE_FROM_FILE = "file"
 # What DocBin.from_disk raises on an empty, truncated or foreign file (zlib, then msgpack).
 _DOCBIN_ERRORS = (ValueError, KeyError, TypeError, EOFError, zlib.error, UnpackException)
 
@@ -33,6 +37,7 @@ def create_pubtator_corpus(
     gold_ents_in_predicted: bool = False,
     limit: int = 0,
     shuffle: bool = False,
+    guideline: Optional[str] = None,
 ) -> "PubtatorCorpus":
     """Registered reader of gold medical-entity corpora.
 
@@ -43,10 +48,14 @@ def create_pubtator_corpus(
     limit (int): Read at most this many documents (0: all).
     shuffle (bool): Shuffle the documents (with the `random` module's state, which spaCy seeds
         from [training] seed) before each pass.
+    guideline (Optional[str]): The annotation guideline of the documents, set as
+        doc._.medlink_guideline on both docs of each example: a name, "file" for each file's
+        stem (a folder of one DocBin per corpus), or None (left to the pipeline).
     RETURNS (PubtatorCorpus): A callable `(nlp) -> Iterator[Example]`.
     """
     return PubtatorCorpus(
-        path, gold_ents_in_predicted=gold_ents_in_predicted, limit=limit, shuffle=shuffle
+        path, gold_ents_in_predicted=gold_ents_in_predicted, limit=limit, shuffle=shuffle,
+        guideline=guideline,
     )
 
 
@@ -64,6 +73,7 @@ class PubtatorCorpus:
         gold_ents_in_predicted: bool = False,
         limit: int = 0,
         shuffle: bool = False,
+        guideline: Optional[str] = None,
     ) -> None:
         """Initialize the reader; the path is checked when the corpus is read.
 
@@ -71,8 +81,10 @@ class PubtatorCorpus:
         gold_ents_in_predicted (bool): Copy the gold entities to the predicted docs.
         limit (int): Read at most this many documents (0: all).
         shuffle (bool): Shuffle the documents before each pass.
+        guideline (Optional[str]): The documents' guideline, "file" (each file's stem) or None.
         """
         self.path = Path(path)
+        self.guideline = guideline
         self.gold_ents_in_predicted = gold_ents_in_predicted
         self.limit = limit
         self.shuffle = shuffle
@@ -83,15 +95,19 @@ class PubtatorCorpus:
         nlp (Language): The pipeline whose tokenizer makes the predicted docs.
         YIELDS (Example): The examples.
         """
-        reference_docs: Iterable[Doc] = self._read_reference_docs(nlp)
+        reference_docs: Iterable[Tuple[Doc, str]] = self._read_reference_docs(nlp)
         if self.limit >= 1:
             reference_docs = _take(reference_docs, self.limit)
         if self.shuffle:
             reference_docs = list(reference_docs)
             random.shuffle(reference_docs)
         n_gold = n_missed = 0
-        for reference in reference_docs:
+        for reference, file_stem in reference_docs:
             predicted = nlp.make_doc(reference.text)
+            if self.guideline is not None:
+                guideline = file_stem if self.guideline == GUIDELINE_FROM_FILE else self.guideline
+                set_guideline(predicted, guideline)
+                set_guideline(reference, guideline)
             example = Example(predicted, reference)
             _copy_sentence_starts(example)
             if self.gold_ents_in_predicted:
@@ -104,16 +120,17 @@ class PubtatorCorpus:
                 Warnings.W101.format(n_skipped=n_missed, n_total=n_gold, path=self.path)
             )
 
-    def _read_reference_docs(self, nlp: Language) -> Iterator[Doc]:
+    def _read_reference_docs(self, nlp: Language) -> Iterator[Tuple[Doc, str]]:
+        """YIELDS (Tuple[Doc, str]): Each gold doc and the stem of its file."""
         for path in _corpus_files(self.path):
             if path.suffix == DOCBIN_SUFFIX:
                 for doc in read_docbin(path).get_docs(nlp.vocab):
                     # msgpack gives tuples back: restore the documented lists
                     doc.user_data[GOLD_MENTIONS_KEY] = get_gold_mentions(doc)
-                    yield doc
+                    yield doc, path.stem
             else:
                 docs, _ = pubtator_to_docs(read_pubtator(path), nlp, source=str(path))
-                yield from docs
+                yield from ((doc, path.stem) for doc in docs)
 
 
 def read_docbin(path: Union[str, Path]) -> DocBin:
@@ -146,7 +163,7 @@ def _corpus_files(path: Path) -> List[Path]:
     return [path]
 
 
-def _take(docs: Iterable[Doc], limit: int) -> Iterator[Doc]:
+def _take(docs: Iterable, limit: int) -> Iterator:
     for i, doc in enumerate(docs):
         if i >= limit:
             return
