@@ -6,7 +6,8 @@
 #   bash scripts/continual_learning.sh ../shared/data training/continual
 #
 # Every run trains a fixed number of steps and is scored at model-last (no model-best picked
-# on a dev set that is also reported). Figures: OUT/summary.json (copied to benchmarks/continual.json).
+# on a dev set that is also reported). Figures: OUT/summary.json and its plot OUT/continual.png
+# (copied to benchmarks/continual.{json,png}).
 set -euo pipefail
 DATA=${1:?DATA_DIR}
 OUT=${2:?output folder}
@@ -59,3 +60,4 @@ for path in sorted((out / "metrics").glob("*_dev.json")):
 (out / "summary.json").write_text(json.dumps(rows, indent=2) + "\n")
 print(json.dumps(rows, indent=2))
 PY
+python scripts/continual_report.py "$OUT/summary.json" --output "$OUT/continual.png"
