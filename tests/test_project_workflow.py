@@ -175,3 +175,18 @@ def test_sample_ner_steps_run_with_spacy_project(tmp_path):
     assert (tmp_path / "corpus" / "train_ner" / "sample.spacy").exists()
     meta = srsly.read_json(tmp_path / "training" / "ner_gold" / "model-best" / "meta.json")
     assert meta["labels"]["ner"] == ["DISEASE"]
+
+
+def test_distill_trains_the_chosen_student_on_the_teachers_labels(tmp_path):
+    overrides = {"vars.distill_teacher": "training/my_teacher", "vars.student_width": 48,
+                 "vars.student_depth": 3, "vars.student_hidden_width": 16, "vars.distill_limit": 77}
+    distill = _commands(_load(tmp_path, overrides))["distill"]
+    train = distill["script"][0]
+    assert "self-train configs/ner_cnn.cfg training/my_teacher " in train
+    # one round: the teacher's entities, KB-supported or not, and abbreviations are taught
+    assert "--rounds 1 --limit 77" in train and "--sources model,model+kb,abbreviation" in train
+    for key, value in (("encode.width", 48), ("encode.depth", 3), ("ner.model.hidden_width", 16)):
+        assert f"{key} {value}" in train
+    assert "training/my_teacher" in distill["deps"]
+    assert any("assemble training/distill/model-best" in step for step in distill["script"])
+    assert "training/student" in distill["outputs"]

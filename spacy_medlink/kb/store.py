@@ -37,6 +37,8 @@ class ConceptStore:
         self._alt_ids: Dict[str, str] = {}
         self.alias_counts: Dict[str, Dict[str, int]] = {}
         self.alt_id_conflicts: List[Tuple[str, str, str]] = []
+        # category_of, computed once per concept (concepts are frozen and never replaced).
+        self._categories: Dict[str, str] = {}
 
     @classmethod
     def from_concepts(cls, concepts: Iterable[Concept], source: Optional[str] = None) -> "ConceptStore":
@@ -131,12 +133,17 @@ class ConceptStore:
         RETURNS (str): "sign_or_symptom" if any tree number is under C23.888, else "disease"
             if any is under C, else "other".
         """
-        tree_numbers = self._concepts[concept_id].tree_numbers
-        if any(t.startswith(SIGN_OR_SYMPTOM_TREE) for t in tree_numbers):
-            return SIGN_OR_SYMPTOM
-        if any(t.startswith(DISEASE_TREE) for t in tree_numbers):
-            return DISEASE
-        return OTHER
+        category = self._categories.get(concept_id)
+        if category is None:
+            tree_numbers = self._concepts[concept_id].tree_numbers
+            if any(t.startswith(SIGN_OR_SYMPTOM_TREE) for t in tree_numbers):
+                category = SIGN_OR_SYMPTOM
+            elif any(t.startswith(DISEASE_TREE) for t in tree_numbers):
+                category = DISEASE
+            else:
+                category = OTHER
+            self._categories[concept_id] = category
+        return category
 
     def depth_of(self, concept_id: str) -> int:
         """Depth of the concept in the MeSH tree: the smallest number of parts over its tree
@@ -170,6 +177,7 @@ class ConceptStore:
         """
         data = srsly.msgpack_loads(bytes_data)
         self._concepts = {}
+        self._categories = {}
         for record in data["concepts"]:
             concept = Concept.from_stored(record)
             self._concepts[concept.concept_id] = concept
