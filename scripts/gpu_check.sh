@@ -5,11 +5,14 @@
 #
 #   bash ../shared/tools/device_bundle.sh .dev                 # spaCy stack + MiniLM fp16
 #   pip wheel . --no-deps -w .dev                              # spacy-medlink + its entry points
+#   cp ../shared/data/medic/CTD_diseases.tsv.gz .dev/          # the KB features' vocabulary
 #   python -m spacy project run convert . --vars.data_dir ../shared/data   # corpus/*.spacy
+#   cp -r training/distill/model-best .dev/student             # optional: the distilled student
 #   run(command="bash scripts/gpu_check.sh", carry=[".dev", "corpus"], timeout_s=540)
 #
 # Results go to $OUT: train.log (a wall-clock stamp per line), train_summary.json (steps/s,
-# time to the best dev F1: scripts/train_log_summary.py) and speed.json (words/s, batch 64).
+# time to the best dev F1: scripts/train_log_summary.py) and speed_*.json (words/s of the
+# teacher, and of the student when .dev/student exists, at batch 64 and 512).
 set -euo pipefail
 OUT=${OUT:-/tmp/gpu_check}
 MAX_STEPS=${MAX_STEPS:-1500}
@@ -24,9 +27,15 @@ python3 -c "import spacy; spacy.require_gpu(); print('GPU ok')"
 python3 -c "from spacy.util import registry; registry.tokenizers.get('spacy-medlink.BiomedicalTokenizer.v1'); print('entry points ok')"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 python3 scripts/timestamped.py "$OUT/train.log" -- python3 -m spacy train configs/ner_trf.cfg \
-  --output "$OUT/ner_trf" --paths.train corpus/train.spacy --paths.dev corpus/dev.spacy \
+  --output "$OUT/ner_trf" --paths.train corpus/train_ner --paths.dev corpus/dev.spacy \
+  --paths.vocabulary .dev/CTD_diseases.tsv.gz \
   --paths.transformer /tmp/minilm16 --gpu-id 0 --system.mixed_precision true \
   --training.max_steps "$MAX_STEPS" --training.eval_frequency 100
 python3 scripts/train_log_summary.py "$OUT/train.log" | tee "$OUT/train_summary.json"
-python3 scripts/gpu_inference_speed.py "$OUT/ner_trf/model-best" corpus/dev.spacy > "$OUT/speed.json"
-cat "$OUT/speed.json"
+for batch in 64 512; do
+  python3 scripts/gpu_inference_speed.py "$OUT/ner_trf/model-best" corpus/dev.spacy --batch-size "$batch" > "$OUT/speed_teacher_$batch.json"
+  if [ -d .dev/student ]; then
+    python3 scripts/gpu_inference_speed.py .dev/student corpus/dev.spacy --batch-size "$batch" > "$OUT/speed_student_$batch.json"
+  fi
+done
+cat "$OUT"/speed_*.json
