@@ -131,6 +131,19 @@ def test_package_meta_records_kb_sources_metrics_and_requirement(pipeline_path, 
     assert source["file"] == VOCAB.name and len(source["sha256"]) == 64
     assert meta["medlink"]["dev_metrics"]["ner"] == {"p": 80.0, "r": 60.0, "f": 68.6, "tp": 3}
     assert "CTD" in meta["notes"] and "CTD" in meta["license"]
+    # the README states what the NER learned from, with the dev figures beside it
+    assert "Trained on the NCBI disease corpus" in meta["notes"]
+    assert "| NER P / R / F (strict span) | 80.0 / 60.0 / 68.6 |" in meta["notes"]
+    assert "| mention linking (span + concept) P / R / F | - |" in meta["notes"]
+    assert "| linker on gold spans, norm@gold acc@1 | 90.0 |" in meta["notes"]
+
+
+def test_package_readme_names_both_dev_sets(pipeline_path, metrics_path):
+    meta = build_package_meta(pipeline_path, name=PACKAGE_NAME, version="0.0.1", metrics_path=metrics_path,
+                              second_metrics_path=metrics_path, dev_names=["ncbi_disease_dev", "biored_dev"])
+    assert "| measure | ncbi_disease_dev | biored_dev |" in meta["notes"]
+    without = build_package_meta(pipeline_path, name=PACKAGE_NAME, version="0.0.1")
+    assert "Accuracy" not in without["notes"]
 
 
 def test_package_meta_recognises_published_files_by_checksum(tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ import gzip
 import hashlib
 import re
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 import srsly
 from spacy import util
@@ -87,6 +87,7 @@ def build_package_meta(
     second_metrics_path: Optional[Union[str, Path]] = None,
     data_paths: Iterable[Union[str, Path]] = (),
     trained_on: str = "the NCBI disease corpus",
+    dev_names: Sequence[str] = (),
 ) -> Dict[str, Any]:
     """The meta.json fields that `spacy package --meta-path` adds to a pipeline's meta.
 
@@ -98,6 +99,8 @@ def build_package_meta(
     data_paths (Iterable[Union[str, Path]]): The data files the pipeline was built from;
         each is recorded with its sha256 (and its publication, when it is a known file).
     trained_on (str): What the NER was trained on, in words (stated in the description).
+    dev_names (Sequence[str]): Names of the two metrics' dev sets in the README's accuracy
+        table (default: their file names).
     RETURNS (Dict[str, Any]): The meta fields.
     """
     model_path = Path(model_path)
@@ -137,9 +140,51 @@ def build_package_meta(
         "requirements": package_requirements(model_path),
         # spaCy's package README lists the sources in its table: say there what the NER learned from.
         "sources": [{"name": f"NER trained on {trained_on}"}] + [_readme_source(s) for s in sources],
-        "notes": LICENSE_NOTES,
+        "notes": accuracy_notes(medlink, trained_on, dev_names) + LICENSE_NOTES,
         "medlink": medlink,
     }
+
+
+# (section of an evaluate report, its row in the package README's accuracy table)
+_ACCURACY_ROWS = (
+    ("ner", "NER P / R / F (strict span)"),
+    ("end_to_end", "mention linking (span + concept) P / R / F"),
+    ("document_concepts", "document-level concepts P / R / F"),
+)
+
+
+def accuracy_notes(medlink: Dict[str, Any], trained_on: str, dev_names: Sequence[str] = ()) -> str:
+    """The package README's table of the evaluate figures on each dev set, and what the
+    pipeline was trained on ("" without metrics).
+
+    medlink (Dict[str, Any]): The meta's "medlink" block (dev_metrics, second_dev_metrics).
+    trained_on (str): What the NER was trained on, in words.
+    dev_names (Sequence[str]): The dev sets' names (default: the metrics' file names).
+    RETURNS (str): Markdown, ending with a blank line.
+    """
+    reports = [medlink[key] for key in ("dev_metrics", "second_dev_metrics") if key in medlink]
+    if not reports:
+        return ""
+    names = list(dev_names)[: len(reports)]
+    names += [Path(str(report.get("data", "dev"))).stem for report in reports[len(names):]]
+    lines = [
+        "### Accuracy of the whole pipeline (`spacy_medlink evaluate`)", "",
+        f"Trained on {trained_on}; evaluated on {', '.join(names)} "
+        "(a corpus absent from training measures how far the pipeline carries).", "",
+        "| measure | " + " | ".join(names) + " |",
+        "| --- |" + " --- |" * len(names),
+    ]
+    for section, label in _ACCURACY_ROWS:
+        cells = [
+            " / ".join(f"{report[section][k]:.1f}" for k in ("p", "r", "f")) if section in report else "-"
+            for report in reports
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    cells = [
+        f"{report['norm_at_gold']['acc@1']:.1f}" if "norm_at_gold" in report else "-" for report in reports
+    ]
+    lines.append("| linker on gold spans, norm@gold acc@1 | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n\n"
 
 
 def package_requirements(model_path: Path) -> List[str]:
@@ -251,8 +296,8 @@ def write_package_meta(
 
     model_path (Union[str, Path]): The pipeline folder.
     output (Union[str, Path]): The JSON file for `spacy package --meta-path`.
-    **kwargs: name, version, metrics_path, second_metrics_path, data_paths, trained_on (see
-        build_package_meta).
+    **kwargs: name, version, metrics_path, second_metrics_path, data_paths, trained_on,
+        dev_names (see build_package_meta).
     RETURNS (Dict[str, Any]): The meta written.
     """
     meta = build_package_meta(model_path, **kwargs)
@@ -279,9 +324,12 @@ def package_meta_cli(
         None, "--second-metrics", help="metrics JSON of `evaluate` on a second corpus", exists=True
     ),
     trained_on: str = Opt("the NCBI disease corpus", "--trained-on", help="What the NER was trained on, in words"),
+    dev_names: str = Opt("", "--dev-names", help="Comma-separated names of the --metrics and --second-metrics dev sets for the README's table"),
 ):
     """Write the meta.json overrides of an installable pipeline package."""
+    names = [n.strip() for n in dev_names.split(",") if n.strip()]
     write_package_meta(model_path, output, name=name, version=version, metrics_path=metrics,
-                       second_metrics_path=second_metrics, data_paths=data, trained_on=trained_on)
+                       second_metrics_path=second_metrics, data_paths=data, trained_on=trained_on,
+                       dev_names=names)
     msg.good(f"Wrote package meta to {output}")
 
