@@ -5,6 +5,7 @@
 #
 #   bash scripts/continual_learning.sh ../shared/data training/continual
 #
+# SEED=N (default 0) seeds every training run; CURVE="10 25 50" chooses the curve's sizes.
 # Every run trains a fixed number of steps and is scored at model-last (no model-best picked
 # on a dev set that is also reported). Figures: OUT/summary.json and its plot OUT/continual.png
 # (copied to benchmarks/continual.{json,png}).
@@ -12,10 +13,11 @@ set -euo pipefail
 DATA=${1:?DATA_DIR}
 OUT=${2:?output folder}
 VOCAB=$DATA/medic/CTD_diseases.tsv.gz
+SEED=${SEED:-0}
 mkdir -p "$OUT"
 python scripts/convert_training_corpora.py "$DATA" biored "$OUT/corpora/new_only" --vocabulary "$VOCAB"
 python scripts/convert_training_corpora.py "$DATA" ncbi_disease,biored "$OUT/corpora/rehearsal" --vocabulary "$VOCAB"
-for n in ${CURVE:-10 25 50}; do
+for n in ${CURVE-10 25 50}; do
   mkdir -p "$OUT/corpora/curve_$n"
   cp "$OUT/corpora/rehearsal/ncbi_disease.spacy" "$OUT/corpora/curve_$n/"
   python - "$OUT/corpora/new_only/biored.spacy" "$OUT/corpora/curve_$n/biored.spacy" "$n" <<'PY'
@@ -37,16 +39,16 @@ score () {  # NER folder -> assembled pipeline -> metrics on both dev sets
 }
 continue_on () {  # corpus folder, run name
   python -m spacy train configs/ner_continue.cfg --output "$OUT/ner/$2" --paths.base training/medlink \
-    --paths.train "$1" --paths.dev corpus/dev.spacy > "$OUT/ner_$2.log" 2>&1
+    --paths.train "$1" --paths.dev corpus/dev.spacy --system.seed "$SEED" > "$OUT/ner_$2.log" 2>&1
   score "$OUT/ner/$2/model-last" "$2"
 }
 mkdir -p "$OUT/metrics" "$OUT/pipelines"
 score training/medlink before
 continue_on "$OUT/corpora/new_only" new_only
 continue_on "$OUT/corpora/rehearsal" rehearsal
-for n in ${CURVE:-10 25 50}; do continue_on "$OUT/corpora/curve_$n" "curve_$n"; done
+for n in ${CURVE-10 25 50}; do continue_on "$OUT/corpora/curve_$n" "curve_$n"; done
 python -m spacy train configs/ner_cnn.cfg --output "$OUT/ner/scratch" --paths.train "$OUT/corpora/rehearsal" \
-  --paths.dev corpus/dev.spacy --paths.vocabulary "$VOCAB" > "$OUT/ner_scratch.log" 2>&1
+  --paths.dev corpus/dev.spacy --paths.vocabulary "$VOCAB" --system.seed "$SEED" > "$OUT/ner_scratch.log" 2>&1
 score "$OUT/ner/scratch/model-last" scratch
 python - "$OUT" <<'PY'
 import json, sys
