@@ -4,7 +4,8 @@ pipeline, loaded fresh, three disjoint slices of the documents (so no cache of a
 pass flatters a later one):
 
 1. end to end: `nlp.pipe` over every component, words/s;
-2. recognition only: the components up to and including the NER, words/s;
+2. recognition only: every component before the linker (NER, abbreviations, short forms),
+   words/s;
 3. the linker alone, cold: the NER's entities are set first (linker disabled), then the
    linker's predict + set_annotations is timed, mentions/s.
 
@@ -32,8 +33,6 @@ from spacy_medlink.training.unlabeled import read_unlabeled_texts
 
 BATCH_SIZE = 64
 WARMUP_DOCS = 8
-# Components that recognize: everything up to and including the NER.
-_RECOGNITION_LAST = "ner"
 
 
 def pool_documents(path: Path, n_docs: int, sentences_per_doc: int, offset: int) -> List[str]:
@@ -57,11 +56,11 @@ def measure(model: str, docs: Sequence[str]) -> Dict:
     list(nlp.pipe(warmup, batch_size=BATCH_SIZE))
     result = {"model": model, "pipeline": nlp.pipe_names, "load_s": round(load_s, 2)}
     result["end_to_end"] = _words_per_s(nlp, end_to_end)
-    names = nlp.pipe_names
-    upto = names[: names.index(_RECOGNITION_LAST) + 1] if _RECOGNITION_LAST in names else names
-    with nlp.select_pipes(enable=upto):
-        result["recognition"] = {"components": upto, **_words_per_s(nlp, recognition)}
     linkers = components_of(nlp, LINKER_FACTORY)
+    names = nlp.pipe_names
+    before_linker = names[: names.index(linkers[0])] if linkers else names
+    with nlp.select_pipes(enable=before_linker):
+        result["recognition"] = {"components": before_linker, **_words_per_s(nlp, recognition)}
     if linkers:
         result["linker_cold"] = _linker_speed(nlp, linkers[0], linking)
     return result

@@ -164,3 +164,18 @@ def test_benchmark_ner_seeds_retrains_per_seed(tmp_path):
     assert [run["seed"] for run in seeds["runs"]] == [0, 1] and seeds["n_seeds"] == 2
     assert seeds["f_min"] <= seeds["f_mean"] <= seeds["f_max"]
     assert "--system.seed 1" in seeds["command"] and str(tmp_path) not in seeds["command"]
+
+
+def test_speed_on_unseen_text_times_three_disjoint_slices(tmp_path):
+    from medlink_bench.speed_unseen import WARMUP_DOCS, measure, pool_documents
+
+    sample = Path(__file__).parent.parent / "assets" / "sample" / "unlabeled.jsonl"
+    docs = pool_documents(sample, 9, sentences_per_doc=1, offset=3)  # 9 timed + the warm-up
+    assert len(docs) == 9 + WARMUP_DOCS and len(set(docs)) == len(docs)
+    with pytest.raises(SystemExit):
+        pool_documents(sample, 100, sentences_per_doc=1, offset=0)  # the file is too short
+    result = measure(str(_sample_pipeline(tmp_path / "model")), docs)
+    assert [result[part]["docs"] for part in ("end_to_end", "recognition", "linker_cold")] == [3, 3, 3]
+    assert result["end_to_end"]["words_per_s"] > 0 and result["linker_cold"]["mentions"] >= 0
+    # recognition is everything before the linker
+    assert result["recognition"]["components"] == ["entity_ruler", "medlink_abbreviations"]
