@@ -259,10 +259,13 @@ def test_project_package_command_follows_the_vars(tmp_path):
                  "vars.data_dir": "../shared/data"}
     config = load_project_config(tmp_path, overrides=overrides)
     (command,) = [c for c in config["commands"] if c["name"] == "package"]
-    meta_step, package_step = command["script"]
+    meta_step, clean_step, package_step = command["script"]
     assert meta_step.startswith("python -m spacy_medlink package-meta training/medlink "
                                 "packages/meta_medlink_disease_trf.json")
     assert "--data ../shared/data/medic/CTD_diseases.tsv.gz" in meta_step
+    assert "--dev-names ncbi_disease_dev,biored_dev" in meta_step
+    # an earlier build of the same version goes first: spacy package would reuse its README
+    assert "rmtree('packages/en_medlink_disease_trf-1.2.3'" in clean_step
     assert package_step == (
         "python -m spacy package training/medlink packages --name medlink_disease_trf "
         "--version 1.2.3 --meta-path packages/meta_medlink_disease_trf.json --build wheel --force"
