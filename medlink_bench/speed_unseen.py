@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Dict, List, Sequence
 
 import spacy
-from spacy.util import minibatch
 
-from .measure import machine_info, package_versions
+from .measure import component_linking, machine_info, package_versions, time_linking, time_pipeline
 from spacy_medlink.pipeline.components import components_of
 from spacy_medlink.pipeline.linker import LINKER_FACTORY
 from spacy_medlink.training.unlabeled import read_unlabeled_texts
@@ -67,25 +66,14 @@ def measure(model: str, docs: Sequence[str]) -> Dict:
 
 
 def _words_per_s(nlp, texts: Sequence[str]) -> Dict:
-    start = time.perf_counter()
-    n_words = sum(len(doc) for doc in nlp.pipe(texts, batch_size=BATCH_SIZE))
-    seconds = time.perf_counter() - start
-    return {"docs": len(texts), "words": n_words, "seconds": round(seconds, 2),
-            "words_per_s": round(n_words / seconds)}
+    # The warm-up ran on other documents (measure): none of these is timed twice.
+    return time_pipeline(nlp, texts, batch_size=BATCH_SIZE, warmup=0, progress=False)
 
 
 def _linker_speed(nlp, name: str, texts: Sequence[str]) -> Dict:
     with nlp.select_pipes(disable=[name]):
         docs = list(nlp.pipe(texts, batch_size=BATCH_SIZE))
-    linker = nlp.get_pipe(name)
-    n_mentions = sum(len(doc.ents) for doc in docs)
-    start = time.perf_counter()
-    for batch in minibatch(docs, BATCH_SIZE):
-        batch = list(batch)
-        linker.set_annotations(batch, linker.predict(batch))
-    seconds = time.perf_counter() - start
-    return {"docs": len(docs), "mentions": n_mentions, "seconds": round(seconds, 2),
-            "mentions_per_s": round(n_mentions / seconds)}
+    return time_linking(component_linking(nlp.get_pipe(name)), docs, batch_size=BATCH_SIZE)
 
 
 def main() -> None:
@@ -102,9 +90,9 @@ def main() -> None:
     for model in args.models:
         results.append(measure(model, docs))
         row = results[-1]
-        print(f"{model}: end to end {row['end_to_end']['words_per_s']:,} words/s, recognition "
-              f"{row['recognition']['words_per_s']:,} words/s, linker cold "
-              f"{row.get('linker_cold', {}).get('mentions_per_s', 0):,} mentions/s", flush=True)
+        print(f"{model}: end to end {row['end_to_end']['words_per_second']:,.0f} words/s, recognition "
+              f"{row['recognition']['words_per_second']:,.0f} words/s, linker cold "
+              f"{row.get('linker_cold', {}).get('mentions_per_second', 0):,.0f} mentions/s", flush=True)
     report = {
         "command": "python -m medlink_bench.speed_unseen " + " ".join(
             [str(args.pool), *args.models, "--docs", str(args.docs), "--sentences-per-doc",

@@ -176,6 +176,6 @@ def test_speed_on_unseen_text_times_three_disjoint_slices(tmp_path):
         pool_documents(sample, 100, sentences_per_doc=1, offset=0)  # the file is too short
     result = measure(str(_sample_pipeline(tmp_path / "model")), docs)
     assert [result[part]["docs"] for part in ("end_to_end", "recognition", "linker_cold")] == [3, 3, 3]
-    assert result["end_to_end"]["words_per_s"] > 0 and result["linker_cold"]["mentions"] >= 0
+    assert result["end_to_end"]["words_per_second"] > 0 and result["linker_cold"]["mentions"] >= 0
     # recognition is everything before the linker
     assert result["recognition"]["components"] == ["entity_ruler", "medlink_abbreviations"]

@@ -83,7 +83,6 @@ def build_kb_features(
         layers=[mixed],
         refs=refs,
         dims={"nO": width, "kb_width": kb_width},
-        attrs={"guidelines": list(guidelines)},
     )
 
 
@@ -151,10 +150,7 @@ def _symbols_forward(model: Model, docs: List[Doc], is_train: bool):
     strict = model.attrs["strict"]
     symbols = [model.ops.asarray1i(token_symbols(doc, spans_key, strict)) for doc in docs]
 
-    def backprop(d_symbols):
-        return []
-
-    return symbols, backprop
+    return symbols, _no_gradient
 
 
 def guideline_symbols(guidelines: Sequence[str]) -> Model[List[Doc], List[Ints1d]]:
@@ -178,7 +174,9 @@ def _guideline_forward(model: Model, docs: List[Doc], is_train: bool):
         symbol = 0 if name is None else 1 + guidelines.index(name)
         symbols.append(model.ops.asarray1i(numpy.full(len(doc), symbol, dtype="int32")))
 
-    def backprop(d_symbols):
-        return []
+    return symbols, _no_gradient
 
-    return symbols, backprop
+
+def _no_gradient(d_symbols) -> list:
+    # Symbols are looked up, not computed from weights: nothing to pass back.
+    return []
