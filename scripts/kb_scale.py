@@ -8,7 +8,8 @@ words drawn from MEDIC's own name words (real-looking tokens; nothing to downloa
 names per concept as in UMLS (3 M concepts, 10 M aliases). Each step runs in a fresh process:
 `build-kb` (seconds, peak RSS), the KB folder's size, `MedlinkKB.load` (seconds, RSS after
 load), and the workflow's linker with the KB swapped in, linking the NER's entities of a dev
-corpus on a cold and a warm pass, next to the same with the MEDIC KB.
+corpus on a cold and a warm pass, next to the same with the pipeline's own MEDIC KB. With
+--mapped the KBs are MappedKBs (build-kb --mapped), and a mapped MEDIC KB is linked too.
 """
 import argparse
 import gzip
@@ -60,27 +61,27 @@ import json, time, resource
 from pathlib import Path
 from spacy_medlink.kb.build_from_files import build_kb_from_paths
 t = time.perf_counter()
-kb, report = build_kb_from_paths(Path({vocab!r}), Path({out!r}), progress=False, name="scale")
+kb, report = build_kb_from_paths(Path({vocab!r}), Path({out!r}), progress=False, name="scale", mapped={mapped!r})
 print(json.dumps({{"seconds": round(time.perf_counter() - t, 1), "n_concepts": kb.get_size_entities(), "n_aliases": kb.get_size_aliases(), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}}))
 """
 LOAD = """
 import json, time, resource
 from spacy.vocab import Vocab
-from spacy_medlink.kb.medlink_kb import MedlinkKB
+from spacy_medlink.kb.loaders import kb_from_disk
 t = time.perf_counter()
-kb = MedlinkKB.load({path!r}, Vocab())
+kb = kb_from_disk(Vocab(), {path!r})
 seconds = time.perf_counter() - t
 print(json.dumps({{"seconds": round(seconds, 2), "rss_after_load_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}}))
 """
 LINK = """
 import json, time, resource, spacy
 from spacy_medlink.evaluation.evaluate import find_linker
-from spacy_medlink.kb.medlink_kb import MedlinkKB
+from spacy_medlink.kb.loaders import kb_from_disk
 from spacy_medlink.training.gold_corpus import read_gold
 nlp = spacy.load({model!r})
 name, linker = find_linker(nlp)
 if {kb!r}:
-    kb = MedlinkKB.load({kb!r}, nlp.vocab)
+    kb = kb_from_disk(nlp.vocab, {kb!r})
     linker.set_kb(lambda vocab: kb)
 texts = [d.text for d in read_gold({dev!r}, nlp.vocab)]
 with nlp.select_pipes(disable=[name]):
@@ -105,17 +106,24 @@ def main() -> None:
     parser.add_argument("--n-concepts", type=int, default=300_000)
     parser.add_argument("--work-dir", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--mapped", action="store_true", help="Build MappedKBs (build-kb --mapped), the MEDIC one too")
     args = parser.parse_args()
     args.work_dir.mkdir(parents=True, exist_ok=True)
     vocab = args.work_dir / "vocabulary.jsonl.gz"
     kb = args.work_dir / "kb"
     results = {"command": " ".join(["python", *sys.argv]), "vocabulary": write_vocabulary(args.medic, args.n_concepts, vocab)}
-    results["build"] = in_subprocess(BUILD.format(vocab=str(vocab), out=str(kb)))
+    results["kb_format"] = "mapped" if args.mapped else "medlink"
+    results["build"] = in_subprocess(BUILD.format(vocab=str(vocab), out=str(kb), mapped=args.mapped))
     if "failed" not in results["build"]:
         results["build"]["kb_folder_mb"] = folder_mb(kb)
         results["load"] = in_subprocess(LOAD.format(path=str(kb)))
         results["link_scaled_kb"] = in_subprocess(LINK.format(model=args.model, kb=str(kb), dev=str(args.dev)))
+    # The pipeline's own (MEDIC, MedlinkKB) KB: the baseline of the speed line.
     results["link_medic_kb"] = in_subprocess(LINK.format(model=args.model, kb="", dev=str(args.dev)))
+    if args.mapped:
+        medic_kb = args.work_dir / "medic_kb"
+        results["build_medic_mapped"] = in_subprocess(BUILD.format(vocab=str(args.medic), out=str(medic_kb), mapped=True))
+        results["link_medic_mapped_kb"] = in_subprocess(LINK.format(model=args.model, kb=str(medic_kb), dev=str(args.dev)))
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 

@@ -67,9 +67,6 @@ class Warnings(metaclass=_CodedMessages):
             "to doc.spans; first ones: {examples}. A tokenizer that splits on hyphens and "
             "brackets (spaCy's default) avoids this. Warned for the first such document only; "
             "the component's n_misaligned / n_spans count all.")
-    E275 = ("This doc's guideline (doc._.medlink_guideline) is {name!r}; the NER was trained "
-            "with the guidelines {expected}. Set one of them (the medlink_guideline "
-            "component's `guideline`, or the corpus reader's `guideline`).")
     # --- evaluation (300-399) ---
     # annotate (320-349)
     W320 = ("Skipped {n_skipped} bad input records of {n_total} (--on-error skip); first ones: "
@@ -123,6 +120,13 @@ class Errors(metaclass=_CodedMessages):
     E033 = ("{path} is damaged (its own checksum does not match, or it is not a manifest of "
             "file sizes and sha256): the folder cannot be verified. Save it again.")
     E034 = "{path} cannot be read as {what}: {error}. The file is damaged; save it again."
+    E036 = ("Cannot read the mapped KB file {path}: {error}. Expected the .npy arrays that "
+            "`python -m spacy_medlink build-kb --mapped` writes; the file is missing, truncated "
+            "or of another format. Build the KB again.")
+    E038 = ("A mapped KB (build-kb --mapped) is written to its output folder as it is built, "
+            "and has no corpus concepts: give an output folder and leave out --corpus-concepts.")
+    E037 = ("Two different aliases of the mapped KB share the 64-bit hash {hash} ({first!r}, "
+            "{second!r}); the KB cannot tell them apart. Rename one of them in the vocabulary.")
     E040 = ("{path}, line {line}: expected 'OLD_ID<TAB>NEW_ID' (a retired id and its successor), found {found!r}.")
     E041 = "Cannot update the KB: {problem}. Nothing was changed."
     E035 = ("The KB in {path} is inconsistent: {problem}. Rebuild it with `python -m "
@@ -202,6 +206,15 @@ class Errors(metaclass=_CodedMessages):
     E275 = ("This doc's guideline (doc._.medlink_guideline) is {name!r}; the NER was trained "
             "with the guidelines {expected}. Set one of them (the medlink_guideline "
             "component's `guideline`, or the corpus reader's `guideline`).")
+    # LoRA adapters (spacy_medlink/ml/lora.py)
+    E280 = ("The saved transformer holds no LoRA adapters, but the config builds "
+            "spacy-medlink.LoRATransformerModel.v1 on {name!r}: it was trained with another "
+            "architecture. Load it with the config it was trained with.")
+    E281 = ("The LoRA transformer on {name!r} does not match the saved weights (first "
+            "mismatched names: {missing}): the base model or the adapters' target_modules differ "
+            "from those it was trained with.")
+    E282 = ("spacy-medlink.LoRATransformerModel.v1 needs the `peft` library: "
+            "pip install \"spacy-medlink[lora]\" (or pip install peft).")
     # --- evaluation (300-399) ---
     E300 = "Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file."
     E301 = "Model {path} has no component named '{name}'. Components: {found}."

@@ -3,6 +3,8 @@ fresh virtual environment installs offline and loads by name, with sockets block
 without importing spacy_medlink."""
 import importlib.util
 import json
+import os
+import shlex
 import shutil
 import site
 import subprocess
@@ -250,29 +252,71 @@ def test_package_wheel_installs_offline_and_loads_by_name(pipeline_path, metrics
     assert out["multi"] == out["single"]
 
 
-def test_project_package_command_follows_the_vars(tmp_path):
+def _project_commands(tmp_path, overrides):
     # weasel creates the project's directories on load: load a copy of project.yml.
     from weasel.util.config import load_project_config
 
     shutil.copy(Path(__file__).parent.parent / "project.yml", tmp_path / "project.yml")
-    overrides = {"vars.package_name": "medlink_disease_trf", "vars.package_version": "1.2.3",
-                 "vars.data_dir": "../shared/data"}
     config = load_project_config(tmp_path, overrides=overrides)
-    (command,) = [c for c in config["commands"] if c["name"] == "package"]
-    meta_step, clean_step, package_step = command["script"]
-    assert meta_step.startswith("python -m spacy_medlink package-meta training/medlink "
-                                "packages/meta_medlink_disease_trf.json")
-    assert "--data ../shared/data/medic/CTD_diseases.tsv.gz" in meta_step
-    assert "--dev-names ncbi_disease_dev,biored_dev" in meta_step
-    # an earlier build of the same version goes first: spacy package would reuse its README
-    assert "rmtree('packages/en_medlink_disease_trf-1.2.3'" in clean_step
-    assert package_step == (
-        "python -m spacy package training/medlink packages --name medlink_disease_trf "
-        "--version 1.2.3 --meta-path packages/meta_medlink_disease_trf.json --build wheel --force"
+    return {command["name"]: command for command in config["commands"]}
+
+
+def test_project_package_commands_follow_the_vars(tmp_path):
+    overrides = {"vars.package_name": "medlink_disease_x", "vars.package_version": "1.2.3",
+                 "vars.student_package_name": "medlink_s", "vars.teacher_package_name": "medlink_t",
+                 "vars.data_dir": "../shared/data"}
+    commands = _project_commands(tmp_path, overrides)
+    (step,) = commands["package"]["script"]
+    args = shlex.split(step)
+    assert args[:8] == ["bash", "scripts/package_pipeline.sh", "training/medlink", "medlink_disease_x",
+                        "1.2.3", "metrics/dev.json", "metrics/second_dev.json",
+                        "ncbi_disease_dev,biored_dev"]
+    assert args[8].startswith("gold ncbi_disease training documents")  # one argument, quoted
+    assert "../shared/data/medic/CTD_diseases.tsv.gz" in args[9:]
+    assert commands["package"]["outputs_no_cache"] == ["packages/en_medlink_disease_x-1.2.3"]
+    student, teacher = (shlex.split(s) for s in commands["package-distilled"]["script"])
+    assert student[2:6] == ["training/student", "medlink_s", "1.2.3", "metrics/student_dev.json"]
+    assert teacher[2:6] == ["training/teacher", "medlink_t", "1.2.3", "metrics/teacher_dev.json"]
+
+
+def test_package_script_writes_meta_removes_the_old_build_then_packages(tmp_path):
+    """scripts/package_pipeline.sh with a stand-in `python` that records its arguments."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls.txt"
+    fake = bin_dir / "python"
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    fake.chmod(0o755)
+    old_build = tmp_path / "packages" / "en_medlink_x-1.0.0"
+    old_build.mkdir(parents=True)
+    (old_build / "README.md").write_text("old figures")
+    script = Path(__file__).parent.parent / "scripts" / "package_pipeline.sh"
+    result = subprocess.run(
+        ["bash", str(script), "training/student", "medlink_x", "1.0.0", "m.json", "m2.json",
+         "a_dev,b_dev", "gold NCBI and silver", "data/train.txt", "data/vocab.tsv"],
+        cwd=tmp_path, env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+        capture_output=True, text=True,
     )
-    assert command["deps"][:2] == ["training/medlink", "metrics/dev.json"]
-    assert "../shared/data/ncbi_disease/dev.pubtator.txt" in command["deps"]
-    assert command["outputs_no_cache"] == ["packages/en_medlink_disease_trf-1.2.3"]
+    assert result.returncode == 0, result.stderr
+    meta_call, package_call = calls.read_text().splitlines()
+    assert meta_call == (
+        "-m spacy_medlink package-meta training/student packages/meta_medlink_x.json --name "
+        "medlink_x --version 1.0.0 --metrics m.json --second-metrics m2.json --dev-names "
+        "a_dev,b_dev --trained-on gold NCBI and silver --data data/train.txt --data data/vocab.tsv"
+    )
+    assert package_call == (
+        "-m spacy package training/student packages --name medlink_x --version 1.0.0 "
+        "--meta-path packages/meta_medlink_x.json --build wheel --force"
+    )
+    # spacy package would reuse the earlier build's README: it is gone before packaging.
+    assert not old_build.exists()
+
+
+def test_package_script_without_its_arguments_prints_its_usage(tmp_path):
+    script = Path(__file__).parent.parent / "scripts" / "package_pipeline.sh"
+    result = subprocess.run(["bash", str(script), "training/student"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "MODEL NAME VERSION" in result.stderr
 
 
 def test_transformer_pipeline_pins_the_fast_importing_transformers(tmp_path):

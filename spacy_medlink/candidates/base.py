@@ -49,6 +49,8 @@ class AliasTable:
         """RETURNS (List[Tuple[str, bool, int]]): (concept_id, from the vocabulary, training
         count) for every concept of the alias in the KB; empty for an unknown alias."""
         rows = self.entries.get(alias)
+        if rows is None and hasattr(self.kb, "alias_entries"):  # a MappedKB stores the flags
+            rows = self.entries[alias] = self.kb.alias_entries(alias)
         if rows is None:
             alias_counts = self.kb.store.alias_counts.get(alias, {})
             rows = []

@@ -26,6 +26,7 @@ def build_kb_cli(
     skip_bad_rows: bool = Opt(False, "--skip-bad-rows", help="Skip (count and report) bad vocabulary rows instead of failing"),
     name: str = Opt("medic", "--name", help="KB name, stored in meta.json"),
     corpus_concepts: bool = Opt(False, "--corpus-concepts", help="Add a concept for each --corpus id the vocabulary lacks (named after its most frequent mention) instead of dropping its mentions"),
+    mapped: bool = Opt(False, "--mapped", help="Build a memory-mapped KB for vocabularies of millions of concepts (UMLS size): loads in seconds, keeps little in memory"),
 ) -> None:
     """Build a spacy-medlink knowledge base: every concept of the vocabulary becomes an entity
     with an LSA vector of its names and definition, every normalized name and synonym (and,
@@ -44,6 +45,7 @@ def build_kb_cli(
         on_error="skip" if skip_bad_rows else "raise",
         name=name,
         add_corpus_concepts=corpus_concepts,
+        mapped=mapped,
     )
     peak_rss = _peak_rss_mb()
     msg.good(f"Saved KB '{name}' to {output_dir}")

@@ -11,6 +11,7 @@ from spacy.vocab import Vocab
 from ..errors import Errors
 from . import encoders as _registers_encoders  # noqa: F401
 from .build import BuildReport, build_kb
+from .build_mapped import build_mapped_kb
 from .medlink_kb import MedlinkKB
 from .readers import ReadStats, read_vocabulary
 
@@ -57,6 +58,7 @@ def build_kb_from_paths(
     name: str = "medic",
     add_corpus_concepts: bool = False,
     progress: bool = True,
+    mapped: bool = False,
 ) -> Tuple[MedlinkKB, BuildFromPathsReport]:
     """Read a vocabulary, build the KB (with the corpus mentions as aliases) and save it.
 
@@ -74,7 +76,10 @@ def build_kb_from_paths(
     name (str): KB name for meta.json.
     add_corpus_concepts (bool): Add concepts for corpus ids the vocabulary lacks.
     progress (bool): Show progress bars.
-    RETURNS (Tuple[MedlinkKB, BuildFromPathsReport]): The KB and the report.
+    mapped (bool): Build a MappedKB (memory-mapped arrays, for vocabularies of millions of
+        concepts; kb/mapped_kb.py) instead of a MedlinkKB; needs output_dir.
+    RETURNS (Tuple[MedlinkKB, BuildFromPathsReport]): The KB (a MappedKB when mapped) and
+        the report.
     """
     read_stats = ReadStats()
     concepts = list(read_vocabulary(vocab_path, format=vocab_format, on_error=on_error, stats=read_stats))
@@ -85,6 +90,14 @@ def build_kb_from_paths(
             mentions.append((text, ids[0]))
         else:
             n_multi += 1
+    if mapped:
+        if output_dir is None or add_corpus_concepts:
+            raise ValueError(Errors.E038)
+        kb, build_report = build_mapped_kb(
+            concepts, Path(output_dir), Vocab(), encoder=make_encoder(encoder or DEFAULT_ENCODER, dim),
+            extra_aliases=mentions, progress=progress, name=name, source=Path(vocab_path),
+        )
+        return kb, BuildFromPathsReport(build_report, read_stats, len(mentions), n_multi)
     kb, build_report = build_kb(
         concepts,
         Vocab(),

@@ -65,6 +65,38 @@ class LSAConceptEncoder:
         return l2_normalize(vectors).astype(np.float32, copy=False)
 
 
+    def encode_sampled(self, concepts: List[Concept], max_fit: int, chunk: int = 500_000) -> np.ndarray:
+        """Encode a vocabulary too large to fit at once (millions of concepts): the TF-IDF
+        weights and the SVD are fitted on `max_fit` concepts spread evenly over the list, then
+        every concept is projected, `chunk` at a time. Equal to __call__ when
+        len(concepts) <= max_fit.
+
+        RETURNS (np.ndarray): float32 (len(concepts), dim), rows of unit length (or zero).
+        """
+        if len(concepts) <= max_fit:
+            return self(concepts)
+        vectorizer = HashingVectorizer(
+            ngram_range=(1, 2), n_features=_N_FEATURES, alternate_sign=False, norm=None
+        )
+        texts = lambda part: [" ".join((c.name, *c.synonyms, c.definition)) for c in part]  # noqa: E731
+        step = len(concepts) / max_fit
+        sample = [concepts[int(i * step)] for i in range(max_fit)]
+        transformer = TfidfTransformer().fit(vectorizer.transform(texts(sample)))
+        tfidf = transformer.transform(vectorizer.transform(texts(sample))).tocsr()
+        columns = _shared_columns(tfidf)
+        n_components = min(self.dim, max_fit - 1, len(columns) - 1)
+        vectors = np.zeros((len(concepts), self.dim), dtype=np.float32)
+        if n_components < 1:
+            return vectors
+        svd = TruncatedSVD(n_components=n_components, random_state=self.seed)
+        with threadpool_limits(limits=1):
+            svd.fit(tfidf[:, columns])
+            for start in range(0, len(concepts), chunk):
+                part = transformer.transform(vectorizer.transform(texts(concepts[start:start + chunk])))
+                vectors[start:start + chunk, :n_components] = svd.transform(part.tocsr()[:, columns])
+        return l2_normalize(vectors).astype(np.float32, copy=False)
+
+
 def _shared_columns(tfidf) -> np.ndarray:
     """Columns (hashed terms) used by at least two concepts. A term of a single concept
     cannot relate two concepts, and the randomized SVD costs time per column: MEDIC has

@@ -17,6 +17,7 @@ from typing import Callable, Union
 from spacy.util import registry
 from spacy.vocab import Vocab
 
+from .mapped_kb import MappedKB, is_mapped_kb_folder
 from .medlink_kb import MedlinkKB
 
 
@@ -31,12 +32,15 @@ def empty_kb(vocab: Vocab, entity_vector_length: int) -> MedlinkKB:
 
 
 def kb_from_disk(vocab: Vocab, path: Union[str, Path]) -> MedlinkKB:
-    """Load a MedlinkKB folder into a vocab (E009 if the folder is not a KB).
+    """Load a KB folder into a vocab (E009 if the folder is not a KB): a MedlinkKB, or a
+    MappedKB when the folder holds one (build-kb --mapped).
 
     vocab (Vocab): The vocab (usually nlp.vocab).
     path (Union[str, Path]): The KB folder written by MedlinkKB.to_disk.
     RETURNS (MedlinkKB): The loaded KB.
     """
+    if is_mapped_kb_folder(path):
+        return MappedKB.load(path, vocab)
     return MedlinkKB.load(path, vocab)
 
 
@@ -55,3 +59,18 @@ def load_kb_from_disk(path: Path) -> Callable[[Vocab], MedlinkKB]:
         if the folder is missing or incomplete.
     """
     return partial(kb_from_disk, path=Path(path))
+
+
+def empty_mapped_kb(vocab: Vocab, entity_vector_length: int) -> MappedKB:
+    """Create an empty MappedKB (filled by from_disk)."""
+    return MappedKB(vocab, entity_vector_length)
+
+
+@registry.misc("spacy-medlink.EmptyMappedKB.v1")
+def create_empty_mapped_kb() -> Callable[[Vocab, int], MappedKB]:
+    """The linker's generate_empty_kb for a pipeline whose KB is a MappedKB (build-kb
+    --mapped): spacy.load reads the saved KB folder memory-mapped.
+
+    RETURNS (Callable[[Vocab, int], MappedKB]): Creates an empty MappedKB.
+    """
+    return empty_mapped_kb

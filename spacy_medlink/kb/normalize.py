@@ -82,10 +82,19 @@ def normalize_alias(text: str) -> str:
     text (str): The surface text.
     RETURNS (str): Space-separated lowercase tokens.
     """
-    text = unicodedata.normalize("NFKC", text).casefold()
-    # Strip accents (Sjögren -> sjogren): decompose and drop the combining marks.
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    if text.isascii():  # NFKC and accent stripping leave ASCII as it is (most names)
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).casefold()
+        # Strip accents (Sjögren -> sjogren): decompose and drop the combining marks.
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
     text = _POSSESSIVE.sub("", text)
     text = _PUNCT.sub(" ", text)
     text = _LETTER_DIGIT.sub(" ", text)
-    return " ".join(_americanize(_fold_plural(token)) for token in text.split())
+    return " ".join(map(_normalize_token, text.split()))
+
+
+@lru_cache(maxsize=2**20)
+def _normalize_token(token: str) -> str:
+    # Per word, cached: a vocabulary of millions of names has far fewer distinct words.
+    return _americanize(_fold_plural(token))

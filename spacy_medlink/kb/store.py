@@ -135,13 +135,7 @@ class ConceptStore:
         """
         category = self._categories.get(concept_id)
         if category is None:
-            tree_numbers = self._concepts[concept_id].tree_numbers
-            if any(t.startswith(SIGN_OR_SYMPTOM_TREE) for t in tree_numbers):
-                category = SIGN_OR_SYMPTOM
-            elif any(t.startswith(DISEASE_TREE) for t in tree_numbers):
-                category = DISEASE
-            else:
-                category = OTHER
+            category = category_from_tree_numbers(self._concepts[concept_id].tree_numbers)
             self._categories[concept_id] = category
         return category
 
@@ -152,10 +146,7 @@ class ConceptStore:
         concept_id (str): A primary id in the store.
         RETURNS (int): The depth.
         """
-        tree_numbers = self._concepts[concept_id].tree_numbers
-        if not tree_numbers:
-            return 0
-        return min(len(_TREE_SEPARATORS.split(t)) for t in tree_numbers)
+        return depth_from_tree_numbers(self._concepts[concept_id].tree_numbers)
 
     # --- serialization ---------------------------------------------------------------------
     def to_bytes(self) -> bytes:
@@ -201,3 +192,20 @@ class ConceptStore:
             return self.from_bytes(path.read_bytes())
         except (ValueError, KeyError, TypeError) as err:
             raise ValueError(Errors.E017.format(path=path, error=err)) from err
+
+
+def category_from_tree_numbers(tree_numbers: Iterable[str]) -> str:
+    """RETURNS (str): "sign_or_symptom" if any tree number is under C23.888, else "disease" if
+    any is under C, else "other" (ConceptStore.category_of)."""
+    tree_numbers = tuple(tree_numbers)
+    if any(t.startswith(SIGN_OR_SYMPTOM_TREE) for t in tree_numbers):
+        return SIGN_OR_SYMPTOM
+    if any(t.startswith(DISEASE_TREE) for t in tree_numbers):
+        return DISEASE
+    return OTHER
+
+
+def depth_from_tree_numbers(tree_numbers: Iterable[str]) -> int:
+    """RETURNS (int): the smallest number of parts over the tree numbers; 0 without any
+    (ConceptStore.depth_of)."""
+    return min((len(_TREE_SEPARATORS.split(t)) for t in tree_numbers), default=0)
