@@ -27,7 +27,7 @@ from .word_substitutions import mine_word_substitutions
 
 # Concepts the entity-vector encoder is fitted on (LSAConceptEncoder.encode_sampled) and word
 # substitutions are mined from: both cost time and memory superlinear in the vocabulary.
-MAX_FIT_CONCEPTS = 200_000
+MAX_FIT_CONCEPTS = 50_000
 
 
 def build_mapped_kb(

@@ -21,6 +21,13 @@ _PUNCT = re.compile(r"[^\w\s]|_")
 _POSSESSIVE = re.compile(r"(?<=\w)['’`]s\b")
 # Boundary between a letter and a digit: "type2" -> "type 2", "c7" -> "c 7".
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+_DIGIT = re.compile(r"\d")
+_APOSTROPHES = ("'", "’", "`")
+# _PUNCT for ASCII text as a str.translate table (the same characters: every ASCII character
+# that is neither alphanumeric nor whitespace, underscore included), several times faster.
+_ASCII_PUNCT_TO_SPACE = {
+    code: " " for code in range(128) if not (chr(code).isalnum() or chr(code).isspace())
+}
 
 # Words that end in -s in the singular (or are never singular): left as they are.
 _NOT_PLURAL = frozenset(
@@ -82,15 +89,18 @@ def normalize_alias(text: str) -> str:
     text (str): The surface text.
     RETURNS (str): Space-separated lowercase tokens.
     """
-    if text.isascii():  # NFKC and accent stripping leave ASCII as it is (most names)
+    ascii_only = text.isascii()
+    if ascii_only:  # NFKC and accent stripping leave ASCII as it is (most names)
         text = text.lower()
     else:
         text = unicodedata.normalize("NFKC", text).casefold()
         # Strip accents (Sjögren -> sjogren): decompose and drop the combining marks.
         text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    text = _POSSESSIVE.sub("", text)
-    text = _PUNCT.sub(" ", text)
-    text = _LETTER_DIGIT.sub(" ", text)
+    if any(mark in text for mark in _APOSTROPHES):
+        text = _POSSESSIVE.sub("", text)
+    text = text.translate(_ASCII_PUNCT_TO_SPACE) if ascii_only else _PUNCT.sub(" ", text)
+    if _DIGIT.search(text):  # the letter-digit regex is the slowest step; most names have no digit
+        text = _LETTER_DIGIT.sub(" ", text)
     return " ".join(map(_normalize_token, text.split()))
 
 

@@ -261,6 +261,15 @@ def _type_name(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"[:80]
 
 
+def _check_surrogates(data: Dict[str, Any], path: Path, line_no: int) -> None:
+    for field in ("id", "name", "definition", *_JSONL_LIST_FIELDS):
+        value = data.get(field) or ()
+        for text in [value] if isinstance(value, str) else value:
+            found = find_lone_surrogate(text)
+            if found is not None:
+                raise _RowError(Errors.E019.format(path=path, line=line_no, field=field, found=found))
+
+
 def _parse_jsonl_row(line: str, path: Path, line_no: int) -> Concept:
     try:
         data = srsly.json_loads(line)
@@ -295,12 +304,8 @@ def _parse_jsonl_row(line: str, path: Path, line_no: int) -> Concept:
                     path=path, line=line_no, field=field, expected="a list of strings", found=_type_name(value)
                 )
             )
-    for field in ("id", "name", "definition", *_JSONL_LIST_FIELDS):
-        value = data.get(field) or ()
-        for text in [value] if isinstance(value, str) else value:
-            found = find_lone_surrogate(text)
-            if found is not None:
-                raise _RowError(Errors.E019.format(path=path, line=line_no, field=field, found=found))
+    if not line.isascii() or "\\u" in line:  # a lone surrogate needs one or a \u escape
+        _check_surrogates(data, path, line_no)
 
     def strings(field: str) -> Tuple[str, ...]:
         return tuple(dict.fromkeys(s.strip() for s in data.get(field) or () if s.strip()))

@@ -44,13 +44,25 @@ def trigram_buckets(strings: Sequence[str], bucket_bits: int = BUCKET_BITS) -> T
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     padded = [f" {s} " for s in strings]
     lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
-    codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    text = "".join(padded)
     owner = np.repeat(np.arange(len(padded), dtype=np.int64), lengths)
+    # Code points (at most 21 bits each); ASCII text is read one byte per character.
+    encoded, dtype = (text.encode("ascii"), np.uint8) if text.isascii() else (text.encode("utf-32-le"), np.uint32)
+    codes = np.frombuffer(encoded, dtype=dtype).astype(np.uint64)
+    shift = np.uint64(21)
     # A trigram starting at i stays inside one string and does not span a word boundary.
     valid = (owner[:-2] == owner[2:]) & (codes[1:-1] != _SPACE)
-    keys = (codes[:-2] << np.uint64(42)) ^ (codes[1:-1] << np.uint64(21)) ^ codes[2:]
-    buckets = ((keys[valid] * _GOLDEN) >> np.uint64(64 - bucket_bits)).astype(np.int64)
-    pairs = np.unique((owner[:-2][valid] << bucket_bits) | buckets)
+    keys = codes[:-2][valid]
+    keys <<= shift
+    keys |= codes[1:-1][valid]
+    keys <<= shift
+    keys |= codes[2:][valid]
+    keys *= _GOLDEN
+    keys >>= np.uint64(64 - bucket_bits)
+    buckets = keys.astype(np.int64)
+    pairs = np.sort((owner[:-2][valid] << bucket_bits) | buckets)
+    # Distinct pairs (np.unique's hash-based path is many times slower on these sizes).
+    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs
     return pairs >> bucket_bits, pairs & ((1 << bucket_bits) - 1)
 
 
