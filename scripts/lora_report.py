@@ -12,6 +12,7 @@ their `spacy_medlink evaluate` metrics.
 """
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -49,7 +50,7 @@ def describe(model: Path, metrics: List[Path], log: Optional[Path]) -> Dict:
     }
     for path in metrics:
         data = json.loads(path.read_text())
-        row["ner_f1"][str(data["data"])] = round(100 * data["ner"]["f"], 2)
+        row["ner_f1"][str(data["data"])] = round(data["ner"]["f"], 2)  # evaluate writes 0-100
     if log is not None:
         summary = summarize(log.read_text().splitlines())
         row["training"] = summary
@@ -76,6 +77,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args()
     report = {
+        "command": " ".join(["python", *sys.argv]),
         "lora": describe(args.lora, args.lora_metrics, args.lora_log),
         "full": describe(args.full, args.full_metrics, args.full_log),
     }

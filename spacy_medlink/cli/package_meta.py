@@ -52,6 +52,18 @@ KNOWN_SOURCES: Dict[str, Dict[str, str]] = {
         "author": "Dogan, Leaman & Lu, J Biomed Inform 2014",
         "license": "public domain (US government work)",
     },
+    "3b65264b87734cb2eabbe766efcac0939c417742c57e229a8db510735dfa0d6e": {
+        "name": "BioRED, training set, disease and phenotype mentions",
+        "url": "https://ftp.ncbi.nlm.nih.gov/pub/lu/BioRED/",
+        "author": "Luo et al., Briefings in Bioinformatics 2022",
+        "license": "NCBI public release",
+    },
+    "6ca75c756a24fbafb9529fd06b35a34c5dd76c671f7aaeb67af54f12d7bb7c1a": {
+        "name": "Unlabeled pool: 110,143 biomedical sentences (labels dropped)",
+        "url": "https://github.com/cambridgeltl/MTL-Bioinformatics-2016",
+        "author": "Crichton et al., BMC Bioinformatics 2017 (source corpora: BC2GM, BioNLP, CRAFT, AnatEM, linnaeus)",
+        "license": "research use; licences differ by source corpus",
+    },
     "3a83865362b11f996fec18562d2e7996f66e94d01d2e0c6360770d64184e3326": {
         "name": "MEDIC, CTD merged disease vocabulary (MeSH + OMIM), report of 2017-06-06",
         "url": "http://ctdbase.org/downloads/",
@@ -73,8 +85,10 @@ LICENSE_NOTES = """### Licences of the data
   application using CTD data cite CTD, that online applications link to the relevant CTD
   pages, and that CTD be notified of the use. Read the current terms before you
   redistribute this package or use it in a product.
-- **Training data**: the NCBI disease corpus (Dogan, Leaman & Lu 2014), a public-domain
-  work of the U.S. National Center for Biotechnology Information.
+- **Training data**: the sources listed above. The NCBI disease corpus (Dogan, Leaman & Lu
+  2014) is a public-domain work of the U.S. National Center for Biotechnology Information;
+  BioRED (Luo et al. 2022) is an NCBI public release; the sentences of the unlabeled pool
+  (used by self-training and distillation) come from research corpora whose licences differ.
 """
 
 
@@ -169,8 +183,9 @@ def accuracy_notes(medlink: Dict[str, Any], trained_on: str, dev_names: Sequence
     names += [Path(str(report.get("data", "dev"))).stem for report in reports[len(names):]]
     lines = [
         "### Accuracy of the whole pipeline (`spacy_medlink evaluate`)", "",
-        f"Trained on {trained_on}; evaluated on {', '.join(names)} "
-        "(a corpus absent from training measures how far the pipeline carries).", "",
+        f"Trained on {trained_on}; evaluated on {', '.join(names)}, dev splits that no "
+        "training step saw (a corpus whose training split was not used either measures how "
+        "far the pipeline carries).", "",
         "| measure | " + " | ".join(names) + " |",
         "| --- |" + " --- |" * len(names),
     ]

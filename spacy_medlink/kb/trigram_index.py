@@ -112,10 +112,13 @@ class TrigramIndex:
         idf = (np.log((1 + len(aliases)) / (1 + doc_freq)) + 1.0).astype(np.float32)
         norms = np.sqrt(np.bincount(owner, weights=idf[forward].astype(np.float64) ** 2,
                                     minlength=len(aliases))).astype(np.float32)
-        # Postings: the alias rows of each bucket, in row order (a stable sort by bucket).
-        order = np.argsort(forward, kind="stable")
-        postings = owner[order]
-        del order, owner
+        # Postings: the alias rows of each bucket, in row order: one sort of (bucket, row) keys,
+        # faster than a stable argsort by bucket and a gather.
+        keys = (forward.astype(np.int64) << 32) | owner
+        del owner
+        keys.sort()
+        postings = (keys & 0xFFFFFFFF).astype(np.int32)
+        del keys
         postings_offsets = np.zeros(n_buckets + 1, dtype=np.int64)
         np.cumsum(doc_freq, out=postings_offsets[1:])
         arrays = {"postings_offsets": postings_offsets, "postings": postings,
