@@ -141,3 +141,11 @@ def test_linker_on_a_mapped_kb_links_like_on_the_in_memory_kb(tmp_path, concepts
     found = top_concepts()
     assert len(found) == len(expected) > 10
     assert sum(a == b for a, b in zip(expected, found)) >= 0.9 * len(expected)
+    # Saved with the mapped KB and loaded with the default config (generate_empty_kb =
+    # EmptyKB.v1): the folder says which KB it holds.
+    nlp.to_disk(tmp_path / "mapped_pipeline")
+    nlp = spacy.load(tmp_path / "mapped_pipeline")
+    assert isinstance(find_linker(nlp)[1].kb, MappedKB)
+    assert top_concepts() == found
+    clone = pickle.loads(pickle.dumps(find_linker(nlp)[1]))  # nlp.pipe(n_process=2) with spawn
+    assert isinstance(clone.kb, MappedKB) and clone.kb.path == find_linker(nlp)[1].kb.path

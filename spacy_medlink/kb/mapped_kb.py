@@ -45,6 +45,8 @@ TRIGRAM_INDEX_DIR = "trigram_index"
 ENTRY_ARRAYS = ("entry_offsets", "entry_concepts", "entry_priors", "entry_vocab")
 # Larger files are checked by size only when loading (integrity.verify_manifest).
 MAX_CHECKSUM_BYTES = 64 * 2**20
+# A MappedKB serializes to its folder's path: a few hundred bytes.
+_MAX_MAPPED_BYTES = 64 * 2**10
 
 
 class AliasCandidate(NamedTuple):
@@ -189,7 +191,8 @@ class MappedKB(KnowledgeBase):
         self.entries = {name: load_array(path / f"{name}.npy") for name in ENTRY_ARRAYS}
         self.vectors = load_array(path / "vectors.npy")
         self.alias_index = TrigramIndex.from_disk(path / TRIGRAM_INDEX_DIR)
-        self.path = path
+        # Absolute: pickled KBs (nlp.pipe(n_process)) open it from another working directory.
+        self.path = path.resolve()
         self._check_consistency(path)
         return self
 
@@ -204,6 +207,11 @@ class MappedKB(KnowledgeBase):
             problems.append(f"vectors.npy has shape {self.vectors.shape}, expected ({n_concepts}, {self.entity_vector_length})")
         if len(self.entries["entry_offsets"]) != n_aliases + 1:
             problems.append(f"entry_offsets.npy has {len(self.entries['entry_offsets'])} rows for {n_aliases} aliases")
+        n_entries = {name: len(self.entries[name]) for name in ENTRY_ARRAYS[1:]}
+        if len(set(n_entries.values())) != 1 or int(self.entries["entry_offsets"][-1]) != n_entries["entry_concepts"]:
+            problems.append(f"the entry arrays disagree: {n_entries}, offsets end at {int(self.entries['entry_offsets'][-1])}")
+        if not len(self.store.categories) == len(self.store.depths) == n_concepts:
+            problems.append(f"{len(self.store.categories)} categories and {len(self.store.depths)} depths for {n_concepts} concepts")
         if len(self.alias_index) != n_aliases:
             problems.append(f"{TRIGRAM_INDEX_DIR} indexes {len(self.alias_index)} aliases, the KB has {n_aliases}")
         if problems:
@@ -228,10 +236,21 @@ def _mapped_kb_from_bytes(vocab: Vocab, entity_vector_length: int, data: bytes) 
     return MappedKB(vocab, entity_vector_length).from_bytes(data)
 
 
+def is_mapped_kb_bytes(data: bytes) -> bool:
+    """RETURNS (bool): whether KB bytes are a MappedKB's (its path, not its contents)."""
+    if len(data) > _MAX_MAPPED_BYTES:  # a MedlinkKB's bytes hold its whole contents
+        return False
+    try:
+        loaded = srsly.msgpack_loads(data)
+    except ValueError:
+        return False
+    return isinstance(loaded, dict) and loaded.get("format") == MAPPED_FORMAT
+
+
 def is_mapped_kb_folder(path: Union[str, Path]) -> bool:
     """RETURNS (bool): whether the folder holds a mapped KB (meta.json "format")."""
     meta_path = Path(path) / META_FILE
-    if not meta_path.exists():
+    if not meta_path.is_file():
         return False
-    meta = srsly.read_json(meta_path)
+    meta = read_json(meta_path)
     return isinstance(meta, dict) and meta.get("format") == MAPPED_FORMAT

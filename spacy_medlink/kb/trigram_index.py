@@ -88,8 +88,6 @@ class TrigramIndex:
         self.max_postings = max_postings
         self.max_rescore = max_rescore
         self.bucket_bits = bucket_bits
-        # The current query's buckets, as a mask over all buckets (set and cleared per query).
-        self._in_query = np.zeros(1 << bucket_bits, dtype=bool)
 
     @classmethod
     def from_aliases(cls, aliases: Sequence[str], progress: bool = False, **settings) -> "TrigramIndex":
@@ -180,9 +178,10 @@ class TrigramIndex:
         # Positions of every candidate's buckets in `forward`, gathered in one array.
         run_starts = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
         their_buckets = self.forward[run_starts + np.arange(total)]
-        self._in_query[query_buckets] = True
-        shared = self._in_query[their_buckets]
-        self._in_query[query_buckets] = False
+        # query_buckets are sorted and distinct (trigram_buckets): membership by binary search,
+        # no shared state (one index may serve several threads).
+        found = np.minimum(np.searchsorted(query_buckets, their_buckets), len(query_buckets) - 1)
+        shared = query_buckets[found] == their_buckets
         weights = np.where(shared, self.idf[their_buckets], 0.0) ** 2
         owner = np.repeat(np.arange(len(candidates)), lengths)
         dots = np.bincount(owner, weights=weights, minlength=len(candidates))

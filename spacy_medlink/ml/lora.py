@@ -225,4 +225,4 @@ def _tensors_to_bytes(tensors: Dict[str, torch.Tensor]) -> bytes:
 
 
 def _tensors_from_bytes(data: bytes) -> Dict[str, torch.Tensor]:
-    return torch.load(BytesIO(data), map_location="cpu")
+    return torch.load(BytesIO(data), map_location="cpu", weights_only=True)

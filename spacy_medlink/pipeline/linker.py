@@ -24,6 +24,7 @@ from ..errors import Errors
 from ..fork_safety import register_fork_handler
 from ..integrity import read_json, verify_manifest, write_manifest
 from ..kb.categories import LABELS, category_label, link_category
+from ..kb.mapped_kb import MappedKB, is_mapped_kb_bytes, is_mapped_kb_folder
 from .abbreviations import DEFAULT_SPANS_KEY, AbbreviationDetector
 from .calibration import fit_temperature
 from .decide import decide, decide_composite, group_offsets, group_softmax
@@ -416,7 +417,8 @@ class MedicalEntityLinker(TrainablePipe):
         """Load what to_bytes wrote."""
         data = srsly.msgpack_loads(bytes_data)
         self._load_cfg(data["cfg"], "the bytes' cfg")
-        kb = self.generate_empty_kb(self.vocab, self.cfg["entity_vector_length"])
+        length = self.cfg["entity_vector_length"]
+        kb = MappedKB(self.vocab, length) if is_mapped_kb_bytes(data["kb"]) else self.generate_empty_kb(self.vocab, length)
         self.kb, self._info = kb.from_bytes(data["kb"]), None
         self.model.set_dim("nD", self.cfg["entity_vector_length"])
         self.model.from_bytes(data["model"])
@@ -447,7 +449,10 @@ class MedicalEntityLinker(TrainablePipe):
                 raise ValueError(Errors.E034.format(path=p, what="a ranker model", error=err)) from None
 
         def load_kb(p):
-            kb = self.generate_empty_kb(self.vocab, self.cfg["entity_vector_length"])
+            # The saved folder says which KB it holds (a MappedKB: build-kb --mapped), whatever
+            # the config's generate_empty_kb.
+            length = self.cfg["entity_vector_length"]
+            kb = MappedKB(self.vocab, length) if is_mapped_kb_folder(p) else self.generate_empty_kb(self.vocab, length)
             kb.from_disk(p)
             self.kb = kb
             self._info = None
