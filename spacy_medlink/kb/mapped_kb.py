@@ -178,7 +178,15 @@ class MappedKB(KnowledgeBase):
         srsly.write_json(path / META_FILE, meta)
         write_manifest(path)
 
-    def from_disk(self, path: Union[str, Path], exclude: Iterable[str] = ()) -> "MappedKB":
+    def from_disk(self, path: Union[str, Path], exclude: Iterable[str] = (), *, warm: bool = True) -> "MappedKB":
+        """Load a mapped KB folder (memory-mapped).
+
+        warm (bool): First read the files every lookup touches (trigram index, aliases,
+            entries, vectors) once, sequentially, into the operating system's page cache: a
+            few seconds per GB, paid at load instead of one disk seek per page on the first
+            lookups (which made a first pass over unseen text 5x slower). The memory is the
+            page cache's, not this process's.
+        """
         path = Path(path)
         required = [META_FILE, TRIGRAM_INDEX_DIR, "vectors.npy", *(f"{n}.npy" for n in ENTRY_ARRAYS)]
         verify_manifest(path, required, max_checksum_bytes=MAX_CHECKSUM_BYTES)
@@ -186,6 +194,8 @@ class MappedKB(KnowledgeBase):
         if not isinstance(meta, dict) or meta.get("format") != MAPPED_FORMAT:
             raise ValueError(Errors.E035.format(path=path, problem=f"{META_FILE} does not describe a mapped KB"))
         self.meta = dict(meta)
+        if warm:
+            warm_page_cache([path / TRIGRAM_INDEX_DIR, *path.glob("aliases.*.npy"), *path.glob("entry_*.npy"), path / "vectors.npy"])
         self.store = MappedConceptStore.from_disk(path)
         self.aliases = HashedStrings.from_disk(path, "aliases")
         self.entries = {name: load_array(path / f"{name}.npy") for name in ENTRY_ARRAYS}
@@ -234,6 +244,22 @@ class MappedKB(KnowledgeBase):
 
 def _mapped_kb_from_bytes(vocab: Vocab, entity_vector_length: int, data: bytes) -> MappedKB:
     return MappedKB(vocab, entity_vector_length).from_bytes(data)
+
+
+def warm_page_cache(paths: Iterable[Path], block: int = 8 * 2**20) -> int:
+    """Read files (folders: every file under them) once, sequentially, so that the operating
+    system caches their pages. RETURNS (int): the bytes read."""
+    files = [f for p in paths for f in ([p] if p.is_file() else sorted(p.rglob("*"))) if f.is_file()]
+    buffer = bytearray(block)
+    total = 0
+    for file_path in files:
+        with open(file_path, "rb", buffering=0) as handle:
+            while True:
+                n = handle.readinto(buffer)
+                if not n:
+                    break
+                total += n
+    return total
 
 
 def is_mapped_kb_bytes(data: bytes) -> bool:
