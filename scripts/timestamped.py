@@ -7,8 +7,14 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-log_path, command = sys.argv[1], sys.argv[sys.argv.index("--") + 1 :]
+if "--" not in sys.argv or sys.argv.index("--") != 2:
+    sys.exit(__doc__)
+log_path, command = Path(sys.argv[1]), sys.argv[3:]
+if command and command[0] in ("python", "python3"):  # as weasel does: this interpreter
+    command[0] = sys.executable
+log_path.parent.mkdir(parents=True, exist_ok=True)  # training/logs in a fresh clone
 start = time.perf_counter()
 # Line-buffered log and flushed stdout: a run stopped by a time limit keeps every line so far.
 with open(log_path, "w", encoding="utf8", buffering=1) as log:

@@ -182,7 +182,8 @@ class MappedKB(KnowledgeBase):
         """Load a mapped KB folder (memory-mapped).
 
         warm (bool): First read the files every lookup touches (trigram index, aliases,
-            entries, vectors) once, sequentially, into the operating system's page cache: a
+            entries, vectors, concept ids and records) once, sequentially,
+            into the operating system's page cache: a
             few seconds per GB, paid at load instead of one disk seek per page on the first
             lookups (which made a first pass over unseen text 5x slower). The memory is the
             page cache's, not this process's.
@@ -195,7 +196,12 @@ class MappedKB(KnowledgeBase):
             raise ValueError(Errors.E035.format(path=path, problem=f"{META_FILE} does not describe a mapped KB"))
         self.meta = dict(meta)
         if warm:
-            warm_page_cache([path / TRIGRAM_INDEX_DIR, *path.glob("aliases.*.npy"), *path.glob("entry_*.npy"), path / "vectors.npy"])
+            warm_page_cache([
+                path / TRIGRAM_INDEX_DIR, *path.glob("aliases.*.npy"), *path.glob("entry_*.npy"),
+                path / "vectors.npy", *path.glob("concept_ids.*.npy"), *path.glob("alt_*.npy"),
+                path / "concept_categories.npy", path / "concept_depths.npy",
+                path / "concept_records.offsets.npy", path / "concept_records.blob.npy",
+            ])
         self.store = MappedConceptStore.from_disk(path)
         self.aliases = HashedStrings.from_disk(path, "aliases")
         self.entries = {name: load_array(path / f"{name}.npy") for name in ENTRY_ARRAYS}
