@@ -268,7 +268,7 @@ def test_project_package_commands_follow_the_vars(tmp_path):
     commands = _project_commands(tmp_path, overrides)
     (step,) = commands["package"]["script"]
     args = shlex.split(step)
-    assert args[:8] == ["bash", "scripts/package_pipeline.sh", "training/medlink", "medlink_disease_x",
+    assert args[:8] == ["python", "scripts/package_pipeline.py", "training/medlink", "medlink_disease_x",
                         "1.2.3", "metrics/dev.json", "metrics/second_dev.json",
                         "ncbi_disease_dev,biored_dev"]
     assert args[8].startswith("gold ncbi_disease training documents")  # one argument, quoted
@@ -279,44 +279,42 @@ def test_project_package_commands_follow_the_vars(tmp_path):
     assert teacher[2:6] == ["training/teacher", "medlink_t", "1.2.3", "metrics/teacher_dev.json"]
 
 
-def test_package_script_writes_meta_removes_the_old_build_then_packages(tmp_path):
-    """scripts/package_pipeline.sh with a stand-in `python` that records its arguments."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    calls = tmp_path / "calls.txt"
-    fake = bin_dir / "python"
-    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
-    fake.chmod(0o755)
+def _package_script():
+    spec = importlib.util.spec_from_file_location(
+        "package_pipeline", Path(__file__).parent.parent / "scripts" / "package_pipeline.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_package_script_writes_meta_then_packages_with_this_interpreter(monkeypatch, tmp_path):
+    script = _package_script()
+    monkeypatch.setattr(sys, "argv", [
+        "package_pipeline.py", "training/student", "medlink_x", "1.0.0", "m.json", "m2.json",
+        "a_dev,b_dev", "gold NCBI and silver", "data/train.txt", "data/vocab.tsv",
+    ])
+    calls = []
+    monkeypatch.setattr(script.subprocess, "run", lambda command, check: calls.append(command))
+    monkeypatch.chdir(tmp_path)
     old_build = tmp_path / "packages" / "en_medlink_x-1.0.0"
     old_build.mkdir(parents=True)
     (old_build / "README.md").write_text("old figures")
-    script = Path(__file__).parent.parent / "scripts" / "package_pipeline.sh"
-    result = subprocess.run(
-        ["bash", str(script), "training/student", "medlink_x", "1.0.0", "m.json", "m2.json",
-         "a_dev,b_dev", "gold NCBI and silver", "data/train.txt", "data/vocab.tsv"],
-        cwd=tmp_path, env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
-        capture_output=True, text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    meta_call, package_call = calls.read_text().splitlines()
-    assert meta_call == (
-        "-m spacy_medlink package-meta training/student packages/meta_medlink_x.json --name "
-        "medlink_x --version 1.0.0 --metrics m.json --second-metrics m2.json --dev-names "
-        "a_dev,b_dev --trained-on gold NCBI and silver --data data/train.txt --data data/vocab.tsv"
-    )
-    assert package_call == (
-        "-m spacy package training/student packages --name medlink_x --version 1.0.0 "
-        "--meta-path packages/meta_medlink_x.json --build wheel --force"
-    )
+    script.main()
+    meta_call, package_call = calls
+    assert meta_call == [
+        sys.executable, "-m", "spacy_medlink", "package-meta", "training/student",
+        "packages/meta_medlink_x.json", "--name", "medlink_x", "--version", "1.0.0", "--metrics",
+        "m.json", "--second-metrics", "m2.json", "--dev-names", "a_dev,b_dev", "--trained-on",
+        "gold NCBI and silver", "--data", "data/train.txt", "--data", "data/vocab.tsv",
+    ]
+    assert package_call == [
+        sys.executable, "-m", "spacy", "package", "training/student", "packages", "--name",
+        "medlink_x", "--version", "1.0.0", "--meta-path", "packages/meta_medlink_x.json",
+        "--build", "wheel", "--force",
+    ]
     # spacy package would reuse the earlier build's README: it is gone before packaging.
     assert not old_build.exists()
-
-
-def test_package_script_without_its_arguments_prints_its_usage(tmp_path):
-    script = Path(__file__).parent.parent / "scripts" / "package_pipeline.sh"
-    result = subprocess.run(["bash", str(script), "training/student"], capture_output=True, text=True)
-    assert result.returncode == 2
-    assert "MODEL NAME VERSION" in result.stderr
 
 
 def test_transformer_pipeline_pins_the_fast_importing_transformers(tmp_path):
