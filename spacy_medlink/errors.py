@@ -213,6 +213,9 @@ class Errors(metaclass=_CodedMessages):
     E281 = ("The LoRA transformer on {name!r} does not match the saved weights (first "
             "mismatched names: {missing}): the base model or the adapters' target_modules differ "
             "from those it was trained with.")
+    E283 = ("The LoRA adapters were trained on other base weights than those {name!r} gives "
+            "now (their fingerprints differ): the model behind that name changed. Load them "
+            "with the base model they were trained on (the transformer's `name` in the config).")
     E282 = ("spacy-medlink.LoRATransformerModel.v1 needs the `peft` library: "
             "pip install \"spacy-medlink[lora]\" (or pip install peft).")
     # --- evaluation (300-399) ---

@@ -112,3 +112,17 @@ def test_loading_full_weights_into_a_lora_config_is_a_coded_error(corpus, tmp_pa
     overrides = {"components.transformer.model.@architectures": LORA}
     with pytest.raises(ValueError, match=r"\[MLE280\]"):
         spacy.load(tmp_path / "full", config=overrides)
+
+
+@pytest.mark.slow
+def test_adapters_refuse_another_base_model(saved, monkeypatch):
+    from spacy_medlink.ml import lora
+
+    _, path = saved
+    monkeypatch.setitem(lora._BASE_FINGERPRINTS, _hf_name(path), "0" * 64)
+    with pytest.raises(ValueError, match=r"\[MLE283\]"):
+        spacy.load(path)
+
+
+def _hf_name(path: Path) -> str:
+    return spacy.load(path).get_pipe("transformer").model.attrs["name"]

@@ -99,6 +99,12 @@ def test_a_loaded_mapped_kb_pickles_by_path_and_copies_itself_when_saved(both, t
     mapped_kb.to_disk(tmp_path / "copy")
     copy = kb_from_disk(Vocab(), tmp_path / "copy")
     assert isinstance(copy, MappedKB) and copy.get_size_entities() == mapped_kb.get_size_entities()
+    # Saving over a folder that a loaded KB maps: the old files are moved aside, not rewritten.
+    (tmp_path / "copy" / "stale.txt").write_text("from an earlier save")
+    mapped_kb.to_disk(tmp_path / "copy")
+    assert not (tmp_path / "copy" / "stale.txt").exists()
+    assert copy.get_alias_candidates("cystic fibrosis") == mapped_kb.get_alias_candidates("cystic fibrosis")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy"]  # no staging folder left
 
 
 def test_damaged_mapped_kb_files_are_coded_errors(both, tmp_path):

@@ -14,6 +14,8 @@ from ..kb.word_substitutions import mine_word_substitutions
 # subtract. Training the ranker on documents whose own mentions were added to the KB as aliases
 # would otherwise teach it that an exact match is always right.
 Exclusions = Mapping[str, Mapping[str, int]]
+# Bound on the per-KB cache of alias rows (derived data; a UMLS-size KB has ten million aliases).
+MAX_CACHED_ALIASES = 500_000
 
 
 class Candidate(NamedTuple):
@@ -49,6 +51,8 @@ class AliasTable:
         """RETURNS (List[Tuple[str, bool, int]]): (concept_id, from the vocabulary, training
         count) for every concept of the alias in the KB; empty for an unknown alias."""
         rows = self.entries.get(alias)
+        if rows is None and len(self.entries) >= MAX_CACHED_ALIASES:  # a KB of millions of aliases
+            self.entries.clear()
         if rows is None and hasattr(self.kb, "alias_entries"):  # a MappedKB stores the flags
             rows = self.entries[alias] = self.kb.alias_entries(alias)
         if rows is None:

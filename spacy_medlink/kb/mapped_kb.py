@@ -23,6 +23,7 @@ It answers what the linker asks a MedlinkKB (`store`, `alias_index`, `meta`,
 A pipeline refers to the folder it was loaded from when it is pickled for `nlp.pipe(n_process)`
 (the workers map the same files) and copies the folder when saved.
 """
+import os
 import shutil
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Tuple, Union
@@ -160,12 +161,27 @@ class MappedKB(KnowledgeBase):
 
     # --- serialization -------------------------------------------------------------------
     def to_disk(self, path: Union[str, Path], exclude: Iterable[str] = ()) -> None:
-        """Write the KB folder; a loaded KB copies the folder it was loaded from."""
+        """Write the KB folder; a loaded KB copies the folder it was loaded from. The folder is
+        written beside its destination and moved into place when complete: a process that has
+        the old files memory-mapped keeps reading them, never a half-written file."""
         path = Path(path)
-        if self.path is not None:
-            if path.resolve() != self.path.resolve():
-                shutil.copytree(self.path, path, dirs_exist_ok=True)
+        if self.path is not None and path.resolve() == self.path.resolve():
             return
+        staging = path.with_name(f".{path.name}.writing-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        if self.path is not None:
+            shutil.copytree(self.path, staging)
+        else:
+            self._write(staging)
+        if path.exists():
+            retired = path.with_name(f".{path.name}.replaced-{os.getpid()}")
+            path.rename(retired)
+            staging.rename(path)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            staging.rename(path)
+
+    def _write(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         self.store.to_disk(path)
         self.aliases.to_disk(path, "aliases")

@@ -16,6 +16,7 @@ Several pipelines with adapters on the same base model (one trained on NCBI, one
 share the base weights in memory: the frozen tensors are loaded once per process and reused
 by every pipeline that names the same base (`shared_base_state`).
 """
+import hashlib
 from io import BytesIO
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Union
@@ -40,6 +41,7 @@ LORA_PARAM_MARKER = "lora_"
 
 # Frozen base weights per resolved model name, shared by every LoRA pipeline of the process.
 _BASE_STATES: Dict[str, Dict[str, torch.Tensor]] = {}
+_BASE_FINGERPRINTS: Dict[str, str] = {}
 
 
 @registry.architectures("spacy-medlink.LoRATransformerModel.v1")
@@ -125,6 +127,24 @@ def count_parameters(transformer: torch.nn.Module) -> Dict[str, int]:
     }
 
 
+def weights_fingerprint(state: Dict[str, torch.Tensor]) -> str:
+    """RETURNS (str): sha256 of the frozen weights (adapters left out; peft's ".base_layer"
+    names read as the plain model's), so adapters are never put on another base model."""
+    digest = hashlib.sha256()
+    frozen = {key.replace(".base_layer", ""): value for key, value in state.items() if LORA_PARAM_MARKER not in key}
+    for key in sorted(frozen):
+        digest.update(key.encode("utf8"))
+        digest.update(frozen[key].detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def base_fingerprint(name: str) -> str:
+    """RETURNS (str): weights_fingerprint of the pretrained weights of `name` (once per process)."""
+    if name not in _BASE_FINGERPRINTS:
+        _BASE_FINGERPRINTS[name] = weights_fingerprint(shared_base_state(name))
+    return _BASE_FINGERPRINTS[name]
+
+
 def shared_base_state(name: str) -> Dict[str, torch.Tensor]:
     """The frozen pretrained weights of `name`, loaded once per process."""
     if name not in _BASE_STATES:
@@ -149,6 +169,7 @@ class LoRAShim(HFShim):
             "config": hf_model.transformer.config.to_dict(),
             "tokenizer": _tokenizer_files(hf_model),
             "lora": self.lora_settings,
+            "base_fingerprint": weights_fingerprint(self._model.state_dict()),
             "adapters": _tensors_to_bytes(adapter_state(self._model)),
             "_init_tokenizer_config": {},
             "_init_transformer_config": {},
@@ -164,6 +185,9 @@ class LoRAShim(HFShim):
         tokenizer, vocab_file_contents, config = _hf_files_from_msg(self, msg)
         transformer = self.model_cls.from_config(config)
         base = shared_base_state(self.base_name)
+        saved = msg.get("base_fingerprint")
+        if saved is not None and saved != base_fingerprint(self.base_name):
+            raise ValueError(Errors.E283.format(name=self.base_name))
         missing = set(transformer.state_dict()) - set(base)
         if missing:
             raise ValueError(Errors.E281.format(name=self.base_name, missing=sorted(missing)[:3]))
