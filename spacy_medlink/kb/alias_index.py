@@ -39,6 +39,12 @@ def _make_vectorizer(ngram_range: Tuple[int, int], n_features: int) -> HashingVe
     )
 
 
+def smoothed_idf(doc_freq: np.ndarray, n_docs: int) -> np.ndarray:
+    """RETURNS (np.ndarray): float32 IDF per feature, smoothed as scikit-learn's
+    TfidfTransformer(smooth_idf=True): log((1 + n) / (1 + df)) + 1."""
+    return np.log((1 + n_docs) / (1 + doc_freq)).astype(np.float32) + 1.0
+
+
 class CharNgramIndex:
     """Sparse cosine search over alias strings.
 
@@ -74,9 +80,7 @@ class CharNgramIndex:
         aliases = list(aliases)
         vectorizer = _make_vectorizer(ngram_range, n_features)
         counts = vectorizer.transform(aliases).tocsr()
-        # Smoothed IDF as in scikit-learn's TfidfTransformer(smooth_idf=True).
-        doc_freq = np.bincount(counts.indices, minlength=n_features)
-        idf = np.log((1 + len(aliases)) / (1 + doc_freq)).astype(np.float32) + 1.0
+        idf = smoothed_idf(np.bincount(counts.indices, minlength=n_features), len(aliases))
         matrix = l2_normalize(counts.multiply(idf).tocsr())
         return cls(aliases, matrix, idf, ngram_range, n_features)
 

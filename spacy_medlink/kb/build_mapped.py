@@ -62,9 +62,10 @@ def build_mapped_kb(
         raise ValueError(Errors.E014)
     store = MappedConceptStore.from_concepts(concepts, alias_counts={})
     aliases, rows, weights, is_vocab = _alias_pairs(concepts, store, extra_aliases, prior_smoothing, report, progress)
-    alias_table, entries = _alias_entries(aliases, rows, weights, is_vocab)
-    del rows, weights, is_vocab
-    alias_index = TrigramIndex.from_aliases(list(alias_table.strings), progress=progress)
+    alias_table, entries, alias_strings = _alias_entries(aliases, rows, weights, is_vocab)
+    del aliases, rows, weights, is_vocab
+    alias_index = TrigramIndex.from_aliases(alias_strings, progress=progress, table=alias_table.strings)
+    del alias_strings
     sample = concepts if len(concepts) <= MAX_FIT_CONCEPTS else concepts[:: len(concepts) // MAX_FIT_CONCEPTS + 1]
     if hasattr(encoder, "encode_sampled"):
         vectors = encoder.encode_sampled(list(concepts), MAX_FIT_CONCEPTS)
@@ -132,7 +133,8 @@ def _alias_pairs(concepts, store, extra_aliases, prior_smoothing, report, progre
 
 def _alias_entries(aliases: List[str], rows: np.ndarray, weights: np.ndarray, is_vocab: np.ndarray):
     """Group (alias, concept row, weight, vocab flag) pairs by alias: the aliases in hash order
-    (HashedStrings) and the entry arrays (offsets, concept rows, priors, vocab flags)."""
+    (HashedStrings), the entry arrays (offsets, concept rows, priors, vocab flags) and the
+    aliases in that order as a list."""
     hashes = string_hashes(aliases)
     order = np.lexsort((rows, hashes))
     hashes, rows, weights, is_vocab = hashes[order], rows[order], weights[order], is_vocab[order]
@@ -155,7 +157,7 @@ def _alias_entries(aliases: List[str], rows: np.ndarray, weights: np.ndarray, is
                           np.arange(len(strings), dtype=np.int64))
     entries = {"entry_offsets": offsets, "entry_concepts": rows.astype(np.int32),
                "entry_priors": priors, "entry_vocab": is_vocab.astype(np.uint8)}
-    return table, entries
+    return table, entries, strings
 
 
 def _check_no_collisions(aliases: List[str], hashes: np.ndarray, first_of_pair: np.ndarray,

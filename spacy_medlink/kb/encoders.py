@@ -3,7 +3,7 @@
 The linker learns to compare a mention's context with these vectors, so they only need to
 place concepts with similar names and definitions close to each other.
 """
-from typing import List
+from typing import Iterable, List
 
 import numpy as np
 from sklearn.decomposition import TruncatedSVD
@@ -48,11 +48,7 @@ class LSAConceptEncoder:
             len(concepts) - 1 components exist; the remaining columns are zero.
         """
         vectors = np.zeros((len(concepts), self.dim), dtype=np.float32)
-        texts = [" ".join((c.name, *c.synonyms, c.definition)) for c in concepts]
-        vectorizer = HashingVectorizer(
-            ngram_range=(1, 2), n_features=_N_FEATURES, alternate_sign=False, norm=None
-        )
-        tfidf = TfidfTransformer().fit_transform(vectorizer.transform(texts)).tocsr()
+        tfidf = TfidfTransformer().fit_transform(_make_vectorizer().transform(_texts(concepts))).tocsr()
         tfidf = tfidf[:, _shared_columns(tfidf)]
         # TruncatedSVD needs fewer components than samples and than features.
         n_components = min(self.dim, len(concepts) - 1, tfidf.shape[1] - 1)
@@ -75,14 +71,11 @@ class LSAConceptEncoder:
         """
         if len(concepts) <= max_fit:
             return self(concepts)
-        vectorizer = HashingVectorizer(
-            ngram_range=(1, 2), n_features=_N_FEATURES, alternate_sign=False, norm=None
-        )
-        texts = lambda part: [" ".join((c.name, *c.synonyms, c.definition)) for c in part]  # noqa: E731
+        vectorizer = _make_vectorizer()
         step = len(concepts) / max_fit
-        sample = [concepts[int(i * step)] for i in range(max_fit)]
-        transformer = TfidfTransformer().fit(vectorizer.transform(texts(sample)))
-        tfidf = transformer.transform(vectorizer.transform(texts(sample))).tocsr()
+        counts = vectorizer.transform(_texts(concepts[int(i * step)] for i in range(max_fit)))
+        transformer = TfidfTransformer().fit(counts)
+        tfidf = transformer.transform(counts).tocsr()
         columns = _shared_columns(tfidf)
         n_components = min(self.dim, max_fit - 1, len(columns) - 1)
         vectors = np.zeros((len(concepts), self.dim), dtype=np.float32)
@@ -92,9 +85,18 @@ class LSAConceptEncoder:
         with threadpool_limits(limits=1):
             svd.fit(tfidf[:, columns])
             for start in range(0, len(concepts), chunk):
-                part = transformer.transform(vectorizer.transform(texts(concepts[start:start + chunk])))
+                part = transformer.transform(vectorizer.transform(_texts(concepts[start:start + chunk])))
                 vectors[start:start + chunk, :n_components] = svd.transform(part.tocsr()[:, columns])
         return l2_normalize(vectors).astype(np.float32, copy=False)
+
+
+def _make_vectorizer() -> HashingVectorizer:
+    return HashingVectorizer(ngram_range=(1, 2), n_features=_N_FEATURES, alternate_sign=False, norm=None)
+
+
+def _texts(concepts: Iterable[Concept]) -> List[str]:
+    """What the encoder reads of each concept: its names and definition."""
+    return [" ".join((c.name, *c.synonyms, c.definition)) for c in concepts]
 
 
 def _shared_columns(tfidf) -> np.ndarray:

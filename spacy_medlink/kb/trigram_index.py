@@ -17,13 +17,14 @@ postings (bucket -> alias rows), forward (alias -> buckets), idf per bucket, nor
 and the alias strings.
 """
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import srsly
 from tqdm import tqdm
 
 from ..errors import Errors
+from .alias_index import smoothed_idf
 from .string_table import StringTable, load_array
 
 BUCKET_BITS = 22
@@ -90,8 +91,13 @@ class TrigramIndex:
         self.bucket_bits = bucket_bits
 
     @classmethod
-    def from_aliases(cls, aliases: Sequence[str], progress: bool = False, **settings) -> "TrigramIndex":
-        """Build the index over normalized alias strings (row order kept)."""
+    def from_aliases(cls, aliases: Sequence[str], progress: bool = False,
+                     table: Optional[StringTable] = None, **settings) -> "TrigramIndex":
+        """Build the index over normalized alias strings (row order kept).
+
+        table (Optional[StringTable]): The same strings as a StringTable, when the caller has
+            one (the mapped KB's aliases): not encoded a second time.
+        """
         bucket_bits = settings.get("bucket_bits", BUCKET_BITS)
         n_buckets = 1 << bucket_bits
         owners: List[np.ndarray] = []
@@ -106,8 +112,7 @@ class TrigramIndex:
         forward_offsets = np.zeros(len(aliases) + 1, dtype=np.int64)
         np.cumsum(np.bincount(owner, minlength=len(aliases)), out=forward_offsets[1:])
         doc_freq = np.bincount(forward, minlength=n_buckets)
-        # Smoothed IDF as in scikit-learn's TfidfTransformer(smooth_idf=True), as alias_index.py.
-        idf = (np.log((1 + len(aliases)) / (1 + doc_freq)) + 1.0).astype(np.float32)
+        idf = smoothed_idf(doc_freq, len(aliases))
         norms = np.sqrt(np.bincount(owner, weights=idf[forward].astype(np.float64) ** 2,
                                     minlength=len(aliases))).astype(np.float32)
         # Postings: the alias rows of each bucket, in row order: one sort of (bucket, row) keys,
@@ -121,7 +126,7 @@ class TrigramIndex:
         np.cumsum(doc_freq, out=postings_offsets[1:])
         arrays = {"postings_offsets": postings_offsets, "postings": postings,
                   "forward_offsets": forward_offsets, "forward": forward, "idf": idf, "norms": norms}
-        return cls(StringTable.from_strings(aliases), arrays, **settings)
+        return cls(table if table is not None else StringTable.from_strings(aliases), arrays, **settings)
 
     def __len__(self) -> int:
         return len(self.aliases)
