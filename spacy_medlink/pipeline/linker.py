@@ -413,12 +413,17 @@ class MedicalEntityLinker(TrainablePipe):
             "cfg": self.cfg, "kb": self.kb.to_bytes(), "model": self.model.to_bytes(),
         })
 
+    def _empty_kb(self, mapped: bool):
+        # What was saved says which KB it holds (a MappedKB: build-kb --mapped), whatever the
+        # config's generate_empty_kb.
+        length = self.cfg["entity_vector_length"]
+        return MappedKB(self.vocab, length) if mapped else self.generate_empty_kb(self.vocab, length)
+
     def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> "MedicalEntityLinker":
         """Load what to_bytes wrote."""
         data = srsly.msgpack_loads(bytes_data)
         self._load_cfg(data["cfg"], "the bytes' cfg")
-        length = self.cfg["entity_vector_length"]
-        kb = MappedKB(self.vocab, length) if is_mapped_kb_bytes(data["kb"]) else self.generate_empty_kb(self.vocab, length)
+        kb = self._empty_kb(mapped=is_mapped_kb_bytes(data["kb"]))
         self.kb, self._info = kb.from_bytes(data["kb"]), None
         self.model.set_dim("nD", self.cfg["entity_vector_length"])
         self.model.from_bytes(data["model"])
@@ -449,10 +454,7 @@ class MedicalEntityLinker(TrainablePipe):
                 raise ValueError(Errors.E034.format(path=p, what="a ranker model", error=err)) from None
 
         def load_kb(p):
-            # The saved folder says which KB it holds (a MappedKB: build-kb --mapped), whatever
-            # the config's generate_empty_kb.
-            length = self.cfg["entity_vector_length"]
-            kb = MappedKB(self.vocab, length) if is_mapped_kb_folder(p) else self.generate_empty_kb(self.vocab, length)
+            kb = self._empty_kb(mapped=is_mapped_kb_folder(p))
             kb.from_disk(p)
             self.kb = kb
             self._info = None
