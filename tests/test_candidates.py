@@ -87,3 +87,46 @@ def test_word_substitutions_are_mined_from_same_concept_pairs():
     target = substitutions.get("cancer", "cancer")
     assert rewrite("kidney cancer", substitutions) == f"kidney {target}"
     assert mine_word_substitutions(concepts, min_count=6) == {}
+
+
+# Strings that reach every branch of the merge: exact aliases, misspellings, plurals,
+# training-only aliases, unknown text, repeats.
+BATCH_QUERIES = [
+    "breast cancer", "breast cancers", "brest cancer", "bc", "ovarian cancer", "ovarian tumour",
+    "breast tumor", "cancer", "zzzz qqqq", "", "breast cancer", "hereditary breast cancer",
+]
+NOTHING_LEFT_OUT = {"an alias the kb does not have": {"MESH:D001943": 1}}
+
+
+@pytest.fixture(scope="module")
+def rewrite_kb():
+    """25 organs named "X cancer" and "X neoplasm" (the KB mines neoplasm ~ cancer), and five
+    cancers named only "Y cancer": "Y neoplasm" finds them through its rewrite."""
+    organs = [f"organ{chr(97 + i)}{chr(98 + i)}" for i in range(25)]
+    concepts = [_concept(f"MESH:D{i:06d}", f"{o} cancer", f"{o} neoplasm") for i, o in enumerate(organs)]
+    concepts += [_concept(f"MESH:C{i:06d}", f"{y} cancer") for i, y in enumerate(["gastric", "biliary", "anal", "penile", "thymic"])]
+    kb, _ = build_kb(concepts, spacy.blank("en").vocab, encoder=create_lsa_encoder(dim=4), progress=False)
+    return kb
+
+
+@pytest.mark.parametrize("k,n_aliases", [(20, 64), (1, 64), (3, 2), (50, 1)])
+def test_prediction_batch_path_equals_the_per_alias_rule(kb, rewrite_kb, k, n_aliases):
+    """Without exclusions the generator merges candidates on arrays for all queries at once
+    (entry_arrays.py); exclusions that remove nothing take the per-alias rule of training.
+    Both must give the same candidates, in the same order, with the same evidence."""
+    generator = create_char_ngram_candidates(k=k, n_aliases=n_aliases)
+    batch = generator(kb, BATCH_QUERIES)
+    assert batch == generator(kb, BATCH_QUERIES, NOTHING_LEFT_OUT)
+    assert all(len(cands) <= k for cands in batch) and batch[BATCH_QUERIES.index("zzzz qqqq")] == []
+    queries = ["gastric neoplasm", "organab neoplasms", "organcd cancer", "anal neoplasm", "thymic"]
+    batch = generator(rewrite_kb, queries)
+    assert batch == generator(rewrite_kb, queries, NOTHING_LEFT_OUT)
+    found = {c.concept_id: c for c in batch[0]}
+    # Found through the rewrite "gastric cancer" (an exact alias: rewrite similarity ~1).
+    assert found["MESH:C000000"].rewrite_similarity == pytest.approx(1.0)
+
+
+def test_generators_with_other_settings_do_not_share_cached_lists(kb):
+    """The candidate cache lives on the KB; a k=1 generator must not read a k=20 one's lists."""
+    assert len(create_char_ngram_candidates(k=20)(kb, ["breast cancer"])[0]) > 1
+    assert len(create_char_ngram_candidates(k=1)(kb, ["breast cancer"])[0]) == 1

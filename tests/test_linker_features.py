@@ -102,3 +102,40 @@ def test_coherence_in_linear_time_equals_the_pairwise_definition():
                 assert got == pytest.approx(want)
 
     check()
+
+
+def test_static_features_of_a_batch_equal_those_of_each_query_alone():
+    """Prediction computes the static features of all new queries in one pass: the rows of a
+    query must not depend on the queries beside it (is_generic / is_specific, rank and the
+    best-similarity gap are per query)."""
+    from pathlib import Path
+
+    import numpy as np
+    import spacy
+
+    from spacy_medlink.candidates.char_ngram import create_char_ngram_candidates
+    from spacy_medlink.kb.build import build_kb
+    from spacy_medlink.kb.records import Concept
+    from spacy_medlink.kb.encoders import create_lsa_encoder
+    from spacy_medlink.kb.readers import read_vocabulary
+    from spacy_medlink.pipeline.features import ConceptInfo, static_feature_rows
+
+    vocab_path = Path(__file__).parent / "data" / "linker_vocab.jsonl"
+    # Neoplasms is the parent of two of the concepts: generic / specific features fire.
+    family = [
+        Concept("MESH:T1", "neoplasms", ("tumour",), tree_numbers=("C04",)),
+        Concept("MESH:T2", "breast neoplasms", ("breast tumour",), tree_numbers=("C04.1",), parent_ids=("MESH:T1",)),
+        Concept("MESH:T3", "lung neoplasms", ("lung tumour",), tree_numbers=("C04.2",), parent_ids=("MESH:T1",)),
+    ]
+    kb, _ = build_kb([*read_vocabulary(vocab_path), *family], spacy.blank("en").vocab,
+                     encoder=create_lsa_encoder(dim=8), progress=False)
+    queries = ["breast cancer", "ovarian cancers", "breast tumours", "lung tumour", "zzzz", "neoplasm"]
+    candidate_lists = create_char_ngram_candidates()(kb, queries)
+    info = ConceptInfo(kb)
+    rows, vectors = static_feature_rows(queries, candidate_lists, info, None)
+    alone = [static_feature_rows([q], [c], info, None) for q, c in zip(queries, candidate_lists)]
+    np.testing.assert_array_equal(rows, np.concatenate([r for r, _ in alone]))
+    np.testing.assert_array_equal(vectors, np.concatenate([v for _, v in alone]))
+    assert len(rows) == sum(map(len, candidate_lists)) > len(queries)
+    generic = FEATURE_NAMES.index("is_generic")
+    assert rows[:, generic].any(), "the fixture should have a parent among some query's candidates"

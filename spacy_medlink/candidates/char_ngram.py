@@ -3,11 +3,13 @@ character n-gram index (kb/alias_index.py), for the query and for its KB-synonym
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
+import numpy as np
 from spacy.util import registry
 
 from ..kb.alias_index import CharNgramIndex
 from ..kb.word_substitutions import rewrite
 from .base import Candidate, Exclusions, get_alias_table
+from .entry_arrays import merge_candidates
 
 # Bound on the per-KB cache of candidate lists (a few hundred bytes each).
 MAX_CACHED_CANDIDATE_LISTS = 200_000
@@ -30,9 +32,10 @@ class CharNgramCandidates:
     def __call__(self, kb, queries, exclude: Optional[Exclusions] = None):
         table = get_alias_table(kb)
         queries = list(queries)
-        # Without exclusions the result depends on the query string alone, so it is cached on
-        # the KB's alias table (mention strings repeat a lot within and across documents).
-        cache = table.candidate_cache if not exclude else {}
+        # Without exclusions the result depends on the query string and these settings alone,
+        # so it is cached on the KB's alias table per settings (mention strings repeat a lot
+        # within and across documents; two linkers with different k may share one KB).
+        cache = table.candidate_cache.setdefault(self, {}) if not exclude else {}
         todo = [q for q in dict.fromkeys(queries) if q not in cache]
         if todo:
             if len(cache) + len(todo) > MAX_CACHED_CANDIDATE_LISTS:
@@ -40,14 +43,25 @@ class CharNgramCandidates:
             cache.update(self._generate(kb, table, todo, exclude))
         return [cache[q] for q in queries]
 
-    def _generate(self, kb, table, queries: List[str], exclude) -> Dict[str, list]:
-        index: CharNgramIndex = kb.alias_index
+    def prepare(self, kb) -> None:
+        """Build the arrays the prediction path reads (_generate_batch) for a loaded KB."""
+        if isinstance(getattr(kb, "alias_index", None), CharNgramIndex):
+            get_alias_table(kb).entry_arrays()
+
+    def _rewrites(self, table, queries: List[str]) -> Dict[str, str]:
         rewritten = {}
         if self.use_rewrites:
             for q in queries:
                 r = rewrite(q, table.substitutions)
                 if r != q:
                     rewritten[q] = r
+        return rewritten
+
+    def _generate(self, kb, table, queries: List[str], exclude) -> Dict[str, list]:
+        if not exclude and isinstance(kb.alias_index, CharNgramIndex):
+            return self._generate_batch(kb, table, queries)
+        index = kb.alias_index
+        rewritten = self._rewrites(table, queries)
         strings = list(dict.fromkeys([*queries, *rewritten.values()]))
         rows, sims = index.search(strings, self.n_aliases)
         hits_of = {s: _hits(index, rows[i], sims[i]) for i, s in enumerate(strings)}
@@ -80,6 +94,42 @@ class CharNgramCandidates:
                           rewrite_sim.get(cid, 0.0))
                 for cid, (sim, prior, alias, is_vocab, n_train, alias_total) in ranked
             ]
+        return results
+
+
+    def _generate_batch(self, kb, table, queries: List[str]) -> Dict[str, list]:
+        """What _generate finds, for every query at once on the alias table's arrays
+        (entry_arrays.py): the linker's prediction path."""
+        index: CharNgramIndex = kb.alias_index
+        entries = table.entry_arrays()
+        rewritten = self._rewrites(table, queries)
+        strings = list(dict.fromkeys([*queries, *rewritten.values()]))
+        position = {s: i for i, s in enumerate(strings)}
+        rows, sims = index.search(strings, self.n_aliases)
+        # Column 0: the string itself when it is an alias (similarity 1.0).
+        own_rows = np.fromiter((entries.row_of.get(s, -1) for s in strings), dtype=np.int64, count=len(strings))
+        hit_rows = np.concatenate([own_rows[:, None], rows], axis=1)
+        hit_sims = np.concatenate([np.ones((len(strings), 1), dtype=sims.dtype), sims], axis=1)
+        main_of = np.asarray([position[q] for q in queries], dtype=np.int64)
+        rewrite_of = np.asarray([position[rewritten[q]] if q in rewritten else -1 for q in queries], dtype=np.int64)
+        merged = merge_candidates(entries, hit_rows, hit_sims, main_of, rewrite_of, self.k)
+        concept_ids, aliases = entries.concept_ids, index.aliases
+        concept = entries.concept[merged.entry].tolist()
+        is_vocab = entries.is_vocab[merged.entry].tolist()
+        n_train = entries.n_train[merged.entry].tolist()
+        alias_total = entries.alias_total[merged.entry].tolist()
+        prior = entries.prior[merged.entry].tolist()
+        alias_row = merged.alias_row.tolist()
+        similarity, rewrite_similarity = merged.similarity.tolist(), merged.rewrite_similarity.tolist()
+        bounds = merged.bounds.tolist()
+        results = {}
+        for i, query in enumerate(queries):
+            found = []
+            for j in range(bounds[i], bounds[i + 1]):
+                alias = aliases[alias_row[j]]
+                found.append(Candidate(concept_ids[concept[j]], alias, similarity[j], alias == query, is_vocab[j],
+                                       n_train[j], alias_total[j], prior[j], rewrite_similarity[j]))
+            results[query] = found
         return results
 
 

@@ -4,12 +4,12 @@ Each feature is scaled to roughly [0, 1]. Feature groups name the evidence sourc
 explanations report (string, prior, training, coherence, kb_info, context).
 """
 import re
-from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from spacy.attrs import IS_PUNCT, LOWER
 from spacy.tokens import Doc
 
@@ -142,6 +142,8 @@ def build_batch(
     RETURNS (RankerBatch): features for every (mention, candidate) pair.
     """
     coherence = _coherence_by_doc(mentions)
+    if not exclude_concepts:
+        cache_static_features(mentions, info)
     words_of: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
     blocks, vectors, pair_mention, keys, key_mention = [], [], [], [], []
     for m_index, mention in enumerate(mentions):
@@ -191,61 +193,125 @@ def _static_features(mention: Mention, info: ConceptInfo, exclude_concepts) -> t
     """
     if not exclude_concepts:
         cached = info.static_cache.get(mention.query)
-        if cached is not None and len(cached[0]) == len(mention.candidates):
-            return cached[0].copy(), cached[1]
-    cands = mention.candidates
-    best_sim = max(c.similarity for c in cands)
-    cand_ids = {c.concept_id for c in cands}
-    # A candidate is generic when it is the parent of another candidate.
-    parents_of_candidates = Counter()
-    for cand in cands:
-        parents_of_candidates.update(info.get(cand.concept_id)[2])
+        if cached is None or len(cached[0]) != len(mention.candidates):
+            cache_static_features([mention], info)
+            cached = info.static_cache[mention.query]
+        return cached[0].copy(), cached[1]
+    return static_feature_rows([mention.query], [mention.candidates], info, exclude_concepts)
+
+
+def cache_static_features(mentions: Sequence[Mention], info: ConceptInfo) -> None:
+    """Compute the static features of every query of `mentions` that info.static_cache lacks,
+    in one pass (no exclusions: prediction)."""
+    todo: Dict[str, List[Candidate]] = {}
+    for mention in mentions:
+        cached = info.static_cache.get(mention.query)
+        if mention.candidates and (cached is None or len(cached[0]) != len(mention.candidates)):
+            todo[mention.query] = mention.candidates
+    if not todo:
+        return
+    if len(info.static_cache) + len(todo) > MAX_CACHED_FEATURE_BLOCKS:
+        info.static_cache.clear()
+    rows, vectors = static_feature_rows(list(todo), list(todo.values()), info, None)
+    start = 0
+    for query, cands in todo.items():
+        end = start + len(cands)
+        info.static_cache[query] = (rows[start:end], vectors[start:end])
+        start = end
+
+
+def static_feature_rows(
+    queries: Sequence[str], candidate_lists: Sequence[Sequence[Candidate]], info: ConceptInfo,
+    exclude_concepts: Optional[Mapping[str, int]],
+) -> Tuple[np.ndarray, np.ndarray]:
+    """The static features of several queries' candidates, stacked in order.
+
+    RETURNS (Tuple[np.ndarray, np.ndarray]): (n_pairs, N_FEATURES) float32 rows (coherence
+        columns 0) and (n_pairs, entity_vector_length) entity vectors.
+    """
+    pair_query = [q for q, cands in zip(queries, candidate_lists) for _ in cands]
+    cands = [c for cand_list in candidate_lists for c in cand_list]
+    sizes = np.fromiter(map(len, candidate_lists), dtype=np.int64, count=len(candidate_lists))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    aliases = [c.alias for c in cands]
+    # rapidfuzz scores every pair in C; float64 gives the values fuzz.token_*_ratio returns.
+    set_ratio = process.cpdist(pair_query, aliases, scorer=fuzz.token_set_ratio, dtype=np.float64, workers=1)
+    sort_ratio = process.cpdist(pair_query, aliases, scorer=fuzz.token_sort_ratio, dtype=np.float64, workers=1)
+    similarity = np.fromiter((c.similarity for c in cands), dtype=np.float64, count=len(cands))
+    rank = np.arange(len(cands)) - np.repeat(starts, sizes)
+    facts = [info.get(c.concept_id) for c in cands]
+    generic, specific = _hierarchy_flags(candidate_lists, [f[2] for f in facts])
+    only_alias = [bool(numbers_of(a) - numbers_of(q)) for q, a in zip(pair_query, aliases)]
+    only_query = [bool(numbers_of(q) - numbers_of(a)) for q, a in zip(pair_query, aliases)]
+    n_concept = np.asarray([info.train_counts.get(c.concept_id, 0) for c in cands], dtype=np.float64)
+    if exclude_concepts:
+        n_concept = np.maximum(0.0, n_concept - [exclude_concepts.get(c.concept_id, 0) for c in cands])
+    train_count = np.asarray([c.train_count for c in cands], dtype=np.float64)
+    alias_total = np.asarray([c.alias_train_total for c in cands], dtype=np.float64)
+    exact = np.asarray([c.exact for c in cands], dtype=bool)
+    vocab = np.asarray([c.vocab_match for c in cands], dtype=bool)
+    columns = [
+        similarity,
+        [c.rewrite_similarity for c in cands],
+        np.repeat(_group_max(similarity, starts, sizes), sizes) - similarity,
+        set_ratio / 100.0,
+        sort_ratio / 100.0,
+        only_alias,
+        only_query,
+        exact,
+        exact & vocab,
+        vocab,
+        rank / np.maximum(1, np.repeat(sizes, sizes)),
+        [c.prior for c in cands],
+        np.divide(train_count, alias_total, out=np.zeros(len(cands)), where=alias_total > 0),
+        np.log1p(train_count) / _LOG_100,
+        np.log1p(n_concept) / _LOG_100,
+        np.zeros(len(cands)),  # coherence: per document, filled by build_batch
+        np.zeros(len(cands)),  # coherence_top1
+        *(zip(*[f[0] for f in facts]) if facts else ([], [], [])),
+        [f[1] for f in facts],
+        generic,
+        specific,
+        [f[3] for f in facts],
+        # Namespaces: annotators prefer MeSH descriptors (D...) over supplementary
+        # concepts (C...) and OMIM entries unless the text is specific.
+        [c.concept_id.startswith("OMIM:") for c in cands],
+        [c.concept_id.startswith("MESH:C") for c in cands],
+    ]
     rows = np.zeros((len(cands), N_FEATURES), dtype="float32")
-    vectors = []
-    query_numbers = numbers_of(mention.query)
-    for rank, cand in enumerate(cands):
-        alias_numbers = numbers_of(cand.alias)
-        one_hot, depth, parents, has_def, vector = info.get(cand.concept_id)
-        n_concept = info.train_counts.get(cand.concept_id, 0)
-        if exclude_concepts:
-            n_concept = max(0, n_concept - exclude_concepts.get(cand.concept_id, 0))
-        rows[rank] = (
-            cand.similarity,
-            cand.rewrite_similarity,
-            best_sim - cand.similarity,
-            fuzz.token_set_ratio(mention.query, cand.alias) / 100.0,
-            fuzz.token_sort_ratio(mention.query, cand.alias) / 100.0,
-            float(bool(alias_numbers - query_numbers)),
-            float(bool(query_numbers - alias_numbers)),
-            float(cand.exact),
-            float(cand.exact and cand.vocab_match),
-            float(cand.vocab_match),
-            rank / max(1, len(cands)),
-            cand.prior,
-            cand.train_count / cand.alias_train_total if cand.alias_train_total else 0.0,
-            np.log1p(cand.train_count) / _LOG_100,
-            np.log1p(n_concept) / _LOG_100,
-            0.0,  # coherence: per document, filled by build_batch
-            0.0,  # coherence_top1
-            *map(float, one_hot),
-            depth,
-            float(parents_of_candidates[cand.concept_id] > 0),
-            float(bool(parents & cand_ids)),
-            float(has_def),
-            # Namespaces: annotators prefer MeSH descriptors (D...) over supplementary
-            # concepts (C...) and OMIM entries unless the text is specific.
-            float(cand.concept_id.startswith("OMIM:")),
-            float(cand.concept_id.startswith("MESH:C")),
-        )
-        vectors.append(vector)
-    vectors = np.asarray(vectors, dtype="float32")
-    if not exclude_concepts:
-        if len(info.static_cache) >= MAX_CACHED_FEATURE_BLOCKS:
-            info.static_cache.clear()
-        info.static_cache[mention.query] = (rows.copy(), vectors)
+    for j, column in enumerate(columns):
+        rows[:, j] = np.asarray(column, dtype=np.float64)
+    vectors = np.asarray([f[4] for f in facts], dtype="float32")
+    if not facts:
+        vectors = np.zeros((0, info.kb.entity_vector_length), dtype="float32")
     return rows, vectors
 
 
+def _hierarchy_flags(candidate_lists: Sequence[Sequence[Candidate]], parents: Sequence[frozenset]) -> Tuple[list, list]:
+    """Per candidate: generic (the parent of another candidate of its query) and specific
+    (one of its parents is a candidate). parents: each candidate's parent ids, stacked."""
+    generic, specific = [], []
+    start = 0
+    for cand_list in candidate_lists:
+        own = parents[start: start + len(cand_list)]
+        start += len(cand_list)
+        cand_ids = {c.concept_id for c in cand_list}
+        parents_of_candidates = frozenset().union(*own)
+        generic.extend(c.concept_id in parents_of_candidates for c in cand_list)
+        specific.extend(not p.isdisjoint(cand_ids) for p in own)
+    return generic, specific
+
+
+def _group_max(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """RETURNS (np.ndarray): the maximum of each group of consecutive values (0 when empty)."""
+    best = np.zeros(len(sizes))
+    filled = sizes > 0
+    if filled.any():
+        best[filled] = np.maximum.reduceat(values, starts[filled])
+    return best
+
+
+@lru_cache(maxsize=100_000)
 def numbers_of(normalized: str) -> frozenset:
     """Numbers in a normalized string, Roman numerals read as Arabic: "c 7" and
     "complement component 7" agree, "type ii" and "type 2" too, "c 2" and "c 7" do not.

@@ -200,6 +200,13 @@ class MedicalEntityLinker(TrainablePipe):
         self.kb = kb
         self._info = None
         self.validate_kb()
+        self._prepare_candidates()
+
+    def _prepare_candidates(self) -> None:
+        """The candidate generator derives its tables from a new KB now, not on the first doc."""
+        prepare = getattr(self.get_candidates, "prepare", None)
+        if prepare is not None and not self.kb.is_empty():
+            prepare(self.kb)
 
     def validate_kb(self) -> None:
         """Fail early, with a coded error, on a missing/empty KB or a vector-size mismatch."""
@@ -425,6 +432,7 @@ class MedicalEntityLinker(TrainablePipe):
         self._load_cfg(data["cfg"], "the bytes' cfg")
         kb = self._empty_kb(mapped=is_mapped_kb_bytes(data["kb"]))
         self.kb, self._info = kb.from_bytes(data["kb"]), None
+        self._prepare_candidates()
         self.model.set_dim("nD", self.cfg["entity_vector_length"])
         self.model.from_bytes(data["model"])
         return self
@@ -458,6 +466,7 @@ class MedicalEntityLinker(TrainablePipe):
             kb.from_disk(p)
             self.kb = kb
             self._info = None
+            self._prepare_candidates()
 
         deserialize = {
             "cfg": lambda p: self._load_cfg(read_json(p), p),
