@@ -203,3 +203,12 @@ def test_trf_config_trains_offline_on_cpu(one_doc_corpus, monkeypatch):
     assert losses["ner"] > 0
     doc = nlp("Duchenne muscular dystrophy")
     assert doc._.trf_data.model_output.last_hidden_state.shape[-1] == 384
+
+
+@pytest.mark.parametrize("continued,base", [("ner_continue.cfg", "ner_cnn.cfg"), ("ner_trf_continue.cfg", "ner_trf.cfg")])
+def test_continue_configs_source_every_component_of_their_base(continued, base):
+    """A continue config lists its components by hand: one the base config gained
+    (medlink_guideline) and it lacks would silently vanish from the continued pipeline."""
+    cont = load_config(ROOT / "configs" / continued, interpolate=False)
+    assert cont["nlp"]["pipeline"] == load_config(ROOT / "configs" / base, interpolate=False)["nlp"]["pipeline"]
+    assert all(cont["components"][name].get("source") == "${paths.base}" for name in cont["nlp"]["pipeline"])

@@ -77,6 +77,10 @@ class Mention:
     gold: Optional[str] = None  # resolved gold concept id (training/evaluation only)
 
 
+# Bound on the per-KB cache of concept facts (a few hundred bytes each).
+MAX_CACHED_CONCEPTS = 200_000
+
+
 class ConceptInfo:
     """Per-concept KB facts used by the features, computed once per concept and cached."""
 
@@ -95,6 +99,8 @@ class ConceptInfo:
         """RETURNS (tuple): (category one-hot x3, depth, parent ids, has definition, vector)."""
         info = self._cache.get(concept_id)
         if info is None:
+            if len(self._cache) >= MAX_CACHED_CONCEPTS:  # a UMLS-size mapped KB
+                self._cache.clear()
             concept = self.store.get(concept_id)
             category = self.store.category_of(concept_id)
             one_hot = (category == DISEASE, category == SIGN_OR_SYMPTOM,
