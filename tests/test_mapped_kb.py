@@ -155,3 +155,18 @@ def test_linker_on_a_mapped_kb_links_like_on_the_in_memory_kb(tmp_path, concepts
     assert top_concepts() == found
     clone = pickle.loads(pickle.dumps(find_linker(nlp)[1]))  # nlp.pipe(n_process=2) with spawn
     assert isinstance(clone.kb, MappedKB) and clone.kb.path == find_linker(nlp)[1].kb.path
+
+
+def test_mapped_store_rejects_duplicate_ids_and_warns_about_shared_alt_ids():
+    """The same checks as ConceptStore: a repeated id is E016; an alt id claimed twice stays
+    with its first concept and is warned about (W002), as in the in-memory store."""
+    from spacy_medlink.kb.mapped_store import MappedConceptStore
+    from spacy_medlink.kb.records import Concept
+
+    with pytest.raises(ValueError, match="MESH:D2"):
+        MappedConceptStore.from_concepts([Concept("MESH:D1", "a"), Concept("MESH:D2", "b"), Concept("MESH:D2", "c")], {})
+    shared = [Concept("MESH:D1", "a", alt_ids=("OMIM:1",)), Concept("MESH:D2", "b", alt_ids=("OMIM:1", "OMIM:2"))]
+    with pytest.warns(UserWarning, match="MLW002"):
+        store = MappedConceptStore.from_concepts(shared, {}, source="vocab.tsv")
+    assert store.alt_id_conflicts == [("OMIM:1", "MESH:D1", "MESH:D2")]
+    assert store.resolve("OMIM:1") == "MESH:D1" and store.resolve("OMIM:2") == "MESH:D2"

@@ -60,7 +60,7 @@ def build_mapped_kb(
     report = BuildReport()
     if not concepts:
         raise ValueError(Errors.E014)
-    store = MappedConceptStore.from_concepts(concepts, alias_counts={})
+    store = MappedConceptStore.from_concepts(concepts, alias_counts={}, source=str(source) if source else None)
     aliases, rows, weights, is_vocab = _alias_pairs(concepts, store, extra_aliases, prior_smoothing, report, progress)
     alias_table, entries, alias_strings = _alias_entries(aliases, rows, weights, is_vocab)
     del aliases, rows, weights, is_vocab

@@ -11,10 +11,12 @@ from typing import Dict, Iterator, List, Optional, Sequence
 import numpy as np
 import srsly
 
+from ..errors import Errors
+
 from .categories import DISEASE, OTHER, SIGN_OR_SYMPTOM
 from .ids import normalize_concept_id
 from .records import Concept
-from .store import category_from_tree_numbers, depth_from_tree_numbers
+from .store import category_from_tree_numbers, depth_from_tree_numbers, warn_alt_id_conflicts
 from .string_table import HashedStrings, StringTable, load_array
 
 CATEGORY_CODES = (OTHER, DISEASE, SIGN_OR_SYMPTOM)
@@ -50,21 +52,34 @@ class MappedConceptStore:
         self._cache: Dict[str, Concept] = {}
 
     @classmethod
-    def from_concepts(cls, concepts: Sequence[Concept], alias_counts: Dict[str, Dict[str, int]]) -> "MappedConceptStore":
-        """Build the tables from concepts (row order kept; alt ids: the first claim wins)."""
+    def from_concepts(cls, concepts: Sequence[Concept], alias_counts: Dict[str, Dict[str, int]],
+                      source: Optional[str] = None) -> "MappedConceptStore":
+        """Build the tables from concepts (row order kept; unique ids, E016; alt ids: the first
+        claim wins, conflicts warned once as ConceptStore does, W002)."""
         ids = HashedStrings.from_strings([c.concept_id for c in concepts])
         records = StringTable.from_strings(srsly.json_dumps(c.to_dict()) for c in concepts)
         categories = np.fromiter((_CODE_OF[category_from_tree_numbers(c.tree_numbers)] for c in concepts),
                                  dtype=np.uint8, count=len(concepts))
         depths = np.fromiter((min(depth_from_tree_numbers(c.tree_numbers), 255) for c in concepts),
                              dtype=np.uint8, count=len(concepts))
+        # Equal ids have equal hashes, next to each other in the sorted hashes.
+        for i in np.flatnonzero(ids.hashes[1:] == ids.hashes[:-1]):
+            first, second = (concepts[int(ids.rows[j])].concept_id for j in (i, i + 1))
+            if first == second:
+                raise ValueError(Errors.E016.format(concept_id=first))
         owners: Dict[str, int] = {}
+        conflicts = []
         for row, concept in enumerate(concepts):
             for alt_id in concept.alt_ids:
-                owners.setdefault(alt_id, row)
+                owner = owners.setdefault(alt_id, row)
+                if owner != row:
+                    conflicts.append((alt_id, concepts[owner].concept_id, concept.concept_id))
+        warn_alt_id_conflicts(conflicts, source)
         alt_ids = HashedStrings.from_strings(list(owners))
         alt_owners = np.fromiter(owners.values(), dtype=np.int32, count=len(owners))
-        return cls(ids, records, categories, depths, alt_ids, alt_owners, alias_counts)
+        store = cls(ids, records, categories, depths, alt_ids, alt_owners, alias_counts)
+        store.alt_id_conflicts = conflicts
+        return store
 
     def __len__(self) -> int:
         return len(self.id_table)

@@ -71,18 +71,7 @@ class ConceptStore:
 
     def warn_alt_id_conflicts(self, source: Optional[str] = None) -> None:
         """Warn once (W002) with the number of alt ids claimed by more than one concept."""
-        if self.alt_id_conflicts:
-            examples = ", ".join(
-                f"{alt}: {first}, {second}" for alt, first, second in self.alt_id_conflicts[:_N_EXAMPLES]
-            )
-            warnings.warn(
-                Warnings.W002.format(
-                    n_conflicts=len(self.alt_id_conflicts),
-                    source=f" in {source}" if source else "",
-                    examples=examples,
-                ),
-                stacklevel=3,
-            )
+        warn_alt_id_conflicts(self.alt_id_conflicts, source)
 
     def add_alias_count(self, alias: str, concept_id: str, count: int = 1) -> None:
         """Count training mentions of a (normalized) alias linked to a concept."""
@@ -209,3 +198,14 @@ def depth_from_tree_numbers(tree_numbers: Iterable[str]) -> int:
     """RETURNS (int): the smallest number of parts over the tree numbers; 0 without any
     (ConceptStore.depth_of)."""
     return min((len(_TREE_SEPARATORS.split(t)) for t in tree_numbers), default=0)
+
+
+def warn_alt_id_conflicts(conflicts: List[Tuple[str, str, str]], source: Optional[str] = None) -> None:
+    """Warn once (W002) about alt ids claimed by more than one concept: (alt id, kept concept,
+    ignored concept) each (ConceptStore and the mapped store keep the first claim)."""
+    if conflicts:
+        examples = ", ".join(f"{alt}: {first}, {second}" for alt, first, second in conflicts[:_N_EXAMPLES])
+        warnings.warn(
+            Warnings.W002.format(n_conflicts=len(conflicts), source=f" in {source}" if source else "", examples=examples),
+            stacklevel=4,
+        )
