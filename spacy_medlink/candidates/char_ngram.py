@@ -96,7 +96,6 @@ class CharNgramCandidates:
             ]
         return results
 
-
     def _generate_batch(self, kb, table, queries: List[str]) -> Dict[str, list]:
         """What _generate finds, for every query at once on the alias table's arrays
         (entry_arrays.py): the linker's prediction path."""
