@@ -179,3 +179,39 @@ def test_speed_on_unseen_text_times_three_disjoint_slices(tmp_path):
     assert result["end_to_end"]["words_per_second"] > 0 and result["linker_cold"]["mentions"] >= 0
     # recognition is everything before the linker
     assert result["recognition"]["components"] == ["entity_ruler", "medlink_abbreviations"]
+
+
+def _leaf():
+    return sum(range(20_000))
+
+
+def _scorer():
+    return _leaf()
+
+
+def _explainer():
+    total = 0
+    for _ in range(3):
+        total += _leaf()
+    return total
+
+
+def test_linker_profile_counts_a_function_once_or_per_caller():
+    """The profile's stages must not overlap: the ranker's score function runs for the
+    decision and again for each explanation, and only the first counts as ranker time."""
+    import cProfile
+    import pstats
+
+    from medlink_bench.linker_profile import cumulative
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    _scorer()
+    _explainer()
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    every_call = cumulative(stats, "test_benchmark.py", "_leaf")
+    from_scorer = cumulative(stats, "test_benchmark.py", "_leaf", "_scorer")
+    from_explainer = cumulative(stats, "test_benchmark.py", "_leaf", "_explainer")
+    assert 0 < from_scorer < from_explainer
+    assert every_call == pytest.approx(from_scorer + from_explainer)
