@@ -12,15 +12,17 @@ import sys
 
 # "[  1297.0s]   5     800         441.68    900.53   86.92   85.23   88.69    0.87"
 _ROW = re.compile(r"^\[\s*(?P<t>[\d.]+)s\]\s+(?P<epoch>\d+)\s+(?P<step>\d+)\s+(?P<rest>[\d.\s]+)$")
-_START = "Initial learn rate"
+# "[    31.5s] ℹ Initial learn rate: 0.0"
+_START = re.compile(r"^\[\s*(?P<t>[\d.]+)s\].*Initial learn rate")
 
 
 def summarize(lines):
     start = None
     rows = []
     for line in lines:
-        if start is None and _START in line:
-            start = float(line[1:line.index("s]")])
+        started = _START.match(line) if start is None else None
+        if started is not None:
+            start = float(started.group("t"))
         match = _ROW.match(line.rstrip("\n"))
         if match is None:
             continue

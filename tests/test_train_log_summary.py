@@ -44,3 +44,12 @@ def test_summary_of_a_log_without_scores_fails_clearly(tmp_path):
     result = _run(tmp_path, "[     2.0s] Using CPU\n")
     assert result.returncode != 0
     assert "no score rows" in result.stderr
+
+
+def test_summary_of_a_log_without_timestamps_fails_clearly(tmp_path):
+    """A plain `spacy train` log (not through timestamped.py) has the same lines without the
+    "[  1.0s]" stamps: the summary says what it needs, not a bare ValueError."""
+    plain = "\n".join(line[12:] for line in LOG.splitlines())
+    result = _run(tmp_path, plain)
+    assert result.returncode != 0
+    assert "timestamped.py" in result.stderr and "ValueError" not in result.stderr
