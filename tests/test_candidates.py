@@ -130,3 +130,18 @@ def test_generators_with_other_settings_do_not_share_cached_lists(kb):
     """The candidate cache lives on the KB; a k=1 generator must not read a k=20 one's lists."""
     assert len(create_char_ngram_candidates(k=20)(kb, ["breast cancer"])[0]) > 1
     assert len(create_char_ngram_candidates(k=1)(kb, ["breast cancer"])[0]) == 1
+
+
+def test_a_kb_reloaded_in_place_gets_a_fresh_alias_table(rewrite_kb):
+    """The alias table (and its arrays) is derived data cached on the KB object: loading other
+    bytes into the same object must not leave the old arrays behind (it raised IndexError)."""
+    generator = create_char_ngram_candidates()
+    reloaded = build_kb(
+        read_vocabulary(DATA / "linker_vocab.jsonl"), spacy.blank("en").vocab,
+        encoder=create_lsa_encoder(dim=8), extra_aliases=TRAINING, progress=False,
+    )[0]
+    assert generator(reloaded, ["breast cancer"])[0]
+    reloaded.from_bytes(rewrite_kb.to_bytes())
+    found = generator(reloaded, ["gastric cancer", "breast cancer"])
+    assert found == generator(rewrite_kb, ["gastric cancer", "breast cancer"])
+    assert found[0][0].concept_id == "MESH:C000000"

@@ -41,6 +41,9 @@ class AliasTable:
 
     def __init__(self, kb) -> None:
         self.kb = kb
+        # The index the table was derived with: a KB reloaded in place (from_disk/from_bytes on
+        # the same object) gets a new one, and the table is derived again (get_alias_table).
+        self.alias_index = getattr(kb, "alias_index", None)
         self.smoothing = float(getattr(kb, "meta", {}).get("prior_smoothing", 1.0))
         self._vocab_cache: Dict[str, FrozenSet[str]] = {}
         self._substitutions: Optional[Dict[str, str]] = kb.meta.get("word_substitutions")
@@ -131,7 +134,7 @@ class AliasTable:
 def get_alias_table(kb) -> AliasTable:
     """RETURNS (AliasTable): the table for this KB, built on first use."""
     table = getattr(kb, "_medlink_alias_table", None)
-    if table is None or table.kb is not kb:
+    if table is None or table.kb is not kb or table.alias_index is not getattr(kb, "alias_index", None):
         table = AliasTable(kb)
         kb._medlink_alias_table = table
     return table

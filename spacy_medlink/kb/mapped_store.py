@@ -74,7 +74,7 @@ class MappedConceptStore:
                 owner = owners.setdefault(alt_id, row)
                 if owner != row:
                     conflicts.append((alt_id, concepts[owner].concept_id, concept.concept_id))
-        warn_alt_id_conflicts(conflicts, source)
+        warn_alt_id_conflicts(conflicts, source, stacklevel=3)  # the caller of from_concepts
         alt_ids = HashedStrings.from_strings(list(owners))
         alt_owners = np.fromiter(owners.values(), dtype=np.int32, count=len(owners))
         store = cls(ids, records, categories, depths, alt_ids, alt_owners, alias_counts)

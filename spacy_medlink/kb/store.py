@@ -200,12 +200,14 @@ def depth_from_tree_numbers(tree_numbers: Iterable[str]) -> int:
     return min((len(_TREE_SEPARATORS.split(t)) for t in tree_numbers), default=0)
 
 
-def warn_alt_id_conflicts(conflicts: List[Tuple[str, str, str]], source: Optional[str] = None) -> None:
+def warn_alt_id_conflicts(conflicts: List[Tuple[str, str, str]], source: Optional[str] = None,
+                          stacklevel: int = 4) -> None:
     """Warn once (W002) about alt ids claimed by more than one concept: (alt id, kept concept,
-    ignored concept) each (ConceptStore and the mapped store keep the first claim)."""
+    ignored concept) each (ConceptStore and the mapped store keep the first claim).
+    stacklevel (int): as warnings.warn's, counted from here (4: the caller of ConceptStore.from_concepts)."""
     if conflicts:
         examples = ", ".join(f"{alt}: {first}, {second}" for alt, first, second in conflicts[:_N_EXAMPLES])
         warnings.warn(
             Warnings.W002.format(n_conflicts=len(conflicts), source=f" in {source}" if source else "", examples=examples),
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
