@@ -48,22 +48,25 @@ class CharNgramCandidates:
         if isinstance(getattr(kb, "alias_index", None), CharNgramIndex):
             get_alias_table(kb).entry_arrays()
 
-    def _rewrites(self, table, queries: List[str]) -> Dict[str, str]:
+    def _search(self, kb, table, queries: List[str]) -> tuple:
+        """The queries' KB-synonym rewrites (query -> rewrite, where it differs), the strings
+        searched (queries and rewrites, each once) and their n_aliases best alias rows and
+        cosines (alias_index.search)."""
         rewritten = {}
         if self.use_rewrites:
             for q in queries:
                 r = rewrite(q, table.substitutions)
                 if r != q:
                     rewritten[q] = r
-        return rewritten
+        strings = list(dict.fromkeys([*queries, *rewritten.values()]))
+        rows, sims = kb.alias_index.search(strings, self.n_aliases)
+        return rewritten, strings, rows, sims
 
     def _generate(self, kb, table, queries: List[str], exclude) -> Dict[str, list]:
         if not exclude and isinstance(kb.alias_index, CharNgramIndex):
             return self._generate_batch(kb, table, queries)
         index = kb.alias_index
-        rewritten = self._rewrites(table, queries)
-        strings = list(dict.fromkeys([*queries, *rewritten.values()]))
-        rows, sims = index.search(strings, self.n_aliases)
+        rewritten, strings, rows, sims = self._search(kb, table, queries)
         hits_of = {s: _hits(index, rows[i], sims[i]) for i, s in enumerate(strings)}
         results = {}
         for query in queries:
@@ -101,10 +104,8 @@ class CharNgramCandidates:
         (entry_arrays.py): the linker's prediction path."""
         index: CharNgramIndex = kb.alias_index
         entries = table.entry_arrays()
-        rewritten = self._rewrites(table, queries)
-        strings = list(dict.fromkeys([*queries, *rewritten.values()]))
+        rewritten, strings, rows, sims = self._search(kb, table, queries)
         position = {s: i for i, s in enumerate(strings)}
-        rows, sims = index.search(strings, self.n_aliases)
         # Column 0: the string itself when it is an alias (similarity 1.0).
         own_rows = np.fromiter((entries.row_of.get(s, -1) for s in strings), dtype=np.int64, count=len(strings))
         hit_rows = np.concatenate([own_rows[:, None], rows], axis=1)

@@ -18,6 +18,8 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
+from ..kb.string_table import offset_ranges
+
 
 @dataclass
 class AliasEntries:
@@ -111,7 +113,7 @@ def merge_candidates(
     # The best hit per (query, concept): highest similarity, then prior, then first seen.
     order = np.lexsort((main["seen"], -prior[main["entry"]], -main["sim"], main_key))
     first = _group_starts(main_key[order])
-    best = {name: values[order][first] for name, values in main.items()}
+    best = {name: values[order][first] for name, values in main.items() if name != "seen"}
     best_key = main_key[order][first]
     # Where each (query, concept) was first seen orders the ties of the final ranking.
     seen_order = np.lexsort((main["seen"], main_key))
@@ -163,12 +165,8 @@ def _expand(entries: AliasEntries, hit_rows: np.ndarray, hit_sims: np.ndarray, s
     rows, sims = rows.ravel(), sims.ravel()
     valid = rows >= 0
     query, rows, sims = query[valid], rows[valid], sims[valid]
-    starts = entries.offsets[rows]
-    lengths = entries.offsets[rows + 1] - starts
-    total = int(lengths.sum())
-    owner = np.repeat(np.arange(len(rows)), lengths)
-    entry = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
-    seen = np.arange(total, dtype=np.int64)
+    owner, entry = offset_ranges(entries.offsets, rows)
+    seen = np.arange(len(entry), dtype=np.int64)
     return {"query": query[owner], "entry": entry, "alias_row": rows[owner], "sim": sims[owner], "seen": seen}
 
 

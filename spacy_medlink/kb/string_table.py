@@ -6,12 +6,26 @@ for lookup by value. Both are saved as plain .npy files and loaded memory-mapped
 ten million strings costs no memory until rows are read, and loads in milliseconds.
 """
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence, Union
+from typing import Iterable, Iterator, Sequence, Tuple, Union
 
 import numpy as np
 from spacy.strings import hash_string
 
 from ..errors import Errors
+
+
+
+def offset_ranges(offsets: np.ndarray, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """The ranges offsets[r]:offsets[r + 1] of the given rows, concatenated in one gather.
+
+    RETURNS (Tuple[np.ndarray, np.ndarray]): (owner, position): position runs over each row's
+        range in turn; owner is the index into `rows` of the range each position belongs to.
+    """
+    starts = offsets[rows]
+    lengths = offsets[rows + 1] - starts
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    return owner, positions
 
 
 class StringTable:

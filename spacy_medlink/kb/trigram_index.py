@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from ..errors import Errors
 from .alias_index import smoothed_idf
-from .string_table import StringTable, load_array
+from .string_table import StringTable, load_array, offset_ranges
 
 BUCKET_BITS = 22
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: spreads trigram keys over buckets
@@ -177,18 +177,14 @@ class TrigramIndex:
 
     def _cosines(self, candidates: np.ndarray, query_buckets: np.ndarray) -> np.ndarray:
         """Exact cosine of binary TF-IDF trigram vectors, query against each candidate."""
-        starts = self.forward_offsets[candidates]
-        lengths = self.forward_offsets[candidates + 1] - starts
-        total = int(lengths.sum())
-        # Positions of every candidate's buckets in `forward`, gathered in one array.
-        run_starts = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-        their_buckets = self.forward[run_starts + np.arange(total)]
+        # Every candidate's buckets in `forward`, gathered in one array.
+        owner, positions = offset_ranges(self.forward_offsets, candidates)
+        their_buckets = self.forward[positions]
         # query_buckets are sorted and distinct (trigram_buckets): membership by binary search,
         # no shared state (one index may serve several threads).
         found = np.minimum(np.searchsorted(query_buckets, their_buckets), len(query_buckets) - 1)
         shared = query_buckets[found] == their_buckets
         weights = np.where(shared, self.idf[their_buckets], 0.0) ** 2
-        owner = np.repeat(np.arange(len(candidates)), lengths)
         dots = np.bincount(owner, weights=weights, minlength=len(candidates))
         query_norm = np.sqrt(float(np.sum(self.idf[query_buckets].astype(np.float64) ** 2)))
         denominator = query_norm * self.norms[candidates]

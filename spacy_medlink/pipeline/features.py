@@ -198,10 +198,8 @@ def _static_features(mention: Mention, info: ConceptInfo, exclude_concepts) -> t
         and the candidates' entity vectors.
     """
     if not exclude_concepts:
-        cached = info.static_cache.get(mention.query)
-        if cached is None or len(cached[0]) != len(mention.candidates):
-            cache_static_features([mention], info)
-            cached = info.static_cache[mention.query]
+        cache_static_features([mention], info)  # a no-op when the query's block is cached
+        cached = info.static_cache[mention.query]
         return cached[0].copy(), cached[1]
     return static_feature_rows([mention.query], [mention.candidates], info, exclude_concepts)
 

@@ -197,16 +197,16 @@ class MedicalEntityLinker(TrainablePipe):
         kb = kb_loader(self.vocab)
         if not hasattr(kb, "store"):
             raise ValueError(Errors.E201.format(name=self.name, found=type(kb).__name__))
-        self.kb = kb
-        self._info = None
+        self._use_kb(kb)
         self.validate_kb()
-        self._prepare_candidates()
 
-    def _prepare_candidates(self) -> None:
-        """The candidate generator derives its tables from a new KB now, not on the first doc."""
+    def _use_kb(self, kb) -> None:
+        """Make kb the component's KB; the candidate generator derives its tables from it now,
+        not on the first doc."""
+        self.kb, self._info = kb, None
         prepare = getattr(self.get_candidates, "prepare", None)
-        if prepare is not None and not self.kb.is_empty():
-            prepare(self.kb)
+        if prepare is not None and not kb.is_empty():
+            prepare(kb)
 
     def validate_kb(self) -> None:
         """Fail early, with a coded error, on a missing/empty KB or a vector-size mismatch."""
@@ -431,8 +431,7 @@ class MedicalEntityLinker(TrainablePipe):
         data = srsly.msgpack_loads(bytes_data)
         self._load_cfg(data["cfg"], "the bytes' cfg")
         kb = self._empty_kb(mapped=is_mapped_kb_bytes(data["kb"]))
-        self.kb, self._info = kb.from_bytes(data["kb"]), None
-        self._prepare_candidates()
+        self._use_kb(kb.from_bytes(data["kb"]))
         self.model.set_dim("nD", self.cfg["entity_vector_length"])
         self.model.from_bytes(data["model"])
         return self
@@ -464,9 +463,7 @@ class MedicalEntityLinker(TrainablePipe):
         def load_kb(p):
             kb = self._empty_kb(mapped=is_mapped_kb_folder(p))
             kb.from_disk(p)
-            self.kb = kb
-            self._info = None
-            self._prepare_candidates()
+            self._use_kb(kb)
 
         deserialize = {
             "cfg": lambda p: self._load_cfg(read_json(p), p),
