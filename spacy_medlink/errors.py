@@ -54,8 +54,9 @@ class Warnings(metaclass=_CodedMessages):
     W101 = ("{n_skipped} of {n_total} gold entities in {path} do not align to the tokens of "
             "nlp.make_doc and were not copied to the predicted docs (gold_ents_in_predicted). "
             "Convert the corpus with the tokenizer of the pipeline you train.")
-    W110 = ("Skipped {n_skipped} of {n_total} lines of {path} that are not JSON objects with a "
-            "non-empty string \"text\"; first ones: {examples}")
+    W110 = ("Skipped {n_skipped} of {n_total} records of {path} without a text to label (JSONL "
+            "lines that are not JSON objects with a non-empty string \"text\", DocBin docs with "
+            "an empty text); first ones: {examples}")
     W111 = ("{n_repeats} documents of {path} repeat an earlier document with the same id word "
             "for word (title, abstract and mentions) and were kept, as in the file; first ones "
             "(id: line, earlier line): {examples}. Remove the repeats to count each document "

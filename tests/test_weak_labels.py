@@ -215,3 +215,37 @@ def test_overlapping_missing_spans_and_entities_make_a_valid_training_doc(teache
     item.missing = [doc[1:3], doc[2:4]]          # overlap each other and the entity "Voss fever"
     training = to_training_doc(item, teacher)
     assert [t.ent_iob_ for t in training] == ["B", "I", "", "B"]   # the entities stand
+
+
+def test_unlabeled_reader_reads_the_texts_of_a_docbin_and_counts_empty_docs(tmp_path):
+    nlp = spacy.blank("en")
+    path = tmp_path / "corpus.spacy"
+    DocBin(docs=[nlp("Voss fever."), nlp(""), nlp("Diabetes.")]).to_disk(path)
+    with pytest.warns(UserWarning, match="MLW110"):
+        texts, report = read_unlabeled_texts(path)
+    assert texts == ["Voss fever.", "Diabetes."]
+    assert (report.n_lines, report.n_read, report.n_skipped) == (3, 2, 1)
+    assert report.skipped_examples == ["doc 2: empty text"]
+
+
+def test_write_silver_keeps_every_transfer_text(teacher, tmp_path):
+    from spacy_medlink.training.self_training import write_silver
+
+    teacher.to_disk(tmp_path / "teacher")
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"text": t}) + "\n" for t in ["Voss fever.", "Nothing.", "Nor here."]))
+    transfer = tmp_path / "other_corpus.spacy"
+    nlp = spacy.blank("en")
+    # Its own (gold) labels are ignored: only the teacher's count.
+    gold = nlp("No disease named here.")
+    gold.ents = [gold.char_span(0, 2, label="DISEASE")]
+    DocBin(docs=[gold, nlp("Diabetes and Voss fever.")]).to_disk(transfer)
+    rules = SilverRules(negative_ratio=0.0)
+    report = write_silver(tmp_path / "teacher", pool, tmp_path / "silver.spacy", rules=rules,
+                          transfer_paths=[transfer], progress=False)
+    docs = list(DocBin().from_disk(tmp_path / "silver.spacy").get_docs(nlp.vocab))
+    # The pool's texts without entities go (negative_ratio 0); both transfer texts stay.
+    assert [d.text for d in docs] == ["Voss fever.", "No disease named here.", "Diabetes and Voss fever."]
+    assert [e.text for e in docs[1].ents] == []
+    assert report["n_transfer_docs"] == 2 and report["transfer"][0]["n_read"] == 2
+    assert report["n_silver_docs"] == 3

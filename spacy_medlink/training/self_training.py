@@ -50,6 +50,7 @@ def write_silver(
     seed: int = 0,
     rules: SilverRules = SilverRules(),
     gold_paths: Sequence[Union[str, Path]] = (),
+    transfer_paths: Sequence[Union[str, Path]] = (),
     progress: bool = True,
 ) -> Dict:
     """Label unlabeled texts with a teacher and write the silver DocBin.
@@ -62,16 +63,27 @@ def write_silver(
     rules (SilverRules): Agreement, negatives and KB categories of the silver labels.
     gold_paths (Sequence[Union[str, Path]]): Gold DocBins whose texts are labelled the same
         way (with the pool's agreement table) to measure each source's precision.
+    transfer_paths (Sequence[Union[str, Path]]): More texts labelled in full, every one kept
+        (JSONL or a DocBin whose own labels are ignored): e.g. another corpus's training
+        texts, so a student also learns what its teacher does on that corpus's documents.
     progress (bool): Show progress bars.
     RETURNS (Dict): The report: input counts, silver docs kept, entities per source (of the
         kept docs), precision per gold set.
     """
     teacher = spacy.load(teacher_path)
     texts, read_report = read_unlabeled_texts(unlabeled_path, limit=limit, seed=seed)
-    silver, agreement = weak_label(teacher, texts, rules=rules, progress=progress)
+    transfer_texts, transfer_reports = [], []
+    for path in transfer_paths:
+        more, more_report = read_unlabeled_texts(path)
+        transfer_texts.extend(more)
+        transfer_reports.append(report_dict(more_report))
+    # One agreement table over both: a KB key the teacher tags inconsistently is uncertain
+    # wherever it occurs.
+    silver, agreement = weak_label(teacher, texts + transfer_texts, rules=rules, progress=progress)
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    kept = select_silver(silver, negative_ratio=rules.negative_ratio, seed=seed)
+    pool_silver, transfer_silver = silver[: len(texts)], silver[len(texts):]
+    kept = select_silver(pool_silver, negative_ratio=rules.negative_ratio, seed=seed) + transfer_silver
     doc_bin = DocBin(attrs=["ENT_IOB", "ENT_TYPE"], store_user_data=False)
     for item in kept:
         doc_bin.add(to_training_doc(item, teacher))
@@ -83,6 +95,8 @@ def write_silver(
     report = {
         "teacher": str(teacher_path),
         "unlabeled": report_dict(read_report),
+        "transfer": transfer_reports,
+        "n_transfer_docs": len(transfer_silver),
         "output": str(output_path),
         **asdict(rules),
         "n_silver_docs": len(kept),
@@ -128,6 +142,7 @@ def self_train(
     gold_repeat: int = 1,
     extra_dev: Sequence[Union[str, Path]] = (),
     gold_for_precision: Sequence[Union[str, Path]] = (),
+    transfer: Sequence[Union[str, Path]] = (),
     overrides: Optional[Dict[str, object]] = None,
     progress: bool = True,
 ) -> List[Dict]:
@@ -148,6 +163,7 @@ def self_train(
     extra_dev (Sequence[Union[str, Path]]): More gold DocBins scored after each round
         (e.g. another corpus's dev set).
     gold_for_precision (Sequence[Union[str, Path]]): Gold DocBins for the source precision.
+    transfer (Sequence[Union[str, Path]]): Texts every round labels in full (write_silver).
     overrides (Optional[Dict[str, object]]): Config overrides for spacy train (paths.vocabulary...).
     progress (bool): Show progress bars.
     RETURNS (List[Dict]): One record per round: weak-label report and dev scores.
@@ -166,7 +182,7 @@ def self_train(
         report = write_silver(
             teacher, unlabeled_path, corpus_dir / SILVER_FILE,
             limit=limit, seed=seed + round_no - 1, rules=rules,
-            gold_paths=gold_for_precision, progress=progress,
+            gold_paths=gold_for_precision, transfer_paths=transfer, progress=progress,
         )
         report["gold_repeat"] = gold_repeat
         srsly.write_json(round_dir / "weak_labels.json", report)

@@ -1,5 +1,6 @@
 """Unlabeled texts for weak supervision, self-training and benchmarks: `{"text": ...}` JSONL
-(the spaCy / Prodigy convention), plain or gzipped, every skipped line counted and named."""
+(the spaCy / Prodigy convention), plain or gzipped, every skipped line counted and named; or
+the texts of a DocBin (a training corpus used as text only, its labels ignored)."""
 import json
 import random
 import warnings
@@ -7,9 +8,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import List, Tuple, Union
 
+from spacy.vocab import Vocab
+
 from ..errors import Errors, Warnings
 from ..input_files import find_lone_surrogate
 from .pubtator import decoded_lines
+from .readers import DOCBIN_SUFFIX, read_docbin
 
 _N_EXAMPLES = 5
 
@@ -28,12 +32,14 @@ class UnlabeledReport:
 def read_unlabeled_texts(
     path: Union[str, Path], *, limit: int = 0, seed: int = 0
 ) -> Tuple[List[str], UnlabeledReport]:
-    """Read `{"text": ...}` lines of a JSONL(.gz) file (the spaCy / Prodigy convention).
+    """Read `{"text": ...}` lines of a JSONL(.gz) file (the spaCy / Prodigy convention), or
+    the texts of a .spacy DocBin (each doc one text, its annotations ignored).
 
-    Lines that are not JSON objects with a non-empty string "text" are skipped, counted and
-    named in the report (and in warning MLW110); none is dropped silently.
+    Lines that are not JSON objects with a non-empty string "text" (docs with an empty text)
+    are skipped, counted and named in the report (and in warning MLW110); none is dropped
+    silently.
 
-    path (Union[str, Path]): The file (.jsonl or .jsonl.gz).
+    path (Union[str, Path]): The file (.jsonl, .jsonl.gz or .spacy).
     limit (int): Keep a random sample of this many texts (0: all), drawn with `seed`.
     seed (int): Seed of the sample.
     RETURNS (Tuple[List[str], UnlabeledReport]): The texts (file order) and the report.
@@ -42,6 +48,41 @@ def read_unlabeled_texts(
     if not path.is_file():
         raise ValueError(Errors.E113.format(path=path))
     report = UnlabeledReport(path=str(path))
+    if path.suffix == DOCBIN_SUFFIX:
+        texts = _docbin_texts(path, report)
+    else:
+        texts = _jsonl_texts(path, report)
+    if report.n_skipped:
+        warnings.warn(
+            Warnings.W110.format(
+                path=path, n_skipped=report.n_skipped, n_total=report.n_lines,
+                examples="; ".join(report.skipped_examples),
+            )
+        )
+    if not texts:
+        raise ValueError(Errors.E115.format(path=path))
+    if limit and limit < len(texts):
+        keep = sorted(random.Random(seed).sample(range(len(texts)), limit))
+        texts = [texts[i] for i in keep]
+    report.n_read = len(texts)
+    return texts, report
+
+
+def _docbin_texts(path: Path, report: UnlabeledReport) -> List[str]:
+    """The non-empty texts of a DocBin's docs (empty ones skipped and counted)."""
+    texts = []
+    for doc_no, doc in enumerate(read_docbin(path).get_docs(Vocab()), start=1):
+        report.n_lines += 1
+        if doc.text.strip():
+            texts.append(doc.text)
+        else:
+            report.n_skipped += 1
+            if len(report.skipped_examples) < _N_EXAMPLES:
+                report.skipped_examples.append(f"doc {doc_no}: empty text")
+    return texts
+
+
+def _jsonl_texts(path: Path, report: UnlabeledReport) -> List[str]:
     texts: List[str] = []
     # Decoding (E109), decompression (E114) and lone surrogates (E118) name file and line.
     for line_no, line in enumerate(decoded_lines(path, gzip_error=Errors.E114), start=1):
@@ -64,20 +105,7 @@ def read_unlabeled_texts(
         if surrogate is not None:
             raise ValueError(Errors.E118.format(path=path, line=line_no, found=surrogate))
         texts.append(text)
-    if report.n_skipped:
-        warnings.warn(
-            Warnings.W110.format(
-                path=path, n_skipped=report.n_skipped, n_total=report.n_lines,
-                examples="; ".join(report.skipped_examples),
-            )
-        )
-    if not texts:
-        raise ValueError(Errors.E115.format(path=path))
-    if limit and limit < len(texts):
-        keep = sorted(random.Random(seed).sample(range(len(texts)), limit))
-        texts = [texts[i] for i in keep]
-    report.n_read = len(texts)
-    return texts, report
+    return texts
 
 
 def report_dict(report: UnlabeledReport) -> dict:
