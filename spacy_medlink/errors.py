@@ -207,6 +207,11 @@ class Errors(metaclass=_CodedMessages):
     E275 = ("This doc's guideline (doc._.medlink_guideline) is {name!r}; the NER was trained "
             "with the guidelines {expected}. Set one of them (the medlink_guideline "
             "component's `guideline`, or the corpus reader's `guideline`).")
+    # Chunked tok2vec (spacy_medlink/ml/chunked_tok2vec.py)
+    E276 = ("spacy-medlink.ChunkedTok2Vec.v1: predict_max_tokens must be 0 (no chunks) or "
+            "positive, found {value}.")
+    E277 = ("spacy-medlink.ChunkedTok2Vec.v1 predicted in chunks (is_train=False) and has no "
+            "gradient: call it with is_train=True (begin_update) to train.")
     # LoRA adapters (spacy_medlink/ml/lora.py)
     E280 = ("The saved transformer holds no LoRA adapters, but the config builds "
             "spacy-medlink.LoRATransformerModel.v1 on {name!r}: it was trained with another "
