@@ -138,6 +138,16 @@ def test_unlabeled_reader_errors(tmp_path):
         read_unlabeled_texts(broken)
 
 
+def test_head_keeps_the_texts_after_it_unseen_and_counts_them(tmp_path):
+    path = tmp_path / "pool.jsonl"
+    path.write_text("".join(json.dumps({"text": f"Text {i}."}) + "\n" for i in range(20)))
+    texts, report = read_unlabeled_texts(path, limit=5, seed=1, head=10)
+    assert len(texts) == 5 and all(int(t.split()[1].rstrip(".")) < 10 for t in texts)
+    assert report.n_after_head == 10 and report.n_read == 5
+    every, _ = read_unlabeled_texts(path, head=10)
+    assert every == [f"Text {i}." for i in range(10)]
+
+
 def test_sample_is_reproducible(tmp_path):
     path = tmp_path / "pool.jsonl"
     path.write_text("".join(json.dumps({"text": f"Text {i}."}) + "\n" for i in range(20)))

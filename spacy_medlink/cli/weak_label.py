@@ -17,6 +17,7 @@ def weak_label_cli(
     output: Path = Arg(..., help="Silver DocBin (.spacy) to write"),
     limit: int = Opt(0, "--limit", "-l", help="Label a random sample of this many texts (0: all)"),
     seed: int = Opt(0, "--seed", help="Seed of the sample"),
+    head: int = Opt(0, "--head", help="Only the first N texts of the file are labelled or sampled (0: all); those after them stay unseen, e.g. for measuring speed on them"),
     min_agreement: float = Opt(0.2, "--min-agreement", help="KB keys the teacher tags less often become missing, not entities"),
     min_count: int = Opt(3, "--min-count", help="Occurrences a KB key needs before it can be uncertain"),
     negative_ratio: float = Opt(0.5, "--negative-ratio", help="Texts without silver entities kept per text with one (-1: all)"),
@@ -39,7 +40,7 @@ def weak_label_cli(
     if report_path is not None:
         check_output_path(report_path, "the report")
     rules = silver_rules(min_agreement, min_count, negative_ratio, kb_labels, sources, kb_open_left)
-    report = write_silver(teacher, unlabeled, output, limit=limit, seed=seed, rules=rules, gold_paths=gold, transfer_paths=transfer)
+    report = write_silver(teacher, unlabeled, output, limit=limit, seed=seed, head=head, rules=rules, gold_paths=gold, transfer_paths=transfer)
     print_weak_label_report(report)
     if report_path is not None:
         save_json(report_path, report, "the report")
@@ -69,7 +70,8 @@ def print_weak_label_report(report: dict) -> None:
     unlabeled = report["unlabeled"]
     msg.info(
         f"{unlabeled['n_read']} texts labelled ({unlabeled['n_lines']} lines read, "
-        f"{unlabeled['n_skipped']} skipped), {report['n_silver_docs']} kept as silver docs; "
+        f"{unlabeled['n_skipped']} skipped, {unlabeled.get('n_after_head', 0)} after --head left out), "
+        f"{report['n_silver_docs']} kept as silver docs; "
         f"{report['n_kb_keys_uncertain']} of "
         f"{report['n_kb_keys_seen']} KB keys uncertain"
     )
@@ -103,6 +105,7 @@ def self_train_cli(
     rounds: int = Opt(2, "--rounds", help="Teacher -> student rounds"),
     limit: int = Opt(0, "--limit", "-l", help="Unlabeled texts per round (0: all)"),
     seed: int = Opt(0, "--seed", help="Seed of the samples and of training"),
+    head: int = Opt(0, "--head", help="See weak-label"),
     min_agreement: float = Opt(0.2, "--min-agreement", help="See weak-label"),
     min_count: int = Opt(3, "--min-count", help="See weak-label"),
     negative_ratio: float = Opt(0.5, "--negative-ratio", help="See weak-label"),
@@ -137,7 +140,7 @@ def self_train_cli(
         overrides["training.eval_frequency"] = eval_frequency
     records = self_train(
         config, teacher, unlabeled, gold_train, dev, output_dir,
-        rounds=rounds, limit=limit, seed=seed,
+        rounds=rounds, limit=limit, seed=seed, head=head,
         rules=silver_rules(min_agreement, min_count, negative_ratio, kb_labels, sources, kb_open_left), gold_repeat=gold_repeat,
         extra_dev=extra_dev, gold_for_precision=gold, transfer=transfer, overrides=overrides,
     )

@@ -48,6 +48,7 @@ def write_silver(
     *,
     limit: int = 0,
     seed: int = 0,
+    head: int = 0,
     rules: SilverRules = SilverRules(),
     gold_paths: Sequence[Union[str, Path]] = (),
     transfer_paths: Sequence[Union[str, Path]] = (),
@@ -60,6 +61,7 @@ def write_silver(
     output_path (Union[str, Path]): The silver .spacy file.
     limit (int): Label a random sample of this many texts (0: all).
     seed (int): Seed of the sample.
+    head (int): Only the first `head` texts of the file are sampled (0: all).
     rules (SilverRules): Agreement, negatives and KB categories of the silver labels.
     gold_paths (Sequence[Union[str, Path]]): Gold DocBins whose texts are labelled the same
         way (with the pool's agreement table) to measure each source's precision.
@@ -71,7 +73,7 @@ def write_silver(
         kept docs), precision per gold set.
     """
     teacher = spacy.load(teacher_path)
-    texts, read_report = read_unlabeled_texts(unlabeled_path, limit=limit, seed=seed)
+    texts, read_report = read_unlabeled_texts(unlabeled_path, limit=limit, seed=seed, head=head)
     transfer_texts, transfer_reports = [], []
     for path in transfer_paths:
         more, more_report = read_unlabeled_texts(path)
@@ -138,6 +140,7 @@ def self_train(
     rounds: int = 2,
     limit: int = 0,
     seed: int = 0,
+    head: int = 0,
     rules: SilverRules = SilverRules(),
     gold_repeat: int = 1,
     extra_dev: Sequence[Union[str, Path]] = (),
@@ -157,6 +160,7 @@ def self_train(
     rounds (int): Number of rounds (0: the teacher becomes OUTPUT_DIR/model-best as it is).
     limit (int): Unlabeled texts per round (0: all); each round draws its own sample.
     seed (int): Seed of the first round's sample (round k uses seed + k - 1).
+    head (int): Only the first `head` unlabeled texts are sampled (0: all).
     rules (SilverRules): Agreement, negatives and KB categories of the silver labels.
     gold_repeat (int): Copies of the gold training docs in each round's corpus: with few
         gold documents, thousands of silver texts would otherwise drown their guideline.
@@ -181,7 +185,7 @@ def self_train(
         copy_gold(Path(gold_train), corpus_dir, repeat=gold_repeat)
         report = write_silver(
             teacher, unlabeled_path, corpus_dir / SILVER_FILE,
-            limit=limit, seed=seed + round_no - 1, rules=rules,
+            limit=limit, seed=seed + round_no - 1, head=head, rules=rules,
             gold_paths=gold_for_precision, transfer_paths=transfer, progress=progress,
         )
         report["gold_repeat"] = gold_repeat

@@ -27,10 +27,12 @@ class UnlabeledReport:
     n_read: int = 0
     n_skipped: int = 0
     skipped_examples: List[str] = field(default_factory=list)
+    # Texts after the first `head` ones: left out on purpose (kept unseen).
+    n_after_head: int = 0
 
 
 def read_unlabeled_texts(
-    path: Union[str, Path], *, limit: int = 0, seed: int = 0
+    path: Union[str, Path], *, limit: int = 0, seed: int = 0, head: int = 0
 ) -> Tuple[List[str], UnlabeledReport]:
     """Read `{"text": ...}` lines of a JSONL(.gz) file (the spaCy / Prodigy convention), or
     the texts of a .spacy DocBin (each doc one text, its annotations ignored).
@@ -42,6 +44,8 @@ def read_unlabeled_texts(
     path (Union[str, Path]): The file (.jsonl, .jsonl.gz or .spacy).
     limit (int): Keep a random sample of this many texts (0: all), drawn with `seed`.
     seed (int): Seed of the sample.
+    head (int): Only the first `head` texts are read or sampled (0: all); those after them
+        stay unseen, e.g. by a student whose speed is then measured on them.
     RETURNS (Tuple[List[str], UnlabeledReport]): The texts (file order) and the report.
     """
     path = Path(path)
@@ -61,6 +65,9 @@ def read_unlabeled_texts(
         )
     if not texts:
         raise ValueError(Errors.E115.format(path=path))
+    if head and head < len(texts):
+        report.n_after_head = len(texts) - head
+        texts = texts[:head]
     if limit and limit < len(texts):
         keep = sorted(random.Random(seed).sample(range(len(texts)), limit))
         texts = [texts[i] for i in keep]
