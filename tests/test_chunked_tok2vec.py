@@ -46,10 +46,9 @@ def model_and_docs():
 
 def test_chunks_give_the_vectors_of_the_whole_batch(model_and_docs):
     model, docs = model_and_docs
-    assert sum(len(d) for d in docs) > 3 * model.attrs["predict_max_tokens"]  # several chunks
+    assert sum(len(d) for d in docs) > 3 * 12  # several chunks
     chunked = model.predict(docs)
-    model.attrs["predict_max_tokens"] = 0
-    whole = model.predict(docs)
+    whole = model.layers[0].predict(docs)  # spaCy's Tok2Vec inside, on the whole batch
     assert [v.shape for v in chunked] == [(len(d), 16) for d in docs]
     for a, b in zip(chunked, whole):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
@@ -87,3 +86,22 @@ def test_negative_chunk_size_is_a_coded_error():
     config["model"]["predict_max_tokens"] = -1
     with pytest.raises(ValueError, match="MLE276"):
         registry.resolve(config)
+
+
+def test_the_config_sets_the_chunk_size_of_a_saved_pipeline(tmp_path):
+    nlp = spacy.blank("en")
+    config = Config().from_str(TOK2VEC)
+    nlp.add_pipe("tok2vec", config={"model": config["model"]})
+    nlp.initialize()
+    nlp.to_disk(tmp_path / "pipeline")
+    whole = spacy.load(tmp_path / "pipeline", config={"components": {"tok2vec": {"model": {"predict_max_tokens": 0}}}})
+    chunked = spacy.load(tmp_path / "pipeline")
+    docs = [whole.make_doc(text) for text in TEXTS]
+    calls = []
+    for nlp_, expected in ((whole, 1), (chunked, 4)):
+        inner = nlp_.get_pipe("tok2vec").model.layers[0]
+        original = inner._func
+        inner._func = lambda layer, X, is_train, original=original: (calls.append(len(X)), original(layer, X, is_train))[1]
+        nlp_.get_pipe("tok2vec").predict(docs)
+        assert len(calls) == expected
+        calls.clear()

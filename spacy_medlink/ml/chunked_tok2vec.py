@@ -19,6 +19,7 @@ Same arguments as spacy.Tok2Vec.v2, plus the chunk size:
     [components.tok2vec.model.encode]
     ...
 """
+from functools import partial
 from typing import Iterator, List
 
 from spacy.ml.models.tok2vec import build_Tok2Vec_model
@@ -49,21 +50,21 @@ def build_chunked_tok2vec(
     if predict_max_tokens < 0:
         raise ValueError(Errors.E276.format(value=predict_max_tokens))
     tok2vec = build_Tok2Vec_model(embed, encode)
-    model = Model(
+    # The chunk size is bound into the forward function, not kept in attrs (which thinc saves
+    # with the weights): the config decides it at load time, e.g. spacy.load(path,
+    # config={"components": {"tok2vec": {"model": {"predict_max_tokens": 0}}}}).
+    return Model(
         "chunked_tok2vec",
-        _forward,
+        partial(_forward, limit=predict_max_tokens),
         init=_init,
         layers=[tok2vec],
         dims={"nO": tok2vec.get_dim("nO") if tok2vec.has_dim("nO") else None},
         refs={"embed": embed, "encode": encode},
-        attrs={"predict_max_tokens": predict_max_tokens},
     )
-    return model
 
 
-def _forward(model: Model, docs: List[Doc], is_train: bool):
+def _forward(model: Model, docs: List[Doc], is_train: bool, *, limit: int):
     tok2vec = model.layers[0]
-    limit = model.attrs["predict_max_tokens"]
     if is_train or not limit or sum(len(doc) for doc in docs) <= limit:
         return tok2vec(docs, is_train)
     vectors: List[Floats2d] = []
