@@ -17,7 +17,6 @@ import srsly
 from sklearn.feature_extraction.text import HashingVectorizer
 from sparse_dot_topn import sp_matmul_topn
 from sklearn.preprocessing import normalize as l2_normalize
-from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 from srsly.msgpack.exceptions import UnpackException
 
 from ..errors import Errors
@@ -91,11 +90,7 @@ class CharNgramIndex:
     def vectorize(self, texts: Sequence[str]) -> sp.csr_matrix:
         """RETURNS (sp.csr_matrix): L2-normalized TF-IDF rows for normalized strings."""
         counts = self._vectorizer.transform(list(texts))
-        rows = counts.multiply(self.idf).tocsr()
-        # The kernel sklearn's normalize() runs, without its input validation: ~2.5 ms a call,
-        # as long as the search itself for a batch of a few new mention strings.
-        inplace_csr_row_normalize_l2(rows)
-        return rows
+        return l2_normalize(counts.multiply(self.idf).tocsr())
 
     def search(self, queries: Sequence[str], k: int = 10) -> Tuple[np.ndarray, np.ndarray]:
         """Find the k most similar aliases for each normalized query string.
