@@ -169,6 +169,8 @@ class Errors(metaclass=_CodedMessages):
             "truncated or of another format. Write it again.")
     E121 = ("gold_repeat must be a whole number >= 1 (copies of the gold training docs in a "
             "self-training round), found {value}.")
+    E123 = ("{path}: head and limit count texts and must be >= 0 (0: all), found head={head}, "
+            "limit={limit}.")
     E122 = ("Unknown silver source(s) {found} in entity_sources (--sources); expected some of "
             "{expected}.")
     # --- linker (200-299) ---

@@ -148,6 +148,29 @@ def test_head_keeps_the_texts_after_it_unseen_and_counts_them(tmp_path):
     assert every == [f"Text {i}." for i in range(10)]
 
 
+def test_head_counts_texts_and_leaves_the_tail_unread(tmp_path):
+    path = tmp_path / "pool.jsonl"
+    lines = ["{broken", json.dumps({"text": "One."}), json.dumps({"text": "Two."}),
+             '{"text": "bad \\ud800 in the tail"}', json.dumps({"text": "Three."})]
+    path.write_text("\n".join(lines) + "\n", encoding="utf8")
+    with pytest.warns(UserWarning, match="MLW110"):
+        texts, report = read_unlabeled_texts(path, head=2)
+    # The skipped line does not count towards the head; the tail (a lone surrogate, E118 if
+    # it were read) is counted, not read.
+    assert texts == ["One.", "Two."]
+    assert (report.n_lines, report.n_skipped, report.n_after_head) == (5, 1, 2)
+    with pytest.raises(ValueError, match="MLE118"):
+        read_unlabeled_texts(path, head=3)
+
+
+@pytest.mark.parametrize("head,limit", [(-1, 0), (0, -5)])
+def test_negative_head_or_limit_is_a_coded_error(tmp_path, head, limit):
+    path = tmp_path / "pool.jsonl"
+    path.write_text(json.dumps({"text": "One."}) + "\n")
+    with pytest.raises(ValueError, match="MLE123"):
+        read_unlabeled_texts(path, head=head, limit=limit)
+
+
 def test_sample_is_reproducible(tmp_path):
     path = tmp_path / "pool.jsonl"
     path.write_text("".join(json.dumps({"text": f"Text {i}."}) + "\n" for i in range(20)))

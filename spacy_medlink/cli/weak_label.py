@@ -17,7 +17,7 @@ def weak_label_cli(
     output: Path = Arg(..., help="Silver DocBin (.spacy) to write"),
     limit: int = Opt(0, "--limit", "-l", help="Label a random sample of this many texts (0: all)"),
     seed: int = Opt(0, "--seed", help="Seed of the sample"),
-    head: int = Opt(0, "--head", help="Only the first N texts of the file are labelled or sampled (0: all); those after them stay unseen, e.g. for measuring speed on them"),
+    head: int = Opt(0, "--head", min=0, help="Only the first N texts of the file are labelled or sampled (0: all); those after them stay unseen, e.g. for measuring speed on them"),
     min_agreement: float = Opt(0.2, "--min-agreement", help="KB keys the teacher tags less often become missing, not entities"),
     min_count: int = Opt(3, "--min-count", help="Occurrences a KB key needs before it can be uncertain"),
     negative_ratio: float = Opt(0.5, "--negative-ratio", help="Texts without silver entities kept per text with one (-1: all)"),
@@ -76,7 +76,8 @@ def print_weak_label_report(report: dict) -> None:
         f"{report['n_kb_keys_seen']} KB keys uncertain"
     )
     for transfer in report.get("transfer", []):
-        msg.info(f"+ {transfer['n_read']} texts of {transfer['path']} labelled and kept ({transfer['n_skipped']} skipped)")
+        msg.info(f"of them every one of the {transfer['n_read']} texts of {transfer['path']} "
+                 f"({transfer['n_skipped']} skipped)")
     msg.table(sorted(report["entities_by_source"].items()), header=("source", "silver entities"))
     for gold_path, by_source in report["precision_on_gold"].items():
         rows = [
@@ -105,7 +106,7 @@ def self_train_cli(
     rounds: int = Opt(2, "--rounds", help="Teacher -> student rounds"),
     limit: int = Opt(0, "--limit", "-l", help="Unlabeled texts per round (0: all)"),
     seed: int = Opt(0, "--seed", help="Seed of the samples and of training"),
-    head: int = Opt(0, "--head", help="See weak-label"),
+    head: int = Opt(0, "--head", min=0, help="See weak-label"),
     min_agreement: float = Opt(0.2, "--min-agreement", help="See weak-label"),
     min_count: int = Opt(3, "--min-count", help="See weak-label"),
     negative_ratio: float = Opt(0.5, "--negative-ratio", help="See weak-label"),

@@ -59,7 +59,8 @@ def build_chunked_tok2vec(
         init=_init,
         layers=[tok2vec],
         dims={"nO": tok2vec.get_dim("nO") if tok2vec.has_dim("nO") else None},
-        refs={"embed": embed, "encode": encode},
+        # "tok2vec": the inner spacy.Tok2Vec.v2 chain, e.g. for [pretraining] layer.
+        refs={"embed": embed, "encode": encode, "tok2vec": tok2vec},
     )
 
 

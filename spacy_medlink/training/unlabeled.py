@@ -27,7 +27,7 @@ class UnlabeledReport:
     n_read: int = 0
     n_skipped: int = 0
     skipped_examples: List[str] = field(default_factory=list)
-    # Texts after the first `head` ones: left out on purpose (kept unseen).
+    # Lines (docs) after the first `head` texts: left out on purpose, not read (kept unseen).
     n_after_head: int = 0
 
 
@@ -44,18 +44,21 @@ def read_unlabeled_texts(
     path (Union[str, Path]): The file (.jsonl, .jsonl.gz or .spacy).
     limit (int): Keep a random sample of this many texts (0: all), drawn with `seed`.
     seed (int): Seed of the sample.
-    head (int): Only the first `head` texts are read or sampled (0: all); those after them
-        stay unseen, e.g. by a student whose speed is then measured on them.
+    head (int): Only the first `head` texts are read or sampled (0: all); the lines after them
+        are counted, not read: they stay unseen, e.g. by a student whose speed is then
+        measured on them.
     RETURNS (Tuple[List[str], UnlabeledReport]): The texts (file order) and the report.
     """
     path = Path(path)
     if not path.is_file():
         raise ValueError(Errors.E113.format(path=path))
+    if head < 0 or limit < 0:
+        raise ValueError(Errors.E123.format(path=path, head=head, limit=limit))
     report = UnlabeledReport(path=str(path))
     if path.suffix == DOCBIN_SUFFIX:
-        texts = _docbin_texts(path, report)
+        texts = _docbin_texts(path, report, head)
     else:
-        texts = _jsonl_texts(path, report)
+        texts = _jsonl_texts(path, report, head)
     if report.n_skipped:
         warnings.warn(
             Warnings.W110.format(
@@ -65,9 +68,6 @@ def read_unlabeled_texts(
         )
     if not texts:
         raise ValueError(Errors.E115.format(path=path))
-    if head and head < len(texts):
-        report.n_after_head = len(texts) - head
-        texts = texts[:head]
     if limit and limit < len(texts):
         keep = sorted(random.Random(seed).sample(range(len(texts)), limit))
         texts = [texts[i] for i in keep]
@@ -75,11 +75,14 @@ def read_unlabeled_texts(
     return texts, report
 
 
-def _docbin_texts(path: Path, report: UnlabeledReport) -> List[str]:
+def _docbin_texts(path: Path, report: UnlabeledReport, head: int) -> List[str]:
     """The non-empty texts of a DocBin's docs (empty ones skipped and counted)."""
     texts = []
     for doc_no, doc in enumerate(read_docbin(path).get_docs(Vocab()), start=1):
         report.n_lines += 1
+        if head and len(texts) == head:
+            report.n_after_head += 1
+            continue
         if doc.text.strip():
             texts.append(doc.text)
         else:
@@ -89,11 +92,14 @@ def _docbin_texts(path: Path, report: UnlabeledReport) -> List[str]:
     return texts
 
 
-def _jsonl_texts(path: Path, report: UnlabeledReport) -> List[str]:
+def _jsonl_texts(path: Path, report: UnlabeledReport, head: int) -> List[str]:
     texts: List[str] = []
     # Decoding (E109), decompression (E114) and lone surrogates (E118) name file and line.
     for line_no, line in enumerate(decoded_lines(path, gzip_error=Errors.E114), start=1):
         report.n_lines += 1
+        if head and len(texts) == head:
+            report.n_after_head += 1
+            continue
         problem = None
         try:
             record = json.loads(line)
