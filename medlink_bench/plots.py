@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 DPI = 120
+# One marker shape per system, in order.
+_MARKERS = "os^Dv<>p"
 
 
 def _pyplot():
@@ -82,25 +84,29 @@ def plot_accuracy_vs_speed(
     RETURNS (Path): The path written.
     """
     plt = _pyplot()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    markers = "os^Dv<>p"
     for index, (name, values) in enumerate(systems.items()):
         accuracy, speed = values.get("acc@1"), values.get("mentions_per_second")
         if accuracy is None or not speed:
             continue
         # A legend, not labels next to the points: systems of similar speed and accuracy
         # would overlap.
-        ax.scatter([speed], [accuracy], s=50, marker=markers[index % len(markers)], label=name)
-    ax.set_xscale("log")
+        ax.scatter([speed], [accuracy], s=50, marker=_MARKERS[index % len(_MARKERS)], label=name)
     ax.legend(loc="lower right", fontsize=9)
     ax.set_xlabel("mentions per second (log scale)")
     ax.set_ylabel("acc@1 on gold mentions %")
     ax.set_ylim(0, 100.5)
-    ax.grid(alpha=0.3, which="both")
     ax.set_title(title)
+    return _save_log_x(plt, fig, ax, path)
+
+
+def _save_log_x(plt, fig, ax, path: Union[str, Path]) -> Path:
+    """Log-scale x axis and grid, then write the PNG (folders made) and free the figure."""
+    ax.set_xscale("log")
+    ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
@@ -123,24 +129,16 @@ def plot_recognition_vs_speed(
     RETURNS (Path): The path written.
     """
     plt = _pyplot()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(7, 4.8))
-    markers = "os^Dv<>p"
     for index, (name, values) in enumerate(pipelines.items()):
         speed = values["words_per_second"]
         first, second = (values[corpus] for corpus in corpora)
-        marker = markers[index % len(markers)]
+        marker = _MARKERS[index % len(_MARKERS)]
         line = ax.plot([speed, speed], [first, second], color=f"C{index}", alpha=0.5)[0]
         ax.scatter([speed], [first], s=60, marker=marker, color=line.get_color(), label=name)
         ax.scatter([speed], [second], s=60, marker=marker, facecolors="none", edgecolors=line.get_color())
-    ax.set_xscale("log")
     ax.legend(loc="lower left", fontsize=8)
     ax.set_xlabel("end-to-end words per second, unseen text (log scale)")
     ax.set_ylabel(f"NER F1 %: {corpora[0]} (filled), {corpora[1]} (hollow)")
-    ax.grid(alpha=0.3, which="both")
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+    return _save_log_x(plt, fig, ax, path)
