@@ -261,6 +261,15 @@ def test_unlabeled_reader_reads_the_texts_of_a_docbin_and_counts_empty_docs(tmp_
     assert report.skipped_examples == ["doc 2: empty text"]
 
 
+def test_unlabeled_reader_reads_pubtator_texts_as_convert_joins_them(tmp_path):
+    path = tmp_path / "train.pubtator.txt"
+    path.write_text("1|t|Voss fever.\n1|a|It is rare.\n1\t0\t10\tVoss fever\tDisease\tD1\n\n"
+                    "2|t|Diabetes.\n2|a|\n", encoding="utf8")
+    texts, report = read_unlabeled_texts(path, head=1)
+    assert texts == ["Voss fever. It is rare."]
+    assert (report.n_lines, report.n_after_head) == (2, 1)
+
+
 def test_write_silver_keeps_every_transfer_text(teacher, tmp_path):
     from spacy_medlink.training.self_training import write_silver
 

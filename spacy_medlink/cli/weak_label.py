@@ -13,7 +13,7 @@ from ._app import Arg, Opt, app, check_output_path, coded_errors, save_json
 @coded_errors()
 def weak_label_cli(
     teacher: Path = Arg(..., help="Teacher pipeline with medlink_kb_mentions and an NER", exists=True),
-    unlabeled: Path = Arg(..., help="Unlabeled texts: JSONL(.gz), one {\"text\": ...} per line, or a DocBin (.spacy) whose labels are ignored", exists=True),
+    unlabeled: Path = Arg(..., help="Unlabeled texts: JSONL(.gz), one {\"text\": ...} per line, or a corpus (DocBin .spacy, PubTator .txt) whose labels are ignored", exists=True),
     output: Path = Arg(..., help="Silver DocBin (.spacy) to write"),
     limit: int = Opt(0, "--limit", "-l", help="Label a random sample of this many texts (0: all)"),
     seed: int = Opt(0, "--seed", help="Seed of the sample"),
@@ -25,7 +25,7 @@ def weak_label_cli(
     sources: str = Opt("", "--sources", help="Comma-separated sources whose entities are taught (model, model+kb, abbreviation, kb; default: all); the others' become missing"),
     kb_open_left: bool = Opt(False, "--kb-open-left", help="KB-only matches right after a content word (\"male <breast cancer>\") become missing with that word"),
     gold: List[Path] = Opt([], "--gold", help="Gold DocBin(s) to measure each source's precision on"),
-    transfer: List[Path] = Opt([], "--transfer", help="More texts labelled in full, every one kept: JSONL, or a DocBin whose labels are ignored (e.g. another corpus's training documents)", exists=True),
+    transfer: List[Path] = Opt([], "--transfer", help="More texts labelled in full, every one kept: JSONL, or a corpus (DocBin .spacy, PubTator .txt) whose labels are ignored (e.g. another corpus's training documents)", exists=True),
     report_path: Optional[Path] = Opt(None, "--report", "-r", help="Write the report as JSON"),
 ) -> None:
     """Label unlabeled text from three sources, the teacher NER, the vocabulary matches of
@@ -99,7 +99,7 @@ def self_train_cli(
     ctx: typer.Context,
     config: Path = Arg(..., help="NER config (e.g. configs/ner_cnn.cfg)", exists=True),
     teacher: Path = Arg(..., help="Round-0 teacher: the NER trained on gold only", exists=True),
-    unlabeled: Path = Arg(..., help="Unlabeled texts: JSONL(.gz), or a DocBin (.spacy) whose labels are ignored", exists=True),
+    unlabeled: Path = Arg(..., help="Unlabeled texts: JSONL(.gz), or a corpus (DocBin .spacy, PubTator .txt) whose labels are ignored", exists=True),
     gold_train: Path = Arg(..., help="Gold training DocBin, or a folder of them", exists=True),
     dev: Path = Arg(..., help="Dev DocBin that picks model-best", exists=True),
     output_dir: Path = Arg(..., help="Folder for the rounds"),
@@ -116,7 +116,7 @@ def self_train_cli(
     gold_repeat: int = Opt(1, "--gold-repeat", help="Copies of the gold docs in each round's corpus (weighs few gold docs up against the silver)"),
     extra_dev: List[Path] = Opt([], "--extra-dev", help="More gold DocBins scored after each round"),
     gold: List[Path] = Opt([], "--gold", help="Gold DocBin(s) for the silver sources' precision"),
-    transfer: List[Path] = Opt([], "--transfer", help="More texts each round labels in full, every one kept: JSONL, or a DocBin whose labels are ignored (e.g. another corpus's training documents)", exists=True),
+    transfer: List[Path] = Opt([], "--transfer", help="More texts each round labels in full, every one kept: JSONL, or a corpus (DocBin .spacy, PubTator .txt) whose labels are ignored (e.g. another corpus's training documents)", exists=True),
     vocabulary: Optional[Path] = Opt(None, "--vocabulary", help="paths.vocabulary of the config"),
     max_steps: int = Opt(0, "--max-steps", help="training.max_steps (0: the config's)"),
     eval_frequency: int = Opt(0, "--eval-frequency", help="training.eval_frequency (0: the config's)"),

@@ -1,19 +1,20 @@
 """Unlabeled texts for weak supervision, self-training and benchmarks: `{"text": ...}` JSONL
 (the spaCy / Prodigy convention), plain or gzipped, every skipped line counted and named; or
-the texts of a DocBin (a training corpus used as text only, its labels ignored)."""
+the texts of a DocBin or a PubTator file (a training corpus used as text only, its labels
+ignored)."""
 import json
 import random
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import List, Tuple, Union
+from typing import Iterable, List, Tuple, Union
 
 from spacy.vocab import Vocab
 
 from ..errors import Errors, Warnings
 from ..input_files import find_lone_surrogate
-from .pubtator import decoded_lines
-from .readers import DOCBIN_SUFFIX, read_docbin
+from .pubtator import decoded_lines, read_pubtator
+from .readers import DOCBIN_SUFFIX, PUBTATOR_SUFFIX, read_docbin
 
 _N_EXAMPLES = 5
 
@@ -35,13 +36,14 @@ def read_unlabeled_texts(
     path: Union[str, Path], *, limit: int = 0, seed: int = 0, head: int = 0
 ) -> Tuple[List[str], UnlabeledReport]:
     """Read `{"text": ...}` lines of a JSONL(.gz) file (the spaCy / Prodigy convention), or
-    the texts of a .spacy DocBin (each doc one text, its annotations ignored).
+    the texts of a .spacy DocBin or a PubTator .txt file (each document one text, title and
+    abstract as `convert` joins them; annotations ignored).
 
     Lines that are not JSON objects with a non-empty string "text" (docs with an empty text)
     are skipped, counted and named in the report (and in warning MLW110); none is dropped
     silently.
 
-    path (Union[str, Path]): The file (.jsonl, .jsonl.gz or .spacy).
+    path (Union[str, Path]): The file (.jsonl, .jsonl.gz, .spacy or PubTator .txt).
     limit (int): Keep a random sample of this many texts (0: all), drawn with `seed`.
     seed (int): Seed of the sample.
     head (int): Only the first `head` texts are read or sampled (0: all); the lines after them
@@ -56,7 +58,9 @@ def read_unlabeled_texts(
         raise ValueError(Errors.E123.format(path=path, head=head, limit=limit))
     report = UnlabeledReport(path=str(path))
     if path.suffix == DOCBIN_SUFFIX:
-        texts = _docbin_texts(path, report, head)
+        texts = _document_texts((doc.text for doc in read_docbin(path).get_docs(Vocab())), report, head)
+    elif path.suffix == PUBTATOR_SUFFIX:
+        texts = _document_texts((doc.text for doc in read_pubtator(path)), report, head)
     else:
         texts = _jsonl_texts(path, report, head)
     if report.n_skipped:
@@ -75,16 +79,16 @@ def read_unlabeled_texts(
     return texts, report
 
 
-def _docbin_texts(path: Path, report: UnlabeledReport, head: int) -> List[str]:
-    """The non-empty texts of a DocBin's docs (empty ones skipped and counted)."""
+def _document_texts(documents: Iterable[str], report: UnlabeledReport, head: int) -> List[str]:
+    """The non-empty texts of a corpus's documents (empty ones skipped and counted)."""
     texts = []
-    for doc_no, doc in enumerate(read_docbin(path).get_docs(Vocab()), start=1):
+    for doc_no, text in enumerate(documents, start=1):
         report.n_lines += 1
         if head and len(texts) == head:
             report.n_after_head += 1
             continue
-        if doc.text.strip():
-            texts.append(doc.text)
+        if text.strip():
+            texts.append(text)
         else:
             report.n_skipped += 1
             if len(report.skipped_examples) < _N_EXAMPLES:
