@@ -55,8 +55,8 @@ class Warnings(metaclass=_CodedMessages):
             "nlp.make_doc and were not copied to the predicted docs (gold_ents_in_predicted). "
             "Convert the corpus with the tokenizer of the pipeline you train.")
     W110 = ("Skipped {n_skipped} of {n_total} records of {path} without a text to label (JSONL "
-            "lines that are not JSON objects with a non-empty string \"text\", DocBin docs with "
-            "an empty text); first ones: {examples}")
+            "lines that are not JSON objects with a non-empty string \"text\", DocBin or "
+            "PubTator documents with an empty text); first ones: {examples}")
     W111 = ("{n_repeats} documents of {path} repeat an earlier document with the same id word "
             "for word (title, abstract and mentions) and were kept, as in the file; first ones "
             "(id: line, earlier line): {examples}. Remove the repeats to count each document "
@@ -169,10 +169,10 @@ class Errors(metaclass=_CodedMessages):
             "truncated or of another format. Write it again.")
     E121 = ("gold_repeat must be a whole number >= 1 (copies of the gold training docs in a "
             "self-training round), found {value}.")
-    E123 = ("{path}: head and limit count texts and must be >= 0 (0: all), found head={head}, "
-            "limit={limit}.")
     E122 = ("Unknown silver source(s) {found} in entity_sources (--sources); expected some of "
             "{expected}.")
+    E123 = ("{path}: head and limit count texts and must be >= 0 (0: all), found head={head}, "
+            "limit={limit}.")
     # --- linker (200-299) ---
     E200 = ("The medical_entity_linker '{name}' has no knowledge base (or an empty one). Fill "
             "it in initialize with [initialize.components.{name}.kb_loader], e.g. "

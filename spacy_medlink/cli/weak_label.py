@@ -70,12 +70,12 @@ def print_weak_label_report(report: dict) -> None:
     unlabeled = report["unlabeled"]
     msg.info(
         f"{unlabeled['n_read']} texts labelled ({unlabeled['n_lines']} lines read, "
-        f"{unlabeled['n_skipped']} skipped, {unlabeled.get('n_after_head', 0)} after --head left out), "
+        f"{unlabeled['n_skipped']} skipped, {unlabeled['n_after_head']} after --head left out), "
         f"{report['n_silver_docs']} kept as silver docs; "
         f"{report['n_kb_keys_uncertain']} of "
         f"{report['n_kb_keys_seen']} KB keys uncertain"
     )
-    for transfer in report.get("transfer", []):
+    for transfer in report["transfer"]:
         msg.info(f"of them every one of the {transfer['n_read']} texts of {transfer['path']} "
                  f"({transfer['n_skipped']} skipped)")
     msg.table(sorted(report["entities_by_source"].items()), header=("source", "silver entities"))

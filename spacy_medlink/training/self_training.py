@@ -66,8 +66,9 @@ def write_silver(
     gold_paths (Sequence[Union[str, Path]]): Gold DocBins whose texts are labelled the same
         way (with the pool's agreement table) to measure each source's precision.
     transfer_paths (Sequence[Union[str, Path]]): More texts labelled in full, every one kept
-        (JSONL or a DocBin whose own labels are ignored): e.g. another corpus's training
-        texts, so a student also learns what its teacher does on that corpus's documents.
+        (JSONL, or a DocBin or PubTator corpus whose own labels are ignored): e.g. another
+        corpus's training texts, so a student also learns what its teacher does on that
+        corpus's documents.
     progress (bool): Show progress bars.
     RETURNS (Dict): The report: input counts, silver docs kept, entities per source (of the
         kept docs), precision per gold set.
