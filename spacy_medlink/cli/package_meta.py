@@ -7,7 +7,7 @@ metrics of `spacy_medlink evaluate` and the data licences. The pipeline folder i
 not modified.
 
     python -m spacy_medlink package-meta training/medlink packages/meta.json \
-        --name medlink_disease_sm --version 0.1.0 --metrics metrics/dev.json \
+        --name medlink_disease_sm --version 0.2.0 --metrics metrics/dev.json \
         --data assets/ncbi_disease/train.pubtator.txt --data assets/medic/CTD_diseases.tsv.gz
 
 DOCS: docs/PACKAGING.md
