@@ -14,29 +14,16 @@ from typing import Any, Callable, Iterable, List, Sequence, Tuple, Union
 import numpy as np
 import scipy.sparse as sp
 import srsly
-from sklearn.feature_extraction.text import HashingVectorizer
 from sparse_dot_topn import sp_matmul_topn
-from sklearn.preprocessing import normalize as l2_normalize
 from srsly.msgpack.exceptions import UnpackException
 
 from ..errors import Errors
+from .char_ngrams import hashed_counts, normalize_rows
 
 DEFAULT_NGRAM_RANGE = (3, 3)
 # 2**20 buckets keep hash collisions negligible for ~100k aliases while the IDF vector stays
 # a 4 MB array.
 DEFAULT_N_FEATURES = 2**20
-
-
-def _make_vectorizer(ngram_range: Tuple[int, int], n_features: int) -> HashingVectorizer:
-    return HashingVectorizer(
-        analyzer="char_wb",
-        ngram_range=tuple(ngram_range),
-        n_features=n_features,
-        alternate_sign=False,
-        norm=None,
-        lowercase=False,  # strings arrive normalized by normalize_alias
-        dtype=np.float32,
-    )
 
 
 def smoothed_idf(doc_freq: np.ndarray, n_docs: int) -> np.ndarray:
@@ -66,7 +53,6 @@ class CharNgramIndex:
         self.idf = idf.astype(np.float32)
         self.ngram_range = tuple(ngram_range)
         self.n_features = n_features
-        self._vectorizer = _make_vectorizer(self.ngram_range, n_features)
         self._matrix_t = self.matrix.T.tocsr()
 
     @classmethod
@@ -78,19 +64,19 @@ class CharNgramIndex:
     ) -> "CharNgramIndex":
         """Build the index. aliases (Iterable[str]): normalized alias strings."""
         aliases = list(aliases)
-        vectorizer = _make_vectorizer(ngram_range, n_features)
-        counts = vectorizer.transform(aliases).tocsr()
+        counts = hashed_counts(aliases, tuple(ngram_range), n_features)
         idf = smoothed_idf(np.bincount(counts.indices, minlength=n_features), len(aliases))
-        matrix = l2_normalize(counts.multiply(idf).tocsr())
+        matrix = normalize_rows(counts.multiply(idf))
         return cls(aliases, matrix, idf, ngram_range, n_features)
 
     def __len__(self) -> int:
         return len(self.aliases)
 
     def vectorize(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """RETURNS (sp.csr_matrix): L2-normalized TF-IDF rows for normalized strings."""
-        counts = self._vectorizer.transform(list(texts))
-        return l2_normalize(counts.multiply(self.idf).tocsr())
+        """RETURNS (sp.csr_matrix): L2-normalized TF-IDF rows for normalized strings
+        (lower-cased by normalize_alias; the n-grams are case-sensitive)."""
+        counts = hashed_counts(list(texts), self.ngram_range, self.n_features)
+        return normalize_rows(counts.multiply(self.idf))
 
     def search(self, queries: Sequence[str], k: int = 10) -> Tuple[np.ndarray, np.ndarray]:
         """Find the k most similar aliases for each normalized query string.

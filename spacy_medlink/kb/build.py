@@ -21,7 +21,6 @@ from ..errors import Errors, Warnings
 from ..integrity import file_sha256
 from .alias_index import CharNgramIndex
 from .corpus_concepts import concepts_from_mentions, is_corpus_concept
-from .encoders import check_vectors
 from .medlink_kb import MedlinkKB
 from .normalize import normalize_alias
 from .records import Concept
@@ -29,6 +28,19 @@ from .store import ConceptStore
 from .word_substitutions import mine_word_substitutions
 
 _N_EXAMPLES = 3
+
+
+def check_vectors(vectors: np.ndarray, n_concepts: int) -> np.ndarray:
+    """Check an encoder's output: one row per concept (E015).
+
+    vectors (np.ndarray): The encoder output.
+    n_concepts (int): The number of concepts encoded.
+    RETURNS (np.ndarray): The vectors as a float32 array.
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or vectors.shape[0] != n_concepts:
+        raise ValueError(Errors.E015.format(shape=vectors.shape, n=n_concepts))
+    return vectors
 
 
 def counted_training_alias(text: str, ids: Sequence[str], store: ConceptStore) -> Optional[Tuple[str, str]]:

@@ -12,7 +12,6 @@ from sklearn.preprocessing import normalize as l2_normalize
 from spacy.util import registry
 from threadpoolctl import threadpool_limits
 
-from ..errors import Errors
 from .records import Concept
 
 # Word uni+bigrams hashed into 2**20 buckets: collisions are negligible for MEDIC's vocabulary
@@ -118,16 +117,3 @@ def create_lsa_encoder(dim: int = 64, seed: int = 0) -> LSAConceptEncoder:
     RETURNS (LSAConceptEncoder): Callable[[List[Concept]], np.ndarray].
     """
     return LSAConceptEncoder(dim=dim, seed=seed)
-
-
-def check_vectors(vectors: np.ndarray, n_concepts: int) -> np.ndarray:
-    """Check an encoder's output: one row per concept (E015).
-
-    vectors (np.ndarray): The encoder output.
-    n_concepts (int): The number of concepts encoded.
-    RETURNS (np.ndarray): The vectors as a float32 array.
-    """
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if vectors.ndim != 2 or vectors.shape[0] != n_concepts:
-        raise ValueError(Errors.E015.format(shape=vectors.shape, n=n_concepts))
-    return vectors
