@@ -294,21 +294,25 @@ try:
         rss = int(statm.read().split()[1]) * resource.getpagesize()
 except OSError:
     pass
+modules = [name for name in sys.argv[3:] if name in sys.modules]
 json.dump({"import_seconds": imported - start, "load_seconds": loaded - imported,
-           "rss_bytes": rss, "pipe_names": nlp.pipe_names}, open(sys.argv[2], "w"))
+           "rss_bytes": rss, "pipe_names": nlp.pipe_names, "modules": modules}, open(sys.argv[2], "w"))
 """
 
 
-def measure_load(model_path: Union[str, Path]) -> Dict[str, Any]:
+def measure_load(model_path: Union[str, Path], report_modules: Sequence[str] = ()) -> Dict[str, Any]:
     """Load the pipeline with `spacy.load` in a fresh Python process, timed inside it.
 
     model_path (Union[str, Path]): The pipeline folder.
+    report_modules (Sequence[str]): Module names to look for in sys.modules after the load.
     RETURNS (Dict[str, Any]): "load_seconds" (spacy.load only), "import_seconds" (import
-        spacy), "peak_rss_mb" and "rss_after_load_mb" of that process, "pipe_names".
+        spacy), "peak_rss_mb" and "rss_after_load_mb" of that process, "pipe_names",
+        "modules" (those of report_modules the load imported).
     """
     with tempfile.TemporaryDirectory() as tmp_dir:
         out_path = Path(tmp_dir) / "load.json"
-        measured = run_measured([sys.executable, "-c", _LOAD_SCRIPT, str(model_path), str(out_path)], step="spacy.load")
+        command = [sys.executable, "-c", _LOAD_SCRIPT, str(model_path), str(out_path), *report_modules]
+        measured = run_measured(command, step="spacy.load")
         data = srsly.read_json(out_path)
     return {
         "load_seconds": data["load_seconds"],
@@ -316,6 +320,7 @@ def measure_load(model_path: Union[str, Path]) -> Dict[str, Any]:
         "peak_rss_mb": measured["peak_rss_mb"],
         "rss_after_load_mb": data["rss_bytes"] / _MB if data["rss_bytes"] else None,
         "pipe_names": data["pipe_names"],
+        "modules": data["modules"],
     }
 
 

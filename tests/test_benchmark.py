@@ -215,3 +215,13 @@ def test_linker_profile_counts_a_function_once_or_per_caller():
     from_explainer = cumulative(stats, "test_benchmark.py", "_leaf", "_explainer")
     assert 0 < from_scorer < from_explainer
     assert every_call == pytest.approx(from_scorer + from_explainer)
+
+
+def test_load_time_reports_medians_and_the_heavy_modules_a_load_imports(tmp_path):
+    from medlink_bench.load_time import HEAVY_MODULES, load_times
+
+    result = load_times(str(_sample_pipeline(tmp_path / "model")), runs=2)
+    assert len(result["load_seconds"]) == 2 and result["median_load_seconds"] > 0
+    assert set(result["heavy_modules_imported"]) <= set(HEAVY_MODULES)
+    # A pipeline with our linker loads without scikit-learn (kb/char_ngrams.py).
+    assert "sklearn" not in result["heavy_modules_imported"] or "transformers" in result["heavy_modules_imported"]
