@@ -7,13 +7,12 @@ torch and transformers on every load):
     python -m medlink_bench.load_time training/student --runs 7 --output benchmarks/load_time.json
 """
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
 from typing import Dict, List
 
-from .measure import machine_info, measure_load, package_versions
+from .measure import measure_load, write_report
 
 # Packages a pipeline of ours should not need to import; reported per load.
 HEAVY_MODULES = ("sklearn", "torch", "transformers", "spacy_transformers")
@@ -49,11 +48,9 @@ def main() -> None:
         "command": f"{Path(sys.executable).name} -m medlink_bench.load_time {' '.join(args.models)} "
                    f"--runs {args.runs} --output {args.output}",
         "python": sys.executable,
-        "machine": machine_info(), "versions": package_versions(), "results": results,
+        "results": results,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"Wrote {args.output}")
+    write_report(args.output, report)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ pipeline, a linker and the string baselines, subprocesses' wall time and peak me
 the NIL threshold curve."""
 import gc
 import importlib.metadata
+import json
 import os
 import platform
 import subprocess
@@ -55,6 +56,14 @@ def machine_info() -> Dict[str, Any]:
     if hasattr(os, "getloadavg"):
         info["load_average_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
     return info
+
+
+def write_report(output: Path, report: Dict[str, Any]) -> None:
+    """Write a benchmark's report as JSON, with the machine and the package versions."""
+    report = {**report, "machine": machine_info(), "versions": package_versions()}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"Wrote {output}")
 
 
 def _cpu_model() -> str:

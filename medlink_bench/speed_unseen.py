@@ -17,7 +17,6 @@ are measured one after the other in one run, so the first is the baseline of the
         --output benchmarks/speed_unseen.json
 """
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Dict, List, Sequence
 
 import spacy
 
-from .measure import component_linking, machine_info, package_versions, time_linking, time_pipeline
+from .measure import component_linking, time_linking, time_pipeline, write_report
 from spacy_medlink.pipeline.components import components_of
 from spacy_medlink.pipeline.linker import LINKER_FACTORY
 from spacy_medlink.training.unlabeled import read_unlabeled_texts
@@ -99,11 +98,9 @@ def main() -> None:
              str(args.sentences_per_doc), "--offset", str(args.offset), "--output", str(args.output)]),
         "batch_size": BATCH_SIZE, "n_process": 1,
         "threads": {var: os.environ.get(var) for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")},
-        "machine": machine_info(), "versions": package_versions(), "results": results,
+        "results": results,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"Wrote {args.output}")
+    write_report(args.output, report)
 
 
 if __name__ == "__main__":
