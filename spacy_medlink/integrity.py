@@ -62,6 +62,16 @@ def _digest_of(files: Dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(files, sort_keys=True).encode("utf8")).hexdigest()
 
 
+def manifest_digest(folder: Path) -> Optional[str]:
+    """RETURNS (Optional[str]): the checksum a folder's manifest records over all its files'
+    checksums (an identity of what the folder holds), or None without a manifest."""
+    manifest_path = Path(folder) / MANIFEST_FILE
+    if not manifest_path.exists():
+        return None
+    manifest = read_json(manifest_path)
+    return manifest.get("sha256") if isinstance(manifest, dict) else None
+
+
 def verify_manifest(
     folder: Path, required: Iterable[str] = (), *, max_checksum_bytes: Optional[int] = None
 ) -> bool:

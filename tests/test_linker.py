@@ -338,3 +338,67 @@ def test_the_link_decision_is_made_once_for_composites(trained):
     assert (low.kb_id, low.score, [p["kb_id"] for p in low.composite]) == ("", 0.6, ["A", "B"])
     # The whole string matches one alias closely: one concept, not a composite.
     assert decide_composite([Cand("A", 0.95)], [1.0], parts, None) is None
+
+
+def _linker_tables(nlp):
+    from spacy_medlink.candidates.base import get_alias_table
+
+    return get_alias_table(nlp.get_pipe("medical_entity_linker").kb)
+
+
+def test_linker_loads_its_saved_alias_arrays_instead_of_deriving_them(trained, monkeypatch):
+    import numpy as np
+
+    from spacy_medlink.candidates.entry_arrays import AliasEntries
+    from spacy_medlink.candidates.entry_arrays import ENTRY_ARRAYS_FILE
+
+    nlp, path, _ = trained
+    assert (path / "medical_entity_linker" / ENTRY_ARRAYS_FILE).is_file()
+    derived = _linker_tables(nlp).entry_arrays()
+
+    def derive_again(cls, *args, **kwargs):
+        raise AssertionError("the saved arrays were not used")
+
+    monkeypatch.setattr(AliasEntries, "from_table", classmethod(derive_again))
+    loaded_nlp = spacy.load(path)
+    loaded = _linker_tables(loaded_nlp).entry_arrays()
+    for name in ("offsets", "concept", "is_vocab", "n_train", "alias_total", "prior"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(derived, name))
+    assert loaded.concept_ids == derived.concept_ids and loaded.row_of == derived.row_of
+    assert predicted_ids(loaded_nlp, TRAIN) == GOLD
+
+
+def test_alias_arrays_saved_for_another_kb_are_derived_again(trained, tmp_path, monkeypatch):
+    import shutil
+
+    from spacy_medlink.candidates.entry_arrays import AliasEntries
+    from spacy_medlink.kb.medlink_kb import MedlinkKB
+
+    _, path, _ = trained
+    copy = tmp_path / "nlp"
+    shutil.copytree(path, copy)
+    # The KB folder changes after the arrays were saved (as a tool rewriting it in place would).
+    kb_dir = copy / "medical_entity_linker" / "kb"
+    kb = MedlinkKB.load(kb_dir, spacy.blank("en").vocab)
+    kb.meta["note"] = "rewritten"
+    kb.to_disk(kb_dir)
+    derivations = []
+    original = AliasEntries.from_table.__func__
+
+    def counted(cls, *args, **kwargs):
+        derivations.append(1)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(AliasEntries, "from_table", classmethod(counted))
+    loaded_nlp = spacy.load(copy)
+    assert derivations == [1]
+    assert predicted_ids(loaded_nlp, TRAIN) == GOLD
+
+
+def test_unreadable_alias_arrays_are_a_coded_error(tmp_path):
+    from spacy_medlink.candidates.entry_arrays import AliasEntries
+
+    path = tmp_path / "alias_entries.npz"
+    path.write_bytes(b"not an npz file")
+    with pytest.raises(ValueError, match="E034"):
+        AliasEntries.from_disk(path, ["breast cancer"], "digest")

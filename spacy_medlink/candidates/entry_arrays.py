@@ -14,11 +14,18 @@ Only prediction takes this path (no leave-one-document-out exclusions); training
 per-alias rule in base.AliasTable.lookup, which built these arrays, so both agree.
 """
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..errors import Errors
 from ..kb.string_table import offset_ranges
+
+# Where AliasEntries are saved in a folder (the linker's, beside its KB folder).
+ENTRY_ARRAYS_FILE = "alias_entries.npz"
+# The per-entry arrays of AliasEntries, as saved by to_disk.
+_ARRAYS = ("offsets", "concept", "is_vocab", "n_train", "alias_total", "prior")
 
 
 @dataclass
@@ -68,6 +75,33 @@ class AliasEntries:
             concept_ids=list(concept_row),
             row_of={alias: r for r, alias in enumerate(aliases)},
         )
+
+    def to_disk(self, path: Path, kb_digest: str) -> None:
+        """Save the arrays (an uncompressed .npz), with the digest of the KB folder they were
+        derived from (its manifest's checksum, integrity.manifest_digest)."""
+        with Path(path).open("wb") as file_:
+            np.savez(file_, kb_digest=np.asarray(kb_digest), concept_ids=np.asarray(self.concept_ids, dtype=str),
+                     **{name: getattr(self, name) for name in _ARRAYS})
+
+    @classmethod
+    def from_disk(cls, path: Path, aliases: Sequence[str], kb_digest: str) -> Optional["AliasEntries"]:
+        """The arrays to_disk saved, or None when they were derived from another KB folder
+        (another digest) or do not fit the index's aliases: the caller derives them again.
+
+        RAISES ValueError: E034 when the file cannot be read.
+        """
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if str(data["kb_digest"]) != kb_digest:
+                    return None
+                arrays = {name: data[name] for name in _ARRAYS}
+                concept_ids = data["concept_ids"].tolist()
+        except (OSError, ValueError, KeyError, EOFError) as err:
+            raise ValueError(Errors.E034.format(path=path, what="alias entry arrays", error=err)) from None
+        offsets = arrays["offsets"]
+        if len(offsets) != len(aliases) + 1 or int(offsets[-1]) != len(arrays["concept"]):
+            return None
+        return cls(**arrays, concept_ids=concept_ids, row_of={alias: r for r, alias in enumerate(aliases)})
 
 
 @dataclass

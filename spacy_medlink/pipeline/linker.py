@@ -20,6 +20,7 @@ from spacy.training import Example, validate_examples
 from spacy.vocab import Vocab
 from thinc.api import Config, Model
 
+from ..candidates.base import get_alias_table
 from ..errors import Errors
 from ..fork_safety import register_fork_handler
 from ..integrity import read_json, verify_manifest, write_manifest
@@ -437,8 +438,9 @@ class MedicalEntityLinker(TrainablePipe):
         return self
 
     def to_disk(self, path, *, exclude=tuple()) -> None:
-        """Save cfg, KB (with side store and alias index) and model to a directory, then the
-        manifest of cfg and model (the KB folder keeps its own)."""
+        """Save cfg, KB (with side store and alias index), model and, beside the KB they were
+        derived from, the candidates' alias arrays to a directory, then the manifest of all
+        but the KB folder (which keeps its own)."""
         path = util.ensure_path(path)
         serialize = {
             "cfg": lambda p: srsly.write_json(p, self.cfg),
@@ -446,6 +448,8 @@ class MedicalEntityLinker(TrainablePipe):
             "model": lambda p: self.model.to_disk(p),
         }
         util.to_disk(path, serialize, exclude)
+        if "kb" not in exclude:
+            get_alias_table(self.kb).save_entry_arrays(path, path / "kb")
         write_manifest(path, skip=["kb"])
 
     def from_disk(self, path, *, exclude=tuple()) -> "MedicalEntityLinker":
@@ -463,13 +467,10 @@ class MedicalEntityLinker(TrainablePipe):
         def load_kb(p):
             kb = self._empty_kb(mapped=is_mapped_kb_folder(p))
             kb.from_disk(p)
+            get_alias_table(kb).restore_entry_arrays(path, p)
             self._use_kb(kb)
 
-        deserialize = {
-            "cfg": lambda p: self._load_cfg(read_json(p), p),
-            "kb": load_kb,
-            "model": load_model,
-        }
+        deserialize = {"cfg": lambda p: self._load_cfg(read_json(p), p), "kb": load_kb, "model": load_model}
         util.from_disk(path, deserialize, exclude)
         return self
 
