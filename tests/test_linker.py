@@ -402,3 +402,55 @@ def test_unreadable_alias_arrays_are_a_coded_error(tmp_path):
     path.write_bytes(b"not an npz file")
     with pytest.raises(ValueError, match="E034"):
         AliasEntries.from_disk(path, ["breast cancer"], "digest")
+
+
+def test_alias_arrays_of_another_library_version_are_derived_again(trained, tmp_path, monkeypatch):
+    import shutil
+
+    import spacy_medlink.candidates.entry_arrays as entry_arrays
+
+    _, path, _ = trained
+    copy = tmp_path / "nlp"
+    shutil.copytree(path, copy)
+    calls = []
+    original = entry_arrays.AliasEntries.from_table.__func__
+    monkeypatch.setattr(entry_arrays.AliasEntries, "from_table",
+                        classmethod(lambda cls, *a, **k: calls.append(1) or original(cls, *a, **k)))
+    monkeypatch.setattr(entry_arrays, "__version__", "0.0.0-other")
+    loaded_nlp = spacy.load(copy)
+    assert calls == [1]
+    assert predicted_ids(loaded_nlp, TRAIN) == GOLD
+
+
+def test_a_truncated_alias_arrays_file_is_a_coded_error(trained, tmp_path):
+    from spacy_medlink.candidates.entry_arrays import ENTRY_ARRAYS_FILE, AliasEntries
+
+    _, path, _ = trained
+    data = (path / "medical_entity_linker" / ENTRY_ARRAYS_FILE).read_bytes()
+    truncated = tmp_path / ENTRY_ARRAYS_FILE
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="E034"):
+        AliasEntries.from_disk(truncated, ["breast cancer"], "digest")
+
+
+def test_loading_a_linker_pipeline_imports_no_sklearn_from_our_package(trained):
+    """spaCy imports every installed package's factories at load (spacy-transformers pulls
+    scikit-learn in through transformers), so the test records who imports it."""
+    _, path, _ = trained
+    code = (
+        "import builtins, json, sys\n"
+        "importers = []\n"
+        "original = builtins.__import__\n"
+        "def record(name, globals=None, *args, **kwargs):\n"
+        "    if name.split('.')[0] == 'sklearn':\n"
+        "        importers.append((globals or {}).get('__name__', ''))\n"
+        "    return original(name, globals, *args, **kwargs)\n"
+        "builtins.__import__ = record\n"
+        "import spacy\n"
+        f"nlp = spacy.load({str(path)!r})\n"
+        "nlp('Women with breast cancer were screened.')\n"
+        "print(json.dumps(importers))\n"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    importers = json.loads(found.stdout.strip().splitlines()[-1])
+    assert not [name for name in importers if name.startswith("spacy_medlink")], importers

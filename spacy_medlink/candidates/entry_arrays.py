@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..about import __version__
 from ..errors import Errors
 from ..kb.string_table import offset_ranges
 
@@ -78,28 +79,36 @@ class AliasEntries:
 
     def to_disk(self, path: Path, kb_digest: str) -> None:
         """Save the arrays (an uncompressed .npz), with the digest of the KB folder they were
-        derived from (its manifest's checksum, integrity.manifest_digest)."""
+        derived from (its manifest's checksum, integrity.manifest_digest) and the version of
+        the code that derived them."""
         with Path(path).open("wb") as file_:
-            np.savez(file_, kb_digest=np.asarray(kb_digest), concept_ids=np.asarray(self.concept_ids, dtype=str),
+            np.savez(file_, kb_digest=np.asarray(kb_digest), version=np.asarray(__version__),
+                     concept_ids=np.asarray(self.concept_ids, dtype=str),
                      **{name: getattr(self, name) for name in _ARRAYS})
 
     @classmethod
     def from_disk(cls, path: Path, aliases: Sequence[str], kb_digest: str) -> Optional["AliasEntries"]:
         """The arrays to_disk saved, or None when they were derived from another KB folder
-        (another digest) or do not fit the index's aliases: the caller derives them again.
+        (another digest), by another version of this library (whose lookup rule may differ) or
+        do not fit the index's aliases: the caller derives them again.
 
         RAISES ValueError: E034 when the file cannot be read.
         """
         try:
             with np.load(path, allow_pickle=False) as data:
-                if str(data["kb_digest"]) != kb_digest:
+                if str(data["kb_digest"]) != kb_digest or str(data["version"]) != __version__:
                     return None
                 arrays = {name: data[name] for name in _ARRAYS}
                 concept_ids = data["concept_ids"].tolist()
-        except (OSError, ValueError, KeyError, EOFError) as err:
+        except Exception as err:  # numpy's zip and format errors vary: name the file
             raise ValueError(Errors.E034.format(path=path, what="alias entry arrays", error=err)) from None
-        offsets = arrays["offsets"]
-        if len(offsets) != len(aliases) + 1 or int(offsets[-1]) != len(arrays["concept"]):
+        offsets, n_entries = arrays["offsets"], len(arrays["concept"])
+        fits = (
+            len(offsets) == len(aliases) + 1 and int(offsets[-1]) == n_entries
+            and all(len(arrays[name]) == n_entries for name in _ARRAYS[1:])
+            and (n_entries == 0 or 0 <= int(arrays["concept"].min()) <= int(arrays["concept"].max()) < len(concept_ids))
+        )
+        if not fits:
             return None
         return cls(**arrays, concept_ids=concept_ids, row_of={alias: r for r, alias in enumerate(aliases)})
 

@@ -14,8 +14,10 @@ import mmh3
 import numpy as np
 import scipy.sparse as sp
 
-# Rows normalized per block (normalize_rows): bounds its padded (rows x longest row) array.
+# Rows normalized per block (normalize_rows), and the most cells of a block's padded
+# (rows x longest row) array: a block with a very long row is summed row by row instead.
 _ROWS_PER_BLOCK = 4096
+_MAX_PADDED_CELLS = 2_000_000
 
 
 def char_wb_ngrams(text: str, ngram_range: Tuple[int, int]) -> List[str]:
@@ -50,6 +52,9 @@ def hashed_counts(texts: Sequence[str], ngram_range: Tuple[int, int], n_features
     ngrams: List[str] = []
     lengths = np.zeros(len(texts), dtype=np.int64)
     for i, text in enumerate(texts):
+        # A lone surrogate raises UnicodeEncodeError here, as in scikit-learn; mmh3 would crash
+        # the process on it.
+        text.encode("utf-8")
         found = char_wb_ngrams(text, ngram_range)
         lengths[i] = len(found)
         ngrams.extend(found)
@@ -82,14 +87,27 @@ def normalize_rows(matrix: sp.spmatrix) -> sp.csr_matrix:
         if hi == lo:
             continue
         row = np.repeat(np.arange(stop - start), lengths)
-        position = np.arange(hi - lo) - np.repeat(indptr[start:stop] - lo, lengths)
-        squares = np.zeros((stop - start, int(lengths.max())))
-        squares[row, position] = data[lo:hi] * data[lo:hi]
-        # Column by column: each row's sum in the order of its values, as a sequential loop.
-        sums = np.zeros(stop - start)
-        for column in squares.T:
-            sums += column
+        squares = (data[lo:hi] * data[lo:hi]).astype(np.float64)
+        sums = _sequential_row_sums(squares, row, indptr[start: stop + 1] - lo, lengths)
         norms = np.sqrt(sums)
         norms[sums == 0.0] = 1.0
         data[lo:hi] = (data[lo:hi] / norms[row]).astype(np.float32)
     return result
+
+
+def _sequential_row_sums(values: np.ndarray, row: np.ndarray, bounds: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Each row's values summed one after the other in float64, as a loop over the row would
+    (numpy's sum and reduceat add pairwise, which rounds differently).
+
+    values (np.ndarray): the rows' values, stored row after row; row: each value's row.
+    bounds (np.ndarray): where each row starts in values, and the end.
+    """
+    n_rows, longest = len(lengths), int(lengths.max())
+    if n_rows * longest > _MAX_PADDED_CELLS:  # cumsum accumulates in order
+        return np.asarray([np.cumsum(values[a:b])[-1] if b > a else 0.0 for a, b in zip(bounds[:-1], bounds[1:])])
+    padded = np.zeros((n_rows, longest))
+    padded[row, np.arange(len(values)) - np.repeat(bounds[:-1], lengths)] = values
+    sums = np.zeros(n_rows)
+    for column in padded.T:  # column by column: every row's values in their order
+        sums += column
+    return sums
