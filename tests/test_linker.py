@@ -454,3 +454,19 @@ def test_loading_a_linker_pipeline_imports_no_sklearn_from_our_package(trained):
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     importers = json.loads(found.stdout.strip().splitlines()[-1])
     assert not [name for name in importers if name.startswith("spacy_medlink")], importers
+
+
+def test_alias_arrays_saved_without_a_version_are_not_taken(trained, tmp_path):
+    import numpy as np
+
+    from spacy_medlink.candidates.entry_arrays import ENTRY_ARRAYS_FILE, AliasEntries
+
+    nlp, path, _ = trained
+    aliases = nlp.get_pipe("medical_entity_linker").kb.alias_index.aliases
+    with np.load(path / "medical_entity_linker" / ENTRY_ARRAYS_FILE) as data:
+        saved = {name: data[name] for name in data.files}
+    digest = str(saved["kb_digest"])
+    assert AliasEntries.from_disk(path / "medical_entity_linker" / ENTRY_ARRAYS_FILE, aliases, digest) is not None
+    older = tmp_path / ENTRY_ARRAYS_FILE  # as this release's first builds wrote it
+    np.savez(older, **{name: value for name, value in saved.items() if name != "version"})
+    assert AliasEntries.from_disk(older, aliases, digest) is None

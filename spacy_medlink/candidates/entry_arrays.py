@@ -96,7 +96,8 @@ class AliasEntries:
         """
         try:
             with np.load(path, allow_pickle=False) as data:
-                if str(data["kb_digest"]) != kb_digest or str(data["version"]) != __version__:
+                saved_for = {name: str(data[name]) if name in data.files else None for name in ("kb_digest", "version")}
+                if saved_for != {"kb_digest": kb_digest, "version": __version__}:
                     return None
                 arrays = {name: data[name] for name in _ARRAYS}
                 concept_ids = data["concept_ids"].tolist()
