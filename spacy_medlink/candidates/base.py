@@ -90,8 +90,10 @@ class AliasTable:
         """Save the arrays entry_arrays() derived, if it did, to folder/ENTRY_ARRAYS_FILE,
         tagged with the digest of the KB folder they were derived from (its manifest's
         checksum): only call it right after writing that KB folder."""
+        if self._entry_arrays is None:
+            return
         kb_digest = manifest_digest(kb_folder)
-        if self._entry_arrays is not None and kb_digest is not None:
+        if kb_digest is not None:
             self._entry_arrays.to_disk(Path(folder) / ENTRY_ARRAYS_FILE, kb_digest)
 
     def restore_entry_arrays(self, folder: Path, kb_folder: Path) -> bool:

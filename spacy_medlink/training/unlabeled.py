@@ -79,13 +79,21 @@ def read_unlabeled_texts(
     return texts, report
 
 
+def _count_record(report: UnlabeledReport, n_texts: int, head: int) -> bool:
+    """Count one record (line or document) of the file. RETURNS (bool): whether it lies after
+    the first `head` texts, counted there and not to be read."""
+    report.n_lines += 1
+    if head and n_texts == head:
+        report.n_after_head += 1
+        return True
+    return False
+
+
 def _document_texts(documents: Iterable[str], report: UnlabeledReport, head: int) -> List[str]:
     """The non-empty texts of a corpus's documents (empty ones skipped and counted)."""
     texts = []
     for doc_no, text in enumerate(documents, start=1):
-        report.n_lines += 1
-        if head and len(texts) == head:
-            report.n_after_head += 1
+        if _count_record(report, len(texts), head):
             continue
         if text.strip():
             texts.append(text)
@@ -100,9 +108,7 @@ def _jsonl_texts(path: Path, report: UnlabeledReport, head: int) -> List[str]:
     texts: List[str] = []
     # Decoding (E109), decompression (E114) and lone surrogates (E118) name file and line.
     for line_no, line in enumerate(decoded_lines(path, gzip_error=Errors.E114), start=1):
-        report.n_lines += 1
-        if head and len(texts) == head:
-            report.n_after_head += 1
+        if _count_record(report, len(texts), head):
             continue
         problem = None
         try:
