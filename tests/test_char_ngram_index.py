@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import srsly
+from hypothesis import given, settings, strategies as st
 
 from spacy_medlink.kb.alias_index import CharNgramIndex
 
@@ -54,3 +55,25 @@ def test_missing_file_is_a_coded_error(index_path):
     (index_path / "idf.npy").unlink()
     with pytest.raises(ValueError, match=r"^\[MLE021\].*idf\.npy"):
         CharNgramIndex.from_disk(index_path)
+
+
+_WORDS = st.sampled_from(["cancer", "breast", "renal", "carcinoma", "ms", "type", "ii", "syndrome", "a", "x"])
+_STRINGS = st.lists(_WORDS, min_size=1, max_size=4).map(" ".join)
+
+
+@settings(max_examples=40, deadline=None)
+@given(aliases=st.lists(_STRINGS, min_size=1, max_size=30, unique=True),
+       queries=st.lists(_STRINGS, min_size=1, max_size=5), k=st.integers(1, 8))
+def test_search_is_the_dense_top_k(aliases, queries, k):
+    """The sparse top-k kernel (threshold path) returns what a dense cosine ranking does:
+    the same cosines best first, every returned alias scored right, -1 rows only where fewer
+    than k aliases share an n-gram."""
+    index = CharNgramIndex.from_aliases(aliases, n_features=2**12)
+    rows, scores = index.search(queries, k=k)
+    dense = (index.vectorize(queries) @ index.matrix.T).toarray()
+    for i in range(len(queries)):
+        expected = np.sort(dense[i][dense[i] > 0])[::-1][:k]
+        found = rows[i] >= 0
+        np.testing.assert_allclose(scores[i][found], expected, rtol=1e-5)
+        np.testing.assert_allclose(dense[i][rows[i][found]], scores[i][found], rtol=1e-5)
+        assert (scores[i][~found] == 0).all()

@@ -91,7 +91,10 @@ class CharNgramIndex:
             return rows, scores
         # sparse_dot_topn keeps only the k best products per row inside the sparse product, so
         # no dense (n x n_aliases) block is ever built: ~4x faster than densify + argpartition.
-        best = sp_matmul_topn(self.vectorize(queries), self._matrix_t, top_n=k, n_threads=1)
+        # threshold=0.0 keeps exactly the same products (every stored weight is positive, so
+        # every product is), but takes the kernel's faster path: 1.5x on the searches of
+        # unseen pool text (benchmarks/search_threshold.json).
+        best = sp_matmul_topn(self.vectorize(queries), self._matrix_t, top_n=k, threshold=0.0, n_threads=1)
         indptr, indices, data = best.indptr, best.indices, best.data
         for i in range(n):
             lo, hi = indptr[i], indptr[i + 1]
