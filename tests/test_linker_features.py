@@ -85,21 +85,21 @@ def _st_mentions():
 
 
 def test_coherence_in_linear_time_equals_the_pairwise_definition():
-    """Coherence is kept per concept (linear in the mentions) and must give what the
-    pairwise loop over every other mention gave."""
+    """Coherence is computed for the whole batch at once (linear in the pairs) and must give
+    what the pairwise loop over every other mention gives."""
     from hypothesis import given, settings
 
-    from spacy_medlink.pipeline.features import _coherence_by_doc, _coherence_of
+    from spacy_medlink.pipeline.coherence import coherence_columns
 
     @settings(max_examples=300, deadline=None)
     @given(_st_mentions())
     def check(mentions):
-        by_doc = _coherence_by_doc(mentions)
-        for mention in mentions:
-            for cand in mention.candidates:
-                got = _coherence_of(by_doc[mention.doc_index], cand.concept_id, mention.query)
-                want = _pairwise_coherence(mentions, mention.doc_index, cand.concept_id, mention.query)
-                assert got == pytest.approx(want)
+        best, top1 = coherence_columns(mentions)
+        pairs = [(m, c) for m in mentions for c in m.candidates]
+        assert len(best) == len(top1) == len(pairs)
+        for (mention, cand), got in zip(pairs, zip(best, top1)):
+            want = _pairwise_coherence(mentions, mention.doc_index, cand.concept_id, mention.query)
+            assert got == pytest.approx(want)
 
     check()
 

@@ -15,6 +15,7 @@ from spacy.tokens import Doc
 
 from ..candidates.base import Candidate
 from ..kb.categories import DISEASE, SIGN_OR_SYMPTOM
+from .coherence import coherence_columns
 from .ranker_model import RankerBatch
 
 FEATURE_NAMES = [
@@ -147,7 +148,6 @@ def build_batch(
         (leave-one-document-out while training).
     RETURNS (RankerBatch): features for every (mention, candidate) pair.
     """
-    coherence = _coherence_by_doc(mentions)
     if not exclude_concepts:
         cache_static_features(mentions, info)
     words_of: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
@@ -156,11 +156,6 @@ def build_batch(
         if not mention.candidates:
             continue
         rows, mention_vectors = _static_features(mention, info, exclude_concepts)
-        doc_coherence = coherence[mention.doc_index]
-        for j, cand in enumerate(mention.candidates):
-            rows[j, _COHERENCE], rows[j, _COHERENCE_TOP1] = _coherence_of(
-                doc_coherence, cand.concept_id, mention.query
-            )
         blocks.append(rows)
         vectors.append(mention_vectors)
         pair_mention.append(np.full(len(rows), m_index, dtype=np.int64))
@@ -174,8 +169,10 @@ def build_batch(
         return RankerBatch(empty, np.zeros((0, info.kb.entity_vector_length), dtype="float32"),
                            np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64),
                            np.zeros(0, dtype=np.int64), len(mentions))
+    features = np.concatenate(blocks)
+    features[:, _COHERENCE], features[:, _COHERENCE_TOP1] = coherence_columns(mentions)
     return RankerBatch(
-        features=np.concatenate(blocks),
+        features=features,
         entity_vectors=np.concatenate(vectors),
         pair_mention=np.concatenate(pair_mention),
         context_keys=np.concatenate(keys),
@@ -194,13 +191,13 @@ def _static_features(mention: Mention, info: ConceptInfo, exclude_concepts) -> t
     """Features that depend on the query string and its candidates only (everything but
     coherence and context), cached per query when no training counts are excluded.
 
-    RETURNS (tuple): a fresh (n_candidates, N_FEATURES) float32 array (coherence columns 0)
-        and the candidates' entity vectors.
+    RETURNS (tuple): the (n_candidates, N_FEATURES) float32 rows (coherence columns 0; the
+        cached array itself: build_batch copies it into the batch) and the entity vectors.
     """
     if not exclude_concepts:
         cache_static_features([mention], info)  # a no-op when the query's block is cached
         cached = info.static_cache[mention.query]
-        return cached[0].copy(), cached[1]
+        return cached[0], cached[1]
     return static_feature_rows([mention.query], [mention.candidates], info, exclude_concepts)
 
 
@@ -337,56 +334,3 @@ def numbers_of(normalized: str) -> frozenset:
                 found.add(_ROMAN_AFTER_TYPE[match.group(1)])
         previous = token
     return frozenset(found)
-
-
-class _ConceptSupport:
-    """Support for one concept from a doc's mentions, kept in constant space so coherence is
-    linear in the mentions (pairs of mentions made a 200,000-character doc take minutes).
-
-    best: the highest similarity and its query; runner_up: the highest similarity among the
-    other queries; top1_queries: up to two distinct queries that rank the concept first.
-    """
-
-    __slots__ = ("best", "best_query", "runner_up", "top1_queries")
-
-    def __init__(self) -> None:
-        self.best, self.best_query, self.runner_up = 0.0, None, 0.0
-        self.top1_queries: List[str] = []
-
-    def add(self, query: str, similarity: float, is_top1: bool) -> None:
-        if query == self.best_query:
-            self.best = max(self.best, similarity)
-        elif self.best_query is None or similarity > self.best:
-            if self.best_query is not None:
-                self.runner_up = max(self.runner_up, self.best)
-            self.best, self.best_query = similarity, query
-        else:
-            self.runner_up = max(self.runner_up, similarity)
-        if is_top1 and query not in self.top1_queries and len(self.top1_queries) < 2:
-            self.top1_queries.append(query)
-
-    def excluding(self, query: str) -> Tuple[float, float]:
-        """RETURNS (Tuple[float, float]): best similarity and top-1 support from the OTHER
-        query strings (a repeated string supports nothing new)."""
-        best = self.best if query != self.best_query else self.runner_up
-        top1 = float(any(q != query for q in self.top1_queries))
-        return best, top1
-
-
-def _coherence_by_doc(mentions: Sequence[Mention]) -> Dict[int, Dict[str, _ConceptSupport]]:
-    """doc index -> concept -> its support over the doc's mentions."""
-    by_doc: Dict[int, Dict[str, _ConceptSupport]] = {}
-    for mention in mentions:
-        concepts = by_doc.setdefault(mention.doc_index, {})
-        for rank, cand in enumerate(mention.candidates):
-            support = concepts.get(cand.concept_id)
-            if support is None:
-                support = concepts[cand.concept_id] = _ConceptSupport()
-            support.add(mention.query, cand.similarity, rank == 0)
-    return by_doc
-
-
-def _coherence_of(doc_coherence: Dict[str, _ConceptSupport], concept_id: str, query: str) -> tuple:
-    """Best support for a concept from the doc's OTHER mention strings."""
-    support = doc_coherence.get(concept_id)
-    return (0.0, 0.0) if support is None else support.excluding(query)
