@@ -16,14 +16,14 @@ of the chosen concept among the candidates, `kb_id` is "" (NIL) when it falls be
 component's threshold. `evidence` gives, per source, how much the raw score drops when that
 source is neutralized. This module only builds and reads the records; it decides nothing.
 """
-from typing import Dict, Sequence
+from typing import Dict, List, Sequence
 
 import numpy as np
 from spacy.tokens import Doc, Span
 
-from .decide import Decision, group_offsets, rounded
+from .decide import Decision, rounded
 from .features import EVIDENCE_GROUPS, FEATURE_NAMES
-from .ranker_model import RankerBatch, score_fused
+from .ranker_model import score_fused
 
 LINKS_EXTENSION = "medlink_links"
 CANDIDATES_EXTENSION = "medlink_candidates"
@@ -57,6 +57,13 @@ def _span_category(span: Span) -> str:
     return _span_record(span).get("category", "")
 
 
+def reported_candidates(probs: Sequence[float], n_explanations: int) -> List[int]:
+    """RETURNS (List[int]): the indices of the candidates a record reports, most probable
+    first (ties in candidate order), at least the best one."""
+    order = np.argsort(-np.asarray(probs, dtype=np.float64), kind="stable")
+    return order[: max(1, n_explanations)].tolist()
+
+
 def link_record(
     span: Span, mention, probs: Sequence[float], evidence, store, n_explanations: int,
     decision: Decision,
@@ -66,14 +73,14 @@ def link_record(
     span (Span): The entity.
     mention (Mention): Its query and candidates (in the order of probs).
     probs (Sequence[float]): The candidates' calibrated probabilities.
-    evidence: Per candidate, the evidence contributions (a dict), or {} when not explained.
+    evidence: Per reported candidate index, the evidence contributions (a dict); {} when not
+        explained.
     store (ConceptStore): For the candidates' names and categories.
     n_explanations (int): Candidates to report (at least the best one).
     decision (Decision): What the mention links to (decide.py).
     """
-    ranked = sorted(range(len(probs)), key=lambda j: -float(probs[j]))
     candidates = []
-    for j in ranked[: max(1, n_explanations)]:
+    for j in reported_candidates(probs, n_explanations):
         cand = mention.candidates[j]
         concept = store.get(cand.concept_id)
         candidates.append({
@@ -82,7 +89,7 @@ def link_record(
             "alias": cand.alias,
             "score": rounded(probs[j]),
             "category": store.category_of(cand.concept_id),
-            "evidence": evidence[j] if j < len(evidence) else {},
+            "evidence": evidence.get(j, {}),
         })
     record = {
         "start_char": span.start_char,
@@ -99,36 +106,31 @@ def link_record(
 
 
 def evidence_contributions(
-    model, batch: RankerBatch, fused: np.ndarray, base: np.ndarray, mentions: Sequence
-) -> Dict[int, "_Evidence"]:
-    """Evidence contributions per candidate: the score drop when one evidence group is
-    neutralized (set to 0) with everything else fixed. The MLP is small, so this costs a few
-    extra matrix products per batch.
+    model, fused: np.ndarray, base: np.ndarray, offsets: Sequence[int], reported: Sequence[Sequence[int]]
+) -> List[Dict[int, Dict[str, float]]]:
+    """Evidence contributions of the reported candidates: the score drop when one evidence
+    group is neutralized (set to 0) with everything else fixed. Only the rows a record
+    reports are re-scored (5 of a mention's 20 candidates by default), a few small matrix
+    products per batch.
 
-    RETURNS (Dict[int, _Evidence]): per scored mention (its index), its candidates' evidence.
+    fused (np.ndarray): the batch's fused evidence rows (ranker_model.fuse_evidence).
+    base (np.ndarray): their scores.
+    offsets (Sequence[int]): the first row of each mention.
+    reported (Sequence[Sequence[int]]): per mention, the candidate indices its record reports.
+    RETURNS (List[Dict[int, Dict[str, float]]]): per mention, candidate index -> contribution
+        per evidence group.
     """
+    rows = np.asarray([offset + j for offset, found in zip(offsets, reported) for j in found], dtype=np.int64)
     names = FEATURE_NAMES + ["context_match"]
-    contributions = {}
+    columns = {}
     for group, group_names in EVIDENCE_GROUPS.items():
-        ablated = fused.copy()
+        ablated = fused[rows]
         ablated[:, [names.index(n) for n in group_names]] = 0.0
-        contributions[group] = np.round(base - score_fused(model, ablated), 4)
-    offsets = group_offsets(batch.pair_mention, len(mentions))
-    # Dicts are built lazily by link_record, only for the candidates it reports.
-    return {
-        i: _Evidence(contributions, o, len(m.candidates))
-        for i, (o, m) in enumerate(zip(offsets, mentions))
-    }
-
-
-class _Evidence:
-    """Evidence contributions of one mention's candidates, as dicts on demand."""
-
-    def __init__(self, contributions: Dict[str, np.ndarray], offset: int, n: int):
-        self.contributions, self.offset, self.n = contributions, offset, n
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, j: int) -> Dict[str, float]:
-        return {g: float(c[self.offset + j]) for g, c in self.contributions.items()}
+        columns[group] = np.round(base[rows] - score_fused(model, ablated), 4).tolist()
+    explained, position = [], 0
+    for found in reported:
+        explained.append({
+            j: {group: values[position + i] for group, values in columns.items()} for i, j in enumerate(found)
+        })
+        position += len(found)
+    return explained

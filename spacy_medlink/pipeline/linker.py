@@ -29,7 +29,7 @@ from ..kb.mapped_kb import MappedKB, is_mapped_kb_bytes, is_mapped_kb_folder
 from .abbreviations import DEFAULT_SPANS_KEY, AbbreviationDetector
 from .calibration import fit_temperature
 from .decide import decide, decide_composite, group_offsets, group_softmax
-from .explain import LINKS_EXTENSION, evidence_contributions, install_extensions, link_record
+from .explain import LINKS_EXTENSION, evidence_contributions, install_extensions, link_record, reported_candidates
 from .features import N_FEATURES, ConceptInfo, Mention, build_batch
 from .gold import gold_mentions
 from .mentions import composite_parts, linkable_entities, mentions_with_candidates
@@ -368,16 +368,16 @@ class MedicalEntityLinker(TrainablePipe):
         fused = fuse_evidence(self.model, batch)
         raw_scores = score_fused(self.model, fused)
         probs = group_softmax(raw_scores / self.cfg["temperature"], batch.pair_mention, batch.n_mentions)
-        explanations = (
-            evidence_contributions(self.model, batch, fused, raw_scores, scored)
-            if self.cfg["n_explanations"] > 0 else {}
-        )
-        offsets = group_offsets(batch.pair_mention, len(scored))
+        offsets = group_offsets(batch.pair_mention, len(scored)).tolist()
         probs_by_mention = {
             id(m): probs[offsets[i] : offsets[i] + len(m.candidates)] for i, m in enumerate(scored)
         }
-        explanations_by_mention = {id(m): explanations[i] for i, m in enumerate(scored) if i in explanations}
-        return probs_by_mention, explanations_by_mention
+        n_explanations = self.cfg["n_explanations"]
+        if n_explanations <= 0:
+            return probs_by_mention, {}
+        reported = [reported_candidates(probs_by_mention[id(m)], n_explanations) for m in scored]
+        explanations = evidence_contributions(self.model, fused, raw_scores, offsets, reported)
+        return probs_by_mention, {id(m): explanations[i] for i, m in enumerate(scored)}
 
     def _linkable(self, doc: Doc) -> List[Span]:
         """The doc's entities this linker links (cfg labels / labels_discard)."""
