@@ -96,3 +96,15 @@ def test_from_disk_bad_data(tmp_path):
     path.write_bytes(b"\x93not a store")
     with pytest.raises(ValueError, match=r"MLE017"):
         ConceptStore().from_disk(path)
+
+
+@pytest.mark.parametrize("tree_numbers,depth", [
+    (["C16.131.260/C538288"], 4),  # a supplementary concept one level below its descriptor
+    (["C18.452.394.750", "C19.246"], 2),
+    (["C04"], 1),
+    ([], 0),
+])
+def test_depth_counts_dot_and_slash_separated_parts(tree_numbers, depth):
+    from spacy_medlink.kb.store import depth_from_tree_numbers
+
+    assert depth_from_tree_numbers(tree_numbers) == depth
