@@ -12,12 +12,9 @@ import json
 import pstats
 from pathlib import Path
 
-import spacy
 
 from .measure import component_linking, time_linking
-from .speed_unseen import BATCH_SIZE, pool_documents
-from spacy_medlink.pipeline.components import components_of
-from spacy_medlink.pipeline.linker import LINKER_FACTORY
+from .speed_unseen import BATCH_SIZE, add_pool_arguments, unseen_linker_docs
 
 # Stage -> (file suffix, function[, calling function]) whose cumulative time it is. The stages
 # do not overlap; the search runs inside both candidate stages and is reported on its own too.
@@ -48,17 +45,10 @@ def cumulative(stats: pstats.Stats, suffix: str, function: str, caller: str = ""
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("model")
-    parser.add_argument("pool", type=Path)
-    parser.add_argument("--docs", type=int, default=200)
-    parser.add_argument("--offset", type=int, default=100_000)
+    add_pool_arguments(parser, docs=200)
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args()
-    nlp = spacy.load(args.model)
-    name = components_of(nlp, LINKER_FACTORY)[0]
-    texts = pool_documents(args.pool, args.docs, 10, args.offset)
-    with nlp.select_pipes(disable=[name]):
-        docs = list(nlp.pipe(texts, batch_size=BATCH_SIZE))
+    nlp, name, docs = unseen_linker_docs(args.model, args.pool, args.docs, args.offset)
     profiler = cProfile.Profile()
     profiler.enable()
     timing = time_linking(component_linking(nlp.get_pipe(name)), docs, batch_size=BATCH_SIZE)

@@ -18,7 +18,7 @@ import spacy
 from sparse_dot_topn import sp_matmul_topn
 
 from .measure import write_report
-from .speed_unseen import BATCH_SIZE, pool_documents
+from .speed_unseen import BATCH_SIZE, add_pool_arguments, pool_documents
 from spacy_medlink.candidates import char_ngram
 from spacy_medlink.pipeline.components import components_of
 from spacy_medlink.pipeline.linker import LINKER_FACTORY
@@ -44,10 +44,7 @@ def searched_strings(nlp, texts: List[str]) -> List[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("model")
-    parser.add_argument("pool", type=Path)
-    parser.add_argument("--docs", type=int, default=600)
-    parser.add_argument("--offset", type=int, default=100_000)
+    add_pool_arguments(parser, docs=600)
     parser.add_argument("--k", type=int, default=64, help="Aliases per string (the generator's n_aliases)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--output", type=Path, required=True)

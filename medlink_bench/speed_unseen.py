@@ -20,9 +20,11 @@ import argparse
 import os
 import time
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
 
 from .measure import component_linking, time_linking, time_pipeline, write_report
 from spacy_medlink.pipeline.components import components_of
@@ -41,6 +43,30 @@ def pool_documents(path: Path, n_docs: int, sentences_per_doc: int, offset: int)
     if len(sentences) < needed:
         raise SystemExit(f"{path} has {len(texts)} texts: {needed} from {offset} are needed")
     return [" ".join(sentences[i: i + sentences_per_doc]) for i in range(0, needed, sentences_per_doc)]
+
+
+def add_pool_arguments(parser: argparse.ArgumentParser, docs: int) -> None:
+    """The arguments of the single-pipeline benchmarks on unseen pool text (linker_cold,
+    linker_profile, search_kernel): the pipeline, the pool, how many documents, from where."""
+    parser.add_argument("model")
+    parser.add_argument("pool", type=Path, help="Unlabeled JSONL(.gz)")
+    parser.add_argument("--docs", type=int, default=docs, help="Pool documents of 10 sentences")
+    parser.add_argument("--offset", type=int, default=100_000, help="First pool sentence used")
+
+
+def unseen_linker_docs(model: str, pool: Path, n_docs: int, offset: int, warmup: int = 0) -> Tuple[Language, str, List[Doc]]:
+    """Load a pipeline and run everything before its linker over pool documents it has not
+    seen (the first `warmup` documents are left out).
+
+    RETURNS (Tuple[Language, str, List[Doc]]): the pipeline, its linker's name and the docs,
+        entities set, not linked.
+    """
+    nlp = spacy.load(model)
+    name = components_of(nlp, LINKER_FACTORY)[0]
+    texts = pool_documents(pool, n_docs, 10, offset)[warmup:]
+    with nlp.select_pipes(disable=[name]):
+        docs = list(nlp.pipe(texts, batch_size=BATCH_SIZE))
+    return nlp, name, docs
 
 
 def measure(model: str, docs: Sequence[str]) -> Dict:
