@@ -10,7 +10,6 @@ import argparse
 import json
 from pathlib import Path
 
-
 import spacy_medlink
 
 from .measure import component_linking, time_linking

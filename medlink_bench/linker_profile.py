@@ -12,7 +12,6 @@ import json
 import pstats
 from pathlib import Path
 
-
 from .measure import component_linking, time_linking
 from .speed_unseen import BATCH_SIZE, add_pool_arguments, unseen_linker_docs
 

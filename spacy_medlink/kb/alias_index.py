@@ -111,7 +111,7 @@ class CharNgramIndex:
         # sparse_dot_topn keeps only the k best products per row inside the sparse product, so
         # no dense (n x n_aliases) block is ever built: ~4x faster than densify + argpartition.
         # threshold=0.0 keeps exactly the same products (every stored weight is positive, so
-        # every product is), but takes the kernel's faster path: 1.5x on the searches of
+        # every product is), but takes the kernel's faster path: 1.43x on the searches of
         # unseen pool text (benchmarks/search_threshold.json).
         best = sp_matmul_topn(self.gram_rows(self.vectorize(queries)), self._matrix_t, top_n=k,
                               threshold=0.0, n_threads=1)
