@@ -5,6 +5,8 @@ runs of two code versions (two checkouts) can be alternated and compared:
 
     python -m medlink_bench.linker_cold training/student ../shared/data/unlabeled/pubmed_sentences.jsonl.gz \
         --docs 600 >> runs.jsonl
+
+`--batch-size 1` times what an app calling `nlp(text)` document by document gets.
 """
 import argparse
 import json
@@ -19,11 +21,13 @@ from .speed_unseen import BATCH_SIZE, WARMUP_DOCS, add_pool_arguments, unseen_li
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_pool_arguments(parser, docs=600)
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="Docs per linker call")
     args = parser.parse_args()
     nlp, name, docs = unseen_linker_docs(args.model, args.pool, args.docs, args.offset, warmup=WARMUP_DOCS)
-    timed = time_linking(component_linking(nlp.get_pipe(name)), docs, batch_size=BATCH_SIZE)
+    timed = time_linking(component_linking(nlp.get_pipe(name)), docs, batch_size=args.batch_size)
     print(json.dumps({"model": args.model, "code": str(Path(spacy_medlink.__file__).parent.parent),
-                      "docs": args.docs, "offset": args.offset, **timed}))
+                      "docs": args.docs, "offset": args.offset,
+                      "batch_size": args.batch_size, **timed}))
 
 
 if __name__ == "__main__":
