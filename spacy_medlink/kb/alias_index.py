@@ -72,7 +72,7 @@ class CharNgramIndex:
         aliases = list(aliases)
         counts = hashed_counts(aliases, tuple(ngram_range), n_features)
         idf = smoothed_idf(np.bincount(counts.indices, minlength=n_features), len(aliases))
-        matrix = normalize_rows(counts.multiply(idf))
+        matrix = _tfidf_rows(counts, idf)
         return cls(aliases, matrix, idf, ngram_range, n_features)
 
     def __len__(self) -> int:
@@ -81,8 +81,7 @@ class CharNgramIndex:
     def vectorize(self, texts: Sequence[str]) -> sp.csr_matrix:
         """RETURNS (sp.csr_matrix): L2-normalized TF-IDF rows for normalized strings
         (lower-cased by normalize_alias; the n-grams are case-sensitive)."""
-        counts = hashed_counts(list(texts), self.ngram_range, self.n_features)
-        return normalize_rows(counts.multiply(self.idf))
+        return _tfidf_rows(hashed_counts(list(texts), self.ngram_range, self.n_features), self.idf)
 
     def gram_rows(self, vectors: sp.csr_matrix) -> sp.csr_matrix:
         """RETURNS (sp.csr_matrix): vectorize()'s rows with their columns renumbered as the
@@ -162,6 +161,15 @@ class CharNgramIndex:
                 error = f"shape {shape}, expected {expected} for {len(aliases)} aliases"
                 raise ValueError(Errors.E021.format(path=path / name, error=error))
         return cls(aliases, matrix, idf, ngram_range=ngram_range, n_features=n_features)
+
+
+def _tfidf_rows(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """RETURNS (sp.csr_matrix): the counts weighted by IDF, rows L2-normalized. The counts
+    (hashed_counts: fresh, float32) are weighted in place: the same float32 products as
+    scipy's broadcasting `counts.multiply(idf)`, without its ~0.1 ms of conversions per call
+    (one document's strings are a call when an app runs `nlp(text)`)."""
+    counts.data *= idf[counts.indices]
+    return normalize_rows(counts)
 
 
 # What reading a damaged index file raises: np.load / scipy.sparse.load_npz (EOFError on an

@@ -122,11 +122,13 @@ def evidence_contributions(
     """
     rows = np.asarray([offset + j for offset, found in zip(offsets, reported) for j in found], dtype=np.int64)
     names = FEATURE_NAMES + ["context_match"]
-    columns = {}
-    for group, group_names in EVIDENCE_GROUPS.items():
-        ablated = fused[rows]
-        ablated[:, [names.index(n) for n in group_names]] = 0.0
-        columns[group] = np.round(base[rows] - score_fused(model, ablated), 4).tolist()
+    # Every group's ablated copy of the rows, stacked and scored in one call: one model call
+    # per batch instead of one per group (each call costs ~50 us of layer overhead).
+    ablated = np.tile(fused[rows], (len(EVIDENCE_GROUPS), 1))
+    for g, group_names in enumerate(EVIDENCE_GROUPS.values()):
+        ablated[g * len(rows): (g + 1) * len(rows), [names.index(n) for n in group_names]] = 0.0
+    scores = score_fused(model, ablated).reshape((len(EVIDENCE_GROUPS), len(rows)))
+    columns = {group: np.round(base[rows] - scores[g], 4).tolist() for g, group in enumerate(EVIDENCE_GROUPS)}
     explained, position = [], 0
     for found in reported:
         explained.append({
