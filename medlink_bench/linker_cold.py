@@ -6,7 +6,8 @@ runs of two code versions (two checkouts) can be alternated and compared:
     python -m medlink_bench.linker_cold training/student ../shared/data/unlabeled/pubmed_sentences.jsonl.gz \
         --docs 600 >> runs.jsonl
 
-`--batch-size 1` times what an app calling `nlp(text)` document by document gets.
+`--batch-size 1` times the linker's share of an app calling `nlp(text)` document by document
+(its predict + set_annotations on one document per call).
 """
 import argparse
 import json

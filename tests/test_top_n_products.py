@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings, strategies as st
 
@@ -51,3 +52,22 @@ def test_without_the_unchecked_entry_point_the_checked_function_answers(monkeypa
     found = TopNProducts(right)(left, top_n=3, threshold=0.0)
     expected = sp_matmul_topn(left, right, top_n=3, threshold=0.0, n_threads=1)
     assert (found != expected).nnz == 0
+
+
+def test_int64_index_arrays_give_the_same_products():
+    """gram_rows hands the search int64 index arrays; they are converted, not misread."""
+    rng = np.random.default_rng(2)
+    left, right = _random_csr(rng, (5, 30), 0.3), _random_csr(rng, (30, 40), 0.3)
+    wide = sp.csr_matrix((left.data, left.indices.astype(np.int64), left.indptr.astype(np.int64)), shape=left.shape)
+    wide.indices, wide.indptr = left.indices.astype(np.int64), left.indptr.astype(np.int64)
+    assert wide.indices.dtype == np.int64
+    expected = sp_matmul_topn(left, right, top_n=7, threshold=0.0, n_threads=1)
+    found = TopNProducts(right)(wide, top_n=7, threshold=0.0)
+    assert (found != expected).nnz == 0
+
+
+def test_a_left_side_of_the_wrong_width_is_refused():
+    rng = np.random.default_rng(3)
+    products = TopNProducts(_random_csr(rng, (30, 40), 0.3))
+    with pytest.raises(ValueError, match="30 rows"):
+        products(_random_csr(rng, (2, 31), 0.3), top_n=3, threshold=0.0)

@@ -37,6 +37,8 @@ class TopNProducts:
         """RETURNS (sp.csr_matrix): left @ right keeping, per row, the top_n products above
         threshold (unsorted within a row): what sp_matmul_topn(left, right, top_n, threshold)
         returns."""
+        if left.shape[1] != self.shape[0]:  # the unchecked kernel would read out of bounds
+            raise ValueError(f"left has {left.shape[1]} columns, the right-hand side {self.shape[0]} rows")
         top_n = min(top_n, self.shape[1])
         if _unchecked_topn is None or left.nnz == 0 or self.right.nnz == 0 or top_n <= 0:
             return sp_matmul_topn(left, self.right, top_n=top_n, threshold=threshold, n_threads=1)

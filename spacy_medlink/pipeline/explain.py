@@ -110,8 +110,8 @@ def evidence_contributions(
 ) -> List[Dict[int, Dict[str, float]]]:
     """Evidence contributions of the reported candidates: the score drop when one evidence
     group is neutralized (set to 0) with everything else fixed. Only the rows a record
-    reports are re-scored (5 of a mention's 20 candidates by default), a few small matrix
-    products per batch.
+    reports are re-scored (5 of a mention's 20 candidates by default), all groups' copies in
+    one model call per batch.
 
     fused (np.ndarray): the batch's fused evidence rows (ranker_model.fuse_evidence).
     base (np.ndarray): their scores.
