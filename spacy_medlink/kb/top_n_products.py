@@ -24,14 +24,8 @@ class TopNProducts:
     """right (sp.csr_matrix): the fixed right-hand side, (n_inner, n_columns), float32."""
 
     def __init__(self, right: sp.csr_matrix):
-        right = right.tocsr()
-        self.right = sp.csr_matrix(
-            (np.ascontiguousarray(right.data, dtype=np.float32),
-             np.ascontiguousarray(right.indices, dtype=_INDEX_DTYPE),
-             np.ascontiguousarray(right.indptr, dtype=_INDEX_DTYPE)),
-            shape=right.shape,
-        )
-        self.shape = right.shape
+        self.right = _kernel_csr(right.tocsr())
+        self.shape = self.right.shape
 
     def __call__(self, left: sp.csr_matrix, top_n: int, threshold: float) -> sp.csr_matrix:
         """RETURNS (sp.csr_matrix): left @ right keeping, per row, the top_n products above
@@ -42,10 +36,15 @@ class TopNProducts:
         top_n = min(top_n, self.shape[1])
         if _unchecked_topn is None or left.nnz == 0 or self.right.nnz == 0 or top_n <= 0:
             return sp_matmul_topn(left, self.right, top_n=top_n, threshold=threshold, n_threads=1)
-        left = sp.csr_matrix(
-            (np.ascontiguousarray(left.data, dtype=np.float32),
-             np.ascontiguousarray(left.indices, dtype=_INDEX_DTYPE),
-             np.ascontiguousarray(left.indptr, dtype=_INDEX_DTYPE)),
-            shape=left.shape,
-        )
-        return _unchecked_topn(left, self.right, top_n=top_n, sort=False, threshold=float(threshold), density=1.0)
+        return _unchecked_topn(_kernel_csr(left), self.right, top_n=top_n, sort=False, threshold=float(threshold), density=1.0)
+
+
+def _kernel_csr(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """RETURNS (sp.csr_matrix): the matrix with the dtypes the unchecked kernel reads (float32
+    values, int32 indices), sharing the arrays that already have them."""
+    return sp.csr_matrix(
+        (np.ascontiguousarray(matrix.data, dtype=np.float32),
+         np.ascontiguousarray(matrix.indices, dtype=_INDEX_DTYPE),
+         np.ascontiguousarray(matrix.indptr, dtype=_INDEX_DTYPE)),
+        shape=matrix.shape,
+    )
