@@ -13,6 +13,7 @@ from weasel.util.config import load_project_config
 ROOT = Path(__file__).parent.parent
 SAMPLE_VARS = {"vars.data_dir": "assets", "vars.corpus": "sample",
                "vars.vocabulary": "sample/vocabulary.jsonl", "vars.train_corpora": "sample",
+               "vars.linker_corpora": "sample",
                "vars.second_corpus": "sample", "vars.unlabeled": "sample/unlabeled.jsonl"}
 
 
@@ -71,10 +72,18 @@ def test_data_paths_follow_the_vars(tmp_path, overrides, train, vocabulary):
     commands = _commands(_load(tmp_path, overrides))
     second_dev = train.replace("ncbi_disease/", "biored/").replace("train.", "dev.")
     assert commands["convert"]["deps"] == [train, train.replace("train.", "dev."), second_dev, vocabulary]
-    assert commands["build-kb"]["deps"] == [train, vocabulary]
+    # The KB's training aliases and the linker come from the LINKER_CORPORA folder convert writes.
+    assert commands["build-kb"]["deps"] == ["corpus/train_linker", vocabulary]
     assert commands["build-kb"]["script"] == [
-        f"python -m spacy_medlink build-kb {vocabulary} kb/medic --corpus {train} --corpus-concepts"
+        f"python -m spacy_medlink build-kb {vocabulary} kb/medic --corpus corpus/train_linker --corpus-concepts"
     ]
+    data_dir = train.split("/")[0] if train.startswith("assets") else "../shared/data"
+    corpora = "sample" if "sample" in train else "ncbi_disease,biored"
+    assert (
+        f"python scripts/convert_training_corpora.py {data_dir} {corpora} corpus/train_linker "
+        f"--vocabulary {vocabulary}" in commands["convert"]["script"]
+    )
+    assert "--paths.train corpus/train_linker" in commands["train-linker"]["script"][0]
 
 
 def test_no_deps_or_outputs_are_garbled_by_interpolation(tmp_path):

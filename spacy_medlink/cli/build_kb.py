@@ -19,7 +19,7 @@ except ImportError:  # pragma: no cover - exercised by a test that hides the mod
 def build_kb_cli(
     vocab_path: Path = Arg(..., help="Vocabulary: MEDIC .tsv/.tsv.gz or concepts .jsonl", exists=True, dir_okay=False),
     output_dir: Path = Arg(..., help="Output folder for the KB", file_okay=False),
-    corpus: List[Path] = Opt([], "--corpus", help="PubTator file or gold .spacy DocBin whose single-id mentions become extra aliases (repeatable)", exists=True, dir_okay=False),
+    corpus: List[Path] = Opt([], "--corpus", help="PubTator file, gold .spacy DocBin or folder of them whose single-id mentions become extra aliases (repeatable)", exists=True),
     dim: int = Opt(64, "--dim", help="Entity vector length (LSA encoder)"),
     encoder: str = Opt(DEFAULT_ENCODER, "--encoder", help="Registered entity-vector encoder (@misc); it receives dim= if it takes one"),
     vocab_format: str = Opt("auto", "--format", help="Vocabulary format: auto, medic or jsonl"),
