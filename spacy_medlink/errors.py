@@ -226,6 +226,14 @@ class Errors(metaclass=_CodedMessages):
             "with the base model they were trained on (the transformer's `name` in the config).")
     E282 = ("spacy-medlink.LoRATransformerModel.v1 needs the `peft` library: "
             "pip install \"spacy-medlink[lora]\" (or pip install peft).")
+    # Student NER (spacy_medlink/pipeline/student_ner.py)
+    E284 = ("A training doc carries {n_values} teacher values for {n_tokens} tokens, but the "
+            "teacher {teacher!r} scores states from {width} per token: the corpus's teacher "
+            "vectors were written by another teacher or for another tokenization. Write them "
+            "again with the teacher the component names (`teacher-vectors`).")
+    E285 = ("The teacher {teacher!r} has the moves {teacher_moves}, the student {moves}: a "
+            "teacher can only teach a student with the same entity labels. Add the labels of "
+            "the teacher to the student (initialize it from the same corpus).")
     # --- evaluation (300-399) ---
     E300 = "Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file."
     E301 = "Model {path} has no component named '{name}'. Components: {found}."
