@@ -132,24 +132,7 @@ class StudentEntityRecognizer(EntityRecognizer):
         loss = 0.0
         while states:
             scores, backprop = model.begin_update(states)
-            d_scores = numpy.zeros(scores.shape, dtype="f")
-            gold_rows = numpy.flatnonzero(~taught)
-            hard_weight = 1.0 - self.teacher_weight
-            hard_rows = numpy.arange(len(states)) if hard_weight > 0 else gold_rows
-            if len(hard_rows):
-                d_hard = self.get_batch_loss(
-                    [states[i] for i in hard_rows],
-                    [golds[i] for i in hard_rows],
-                    numpy.ascontiguousarray(scores[hard_rows]),
-                    None,
-                )
-                d_hard[taught[hard_rows]] *= hard_weight
-                d_scores[hard_rows] += d_hard
-            soft_rows = numpy.flatnonzero(taught)
-            if len(soft_rows) and self.teacher_weight > 0:
-                teacher_scores, _ = teacher_steps([states[i] for i in soft_rows], is_train=False)
-                d_soft = self._soft_loss(scores[soft_rows], teacher_scores)
-                d_scores[soft_rows] += self.teacher_weight * d_soft
+            d_scores = self._d_scores(states, golds, taught, scores, teacher_steps)
             loss += float((d_scores**2).sum())
             backprop(d_scores)
             # Follow the student's own guess, as spaCy's update does.
@@ -166,6 +149,27 @@ class StudentEntityRecognizer(EntityRecognizer):
         model.clear_memory()
         teacher_steps.clear_memory()
         return losses
+
+    def _d_scores(self, states, golds, taught, scores, teacher_steps) -> numpy.ndarray:
+        """The gradient of one step: spaCy's oracle loss on the gold docs' states (and, with
+        weight 1 - teacher_weight, on the taught docs' silver), the teacher's on the taught."""
+        d_scores = numpy.zeros(scores.shape, dtype="f")
+        hard_weight = 1.0 - self.teacher_weight
+        hard_rows = numpy.arange(len(states)) if hard_weight > 0 else numpy.flatnonzero(~taught)
+        if len(hard_rows):
+            d_hard = self.get_batch_loss(
+                [states[i] for i in hard_rows],
+                [golds[i] for i in hard_rows],
+                numpy.ascontiguousarray(scores[hard_rows]),
+                None,
+            )
+            d_hard[taught[hard_rows]] *= hard_weight
+            d_scores[hard_rows] += d_hard
+        soft_rows = numpy.flatnonzero(taught)
+        if len(soft_rows) and self.teacher_weight > 0:
+            teacher_scores, _ = teacher_steps([states[i] for i in soft_rows], is_train=False)
+            d_scores[soft_rows] += self.teacher_weight * self._soft_loss(scores[soft_rows], teacher_scores)
+        return d_scores
 
     def _soft_loss(self, student_scores, teacher_scores):
         """Gradient of T^2 * KL(teacher || student) over the moves with respect to the
