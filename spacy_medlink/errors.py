@@ -173,6 +173,9 @@ class Errors(metaclass=_CodedMessages):
             "{expected}.")
     E123 = ("{path}: head and limit count texts and must be >= 0 (0: all), found head={head}, "
             "limit={limit}.")
+    E124 = ("{path}: the reader's repeat names {found}, but the corpus has the files {stems} "
+            "(repeat maps a file's stem to the times its documents are read per pass, a whole "
+            "number >= 1, e.g. {{\"ncbi_disease\": 2}}).")
     # --- linker (200-299) ---
     E200 = ("The medical_entity_linker '{name}' has no knowledge base (or an empty one). Fill "
             "it in initialize with [initialize.components.{name}.kb_loader], e.g. "

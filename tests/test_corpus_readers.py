@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 import spacy
 from spacy.tokenizer import Tokenizer
+from spacy.tokens import DocBin
 
 from spacy_medlink.training.convert import blank_pipeline, convert_pubtator
 from spacy_medlink.training.readers import PubtatorCorpus
@@ -103,3 +104,33 @@ def test_truncated_docbin_is_a_coded_error(tmp_path, nlp, tiny_docbin):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match=r"^\[MLE120\]"):
         _read(path, nlp)
+
+
+def _two_corpora(folder):
+    nlp = spacy.blank("en")
+    for name, texts in (("big", ["Asthma in adults .", "Gout in men ."]), ("small", ["Rickets in children ."])):
+        docs = []
+        for text in texts:
+            doc = nlp(text)
+            doc.ents = [doc.char_span(0, text.index(" "), label="DISEASE")]
+            docs.append(doc)
+        DocBin(docs=docs).to_disk(folder / f"{name}.spacy")
+    return folder
+
+
+def test_repeat_weighs_one_file_of_a_folder_up(tmp_path):
+    nlp = spacy.blank("en")
+    corpus = _two_corpora(tmp_path)
+    texts = [eg.reference.text for eg in PubtatorCorpus(corpus, repeat={"small": 3})(nlp)]
+    assert sorted(texts) == sorted(["Asthma in adults .", "Gout in men ."] + ["Rickets in children ."] * 3)
+    # each copy is its own example (its own predicted doc), shuffled with the rest
+    examples = list(PubtatorCorpus(corpus, repeat={"small": 2}, shuffle=True)(nlp))
+    copies = [eg for eg in examples if eg.reference.text.startswith("Rickets")]
+    assert len(copies) == 2 and copies[0].predicted is not copies[1].predicted
+
+
+@pytest.mark.parametrize("repeat", [{"smal": 2}, {"small": 0}, {"small": 1.5}])
+def test_repeat_of_an_unknown_file_or_a_bad_count_is_refused(tmp_path, repeat):
+    corpus = _two_corpora(tmp_path)
+    with pytest.raises(ValueError, match="MLE124.*big.*small"):
+        list(PubtatorCorpus(corpus, repeat=repeat)(spacy.blank("en")))

@@ -1,4 +1,5 @@
 import gzip
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,22 @@ def test_the_cli_imports_without_the_unix_only_resource_module():
             "sys.modules['resource'] = None\n"
             "assert importlib.reload(build_kb)._peak_rss_mb() is None\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_corpus_folder_gives_the_aliases_of_its_files(corpus_path, tmp_path):
+    # `build-kb --corpus corpus/train_linker`: a folder of corpora counts as its files together.
+    folder = tmp_path / "corpora"
+    folder.mkdir()
+    shutil.copy(corpus_path, folder / f"first{corpus_path.suffix}")
+    shutil.copy(corpus_path, folder / f"second{corpus_path.suffix}")
+    runner = CliRunner()
+    for name, corpus in (("from_folder", [folder]), ("from_files", [folder / f"first{corpus_path.suffix}", folder / f"second{corpus_path.suffix}"])):
+        args = ["build-kb", str(TINY_MEDIC), str(tmp_path / name), "--dim", "4"]
+        for path in corpus:
+            args += ["--corpus", str(path)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    from_folder = MedlinkKB.load(tmp_path / "from_folder", Vocab())
+    from_files = MedlinkKB.load(tmp_path / "from_files", Vocab())
+    assert from_folder.meta["n_extra_aliases"] == from_files.meta["n_extra_aliases"] > 0
+    assert sorted(from_folder.get_alias_strings()) == sorted(from_files.get_alias_strings())

@@ -71,7 +71,10 @@ def test_each_step_depends_on_the_outputs_of_the_steps_before(tmp_path):
 def test_data_paths_follow_the_vars(tmp_path, overrides, train, vocabulary):
     commands = _commands(_load(tmp_path, overrides))
     second_dev = train.replace("ncbi_disease/", "biored/").replace("train.", "dev.")
-    assert commands["convert"]["deps"] == [train, train.replace("train.", "dev."), second_dev, vocabulary]
+    second_train = second_dev.replace("dev.", "train.")
+    assert commands["convert"]["deps"] == [
+        train, train.replace("train.", "dev."), second_dev, second_train, vocabulary
+    ]
     # The KB's training aliases and the linker come from the LINKER_CORPORA folder convert writes.
     assert commands["build-kb"]["deps"] == ["corpus/train_linker", vocabulary]
     assert commands["build-kb"]["script"] == [
@@ -84,6 +87,8 @@ def test_data_paths_follow_the_vars(tmp_path, overrides, train, vocabulary):
         f"--vocabulary {vocabulary}" in commands["convert"]["script"]
     )
     assert "--paths.train corpus/train_linker" in commands["train-linker"]["script"][0]
+    corpus = "sample" if "sample" in train else "ncbi_disease"
+    assert f"""--corpora.train.repeat '{{"{corpus}": 2}}'""" in commands["train-linker"]["script"][0]
 
 
 def test_no_deps_or_outputs_are_garbled_by_interpolation(tmp_path):

@@ -167,6 +167,36 @@ def test_the_student_saves_and_loads_as_a_plain_ner(teacher_path, tmp_path):
     assert loaded.get_pipe_meta("ner").factory == "medlink_student_ner"
     texts = [text for text, _ in TEXTS]
     assert _ents(loaded.pipe(texts)) == _ents(student.pipe(texts))
-    # nlp.pipe(n_process=2) pickles the component: it comes back as the student's class.
-    clone = pickle.loads(pickle.dumps(loaded.get_pipe("ner")))
-    assert isinstance(clone, StudentEntityRecognizer) and clone.move_names == loaded.get_pipe("ner").move_names
+    # Where nlp.pipe(n_process=2) pickles the component (spawn), it comes back as the same
+    # predictor, and without the teacher pipeline it trained with.
+    ner = student.get_pipe("ner")
+    clone = pickle.loads(pickle.dumps(ner))
+    assert isinstance(clone, StudentEntityRecognizer) and clone.teacher == ner.teacher
+    teacher_weights = teacher.get_pipe("ner").model.get_ref("lower").get_param("W").tobytes()[:256]
+    assert teacher_weights not in pickle.dumps(ner)
+    docs = [student.make_doc(t) for t in texts]
+    assert _ents(clone.pipe(docs)) == _ents(student.pipe(texts))
+
+
+def test_teacher_scores_follow_each_doc_in_a_mixed_batch(teacher_path):
+    # Gold docs without vectors between taught ones: each taught doc's states are scored from
+    # its own rows of the batch's token array.
+    teacher = spacy.load(teacher_path)
+    student = _student(teacher_path)
+    ner = student.get_pipe("ner")
+    taught = _taught_examples(teacher, student)
+    gold = _examples(student)
+    mixed = [gold[0], taught[1], gold[2], taught[3], taught[0]]
+    alone = [taught[1], taught[3], taught[0]]
+
+    def first_scores(examples, keep):
+        step = ner._teacher_step_model(examples)
+        states = ner.moves.init_batch([eg.predicted for eg in examples])
+        scores, _ = step([states[i] for i in keep], is_train=False)
+        return scores
+
+    numpy.testing.assert_allclose(first_scores(mixed, [1, 3, 4]), first_scores(alone, [0, 1, 2]), atol=1e-6)
+    optimizer = student.resume_training()
+    losses = {}
+    student.update(mixed, sgd=optimizer, losses=losses)
+    assert losses["ner"] > 0

@@ -7,7 +7,12 @@ whose reference carries the teacher's per-token state vectors (written by
 moves in every state the student visits, as in spaCy v4's `distill`: the teacher's state
 vectors plus its own (small) lower layer score any state, so the student can follow its own
 guesses. Docs without them (the gold) get spaCy's usual oracle loss in the same batch.
+
+Differences from spaCy's own update, in batches with teacher vectors: whole documents (no
+`update_with_oracle_cut_size` cuts), no multitask objectives, and the soft loss compares the
+full move distributions (spaCy's log loss also normalizes over every move, valid or not).
 """
+from functools import lru_cache
 from typing import Callable, Iterable, List, Optional
 
 import numpy
@@ -103,7 +108,6 @@ class StudentEntityRecognizer(EntityRecognizer):
         self.teacher = teacher
         self.teacher_weight = teacher_weight
         self.temperature = temperature
-        self._teacher_model: Optional[Model] = None
 
     def update(self, examples: Iterable[Example], *, drop=0.0, sgd=None, losses=None):
         examples = list(examples)
@@ -190,6 +194,7 @@ class StudentEntityRecognizer(EntityRecognizer):
                 continue
             rows.append(decode_teacher_vectors(vectors, n_tokens, width, self.teacher))
         tokvecs = numpy.concatenate(rows) if rows else numpy.zeros((0, width), dtype="f")
+        tokvecs = lower.ops.asarray2f(tokvecs)  # a GPU teacher's layer reads its own arrays
         cached = Model("teacher_vectors", lambda model, docs, is_train: (tokvecs, _no_backprop))
         return ParserStepModel(
             [eg.predicted for eg in examples],
@@ -200,18 +205,22 @@ class StudentEntityRecognizer(EntityRecognizer):
         )
 
     def _load_teacher(self) -> Model:
-        if self._teacher_model is None:
-            teacher_ner = load_model(self.teacher).get_pipe("ner")
-            if list(teacher_ner.move_names) != list(self.move_names):
-                raise ValueError(
-                    Errors.E285.format(
-                        teacher=self.teacher,
-                        teacher_moves=list(teacher_ner.move_names),
-                        moves=list(self.move_names),
-                    )
+        teacher_ner = _teacher_ner(self.teacher)
+        if list(teacher_ner.move_names) != list(self.move_names):
+            raise ValueError(
+                Errors.E285.format(
+                    teacher=self.teacher,
+                    teacher_moves=list(teacher_ner.move_names),
+                    moves=list(self.move_names),
                 )
-            self._teacher_model = teacher_ner.model
-        return self._teacher_model
+            )
+        return teacher_ner.model
+
+
+# Outside the component, so that pickling it (nlp.pipe(n_process=...)) never carries a teacher.
+@lru_cache(maxsize=2)
+def _teacher_ner(path: str):
+    return load_model(path).get_pipe("ner")
 
 
 def decode_teacher_vectors(data: bytes, n_tokens: int, width: int, teacher: str) -> numpy.ndarray:

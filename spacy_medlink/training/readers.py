@@ -5,12 +5,13 @@
     path = ${paths.train}
     gold_ents_in_predicted = false
     guideline = null    # "file": each file's stem (train_pooled/biored.spacy -> "biored")
+    repeat = {}         # e.g. {"ncbi_disease": 2}: that file's documents twice per pass
 """
 import random
 import warnings
 import zlib
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
@@ -38,6 +39,7 @@ def create_pubtator_corpus(
     limit: int = 0,
     shuffle: bool = False,
     guideline: Optional[str] = None,
+    repeat: Optional[Dict[str, int]] = None,
 ) -> "PubtatorCorpus":
     """Registered reader of gold medical-entity corpora.
 
@@ -51,11 +53,13 @@ def create_pubtator_corpus(
     guideline (Optional[str]): The annotation guideline of the documents, set as
         doc._.medlink_guideline on both docs of each example: a name, "file" for each file's
         stem (a folder of one DocBin per corpus), or None (left to the pipeline).
+    repeat (Optional[Dict[str, int]]): Times the documents of the files with these stems are
+        read per pass, to weigh one corpus of a folder up (the others once).
     RETURNS (PubtatorCorpus): A callable `(nlp) -> Iterator[Example]`.
     """
     return PubtatorCorpus(
         path, gold_ents_in_predicted=gold_ents_in_predicted, limit=limit, shuffle=shuffle,
-        guideline=guideline,
+        guideline=guideline, repeat=repeat,
     )
 
 
@@ -74,6 +78,7 @@ class PubtatorCorpus:
         limit: int = 0,
         shuffle: bool = False,
         guideline: Optional[str] = None,
+        repeat: Optional[Dict[str, int]] = None,
     ) -> None:
         """Initialize the reader; the path is checked when the corpus is read.
 
@@ -82,8 +87,10 @@ class PubtatorCorpus:
         limit (int): Read at most this many documents (0: all).
         shuffle (bool): Shuffle the documents before each pass.
         guideline (Optional[str]): The documents' guideline, "file" (each file's stem) or None.
+        repeat (Optional[Dict[str, int]]): Reads per pass of the files with these stems.
         """
         self.path = Path(path)
+        self.repeat = dict(repeat or {})
         self.guideline = guideline
         self.gold_ents_in_predicted = gold_ents_in_predicted
         self.limit = limit
@@ -98,6 +105,8 @@ class PubtatorCorpus:
         reference_docs: Iterable[Tuple[Doc, str]] = self._read_reference_docs(nlp)
         if self.limit >= 1:
             reference_docs = _take(reference_docs, self.limit)
+        if self.repeat:
+            reference_docs = self._repeated(list(reference_docs))
         if self.shuffle:
             reference_docs = list(reference_docs)
             random.shuffle(reference_docs)
@@ -119,6 +128,14 @@ class PubtatorCorpus:
             warnings.warn(
                 Warnings.W101.format(n_skipped=n_missed, n_total=n_gold, path=self.path)
             )
+
+    def _repeated(self, reference_docs: List[Tuple[Doc, str]]) -> List[Tuple[Doc, str]]:
+        stems = sorted({stem for _, stem in reference_docs})
+        unknown = sorted(set(self.repeat) - set(stems))
+        bad = [s for s, n in self.repeat.items() if not isinstance(n, int) or isinstance(n, bool) or n < 1]
+        if unknown or bad:
+            raise ValueError(Errors.E124.format(path=self.path, found=self.repeat, stems=stems))
+        return [pair for pair in reference_docs for _ in range(self.repeat.get(pair[1], 1))]
 
     def _read_reference_docs(self, nlp: Language) -> Iterator[Tuple[Doc, str]]:
         """YIELDS (Tuple[Doc, str]): Each gold doc and the stem of its file."""
