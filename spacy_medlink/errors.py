@@ -233,7 +233,7 @@ class Errors(metaclass=_CodedMessages):
     E284 = ("A training doc carries {n_values} teacher values for {n_tokens} tokens, but the "
             "teacher {teacher!r} scores states from {width} per token: the corpus's teacher "
             "vectors were written by another teacher or for another tokenization. Write them "
-            "again with the teacher the component names (`teacher-vectors`).")
+            "again with the teacher the component names (scripts/teacher_vectors.py).")
     E285 = ("The teacher {teacher!r} has the moves {teacher_moves}, the student {moves}: a "
             "teacher can only teach a student with the same entity labels. Add the labels of "
             "the teacher to the student (initialize it from the same corpus).")

@@ -134,3 +134,10 @@ def test_repeat_of_an_unknown_file_or_a_bad_count_is_refused(tmp_path, repeat):
     corpus = _two_corpora(tmp_path)
     with pytest.raises(ValueError, match="MLE124.*big.*small"):
         list(PubtatorCorpus(corpus, repeat=repeat)(spacy.blank("en")))
+
+
+def test_repeat_knows_the_files_that_limit_leaves_out(tmp_path):
+    # limit=1 reads only big.spacy's first document: "small" still names a file of the corpus.
+    corpus = _two_corpora(tmp_path)
+    texts = [eg.reference.text for eg in PubtatorCorpus(corpus, limit=1, repeat={"small": 2})(spacy.blank("en"))]
+    assert texts == ["Asthma in adults ."]

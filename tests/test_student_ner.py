@@ -97,7 +97,7 @@ def test_teacher_vectors_score_states_as_the_teacher_does(teacher_path):
         data = eg.reference.user_data[TEACHER_VECTORS_KEY]
         assert len(data) == len(eg.reference) * width * 2  # float16
     # Follow the teacher's best move from its stored vectors: its own entities come out.
-    step = ner._teacher_step_model(examples)
+    step = ner._teacher_step_model(examples, ner._load_teacher())
     docs = [eg.predicted for eg in examples]
     states = all_states = ner.moves.init_batch(docs)
     while states:
@@ -190,7 +190,7 @@ def test_teacher_scores_follow_each_doc_in_a_mixed_batch(teacher_path):
     alone = [taught[1], taught[3], taught[0]]
 
     def first_scores(examples, keep):
-        step = ner._teacher_step_model(examples)
+        step = ner._teacher_step_model(examples, ner._load_teacher())
         states = ner.moves.init_batch([eg.predicted for eg in examples])
         scores, _ = step([states[i] for i in keep], is_train=False)
         return scores

@@ -132,7 +132,7 @@ class StudentEntityRecognizer(EntityRecognizer):
         kept = [eg for eg in examples if self.moves.has_gold(eg) and len(eg.predicted)]
         taught = numpy.array([_teacher_vectors_of(eg) is not None for eg in kept])
         model, backprop_tok2vec = self.model.begin_update(docs)
-        teacher_steps = self._teacher_step_model(examples)
+        teacher_steps = self._teacher_step_model(examples, teacher)
         loss = 0.0
         while states:
             scores, backprop = model.begin_update(states)
@@ -181,8 +181,9 @@ class StudentEntityRecognizer(EntityRecognizer):
         t = self.temperature
         return t * (_softmax(student_scores / t) - _softmax(teacher_scores / t))
 
-    def _teacher_step_model(self, examples: List[Example]) -> ParserStepModel:
-        teacher = self._load_teacher()
+    def _teacher_step_model(self, examples: List[Example], teacher: Model) -> ParserStepModel:
+        """The teacher NER's step model over the batch, its token vectors read from the docs
+        (zeros for docs without them: their states are never given to it)."""
         lower = teacher.get_ref("lower")
         width = lower.get_dim("nI")
         rows = []

@@ -130,7 +130,8 @@ class PubtatorCorpus:
             )
 
     def _repeated(self, reference_docs: List[Tuple[Doc, str]]) -> List[Tuple[Doc, str]]:
-        stems = sorted({stem for _, stem in reference_docs})
+        # The corpus's files, not the documents left after `limit`, decide what is known.
+        stems = sorted({path.stem for path in _corpus_files(self.path)})
         unknown = sorted(set(self.repeat) - set(stems))
         bad = [s for s, n in self.repeat.items() if not isinstance(n, int) or isinstance(n, bool) or n < 1]
         if unknown or bad:

@@ -5,11 +5,12 @@ hidden width (64 for spaCy's default): saving those rows per token lets a studen
 score any state the way the teacher would, without running the teacher (a transformer) at
 every training step. float16 halves the corpus's size; the scores move by ~1e-3.
 """
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import minibatch
 from tqdm import tqdm
 
 from ..errors import Errors
@@ -43,7 +44,7 @@ def add_teacher_vectors(
     n_mismatched = 0
     with teacher.select_pipes(enable=before):
         batches = tqdm(
-            list(_batches(docs, batch_size)), desc="Teacher vectors", unit="batch", disable=not progress
+            list(minibatch(docs, batch_size)), desc="Teacher vectors", unit="batch", disable=not progress
         )
         for batch in batches:
             processed = list(teacher.pipe(doc.text for doc in batch))
@@ -57,8 +58,3 @@ def add_teacher_vectors(
                     continue
                 doc.user_data[TEACHER_VECTORS_KEY] = numpy.asarray(rows, dtype=numpy.float16).tobytes()
     return n_mismatched
-
-
-def _batches(docs: Sequence[Doc], size: int) -> Iterator[Sequence[Doc]]:
-    for start in range(0, len(docs), size):
-        yield docs[start : start + size]
