@@ -41,6 +41,7 @@ def benchmark_cli(
     ner_config: Path = Opt(Path("configs/ner_cnn.cfg"), "--ner-config", help="NER config retrained per seed"),
     seed_max_steps: Optional[int] = Opt(None, "--seed-max-steps", help="training.max_steps of the seed runs (the config's if not given)"),
     wheel: Optional[Path] = Opt(None, "--wheel", help="Built wheel of the pipeline, to report its size", exists=True, dir_okay=False),
+    also_dev: List[Path] = Opt([], "--also-dev", help="Another gold dev corpus to report the accuracy on (repeatable)", exists=True),
     spacy_el_steps: int = Opt(300, "--spacy-el-steps", help="Training steps of the spaCy entity_linker baseline (0: untrained)"),
     spacy_el_max_seconds: float = Opt(150.0, "--spacy-el-max-seconds", help="Time budget of that training"),
 ) -> None:
@@ -67,6 +68,7 @@ def benchmark_cli(
         ner_config=ner_config,
         seed_max_steps=seed_max_steps,
         wheel=wheel,
+        also_dev=also_dev,
         spacy_el_steps=spacy_el_steps,
         spacy_el_max_seconds=spacy_el_max_seconds,
         output_dir=output_dir,
@@ -88,6 +90,10 @@ def print_summary(results: dict) -> None:
         msg.info(f"End to end, n_process={s['n_process']}: {s['words_per_second']:,.0f} words/s")
     if accuracy.get("end_to_end"):
         msg.info(f"End-to-end mention linking F1: ours {accuracy['end_to_end']['f']:.1f}, spaCy entity_linker {el['end_to_end']['f']:.1f}")
+    for other in results.get("other_dev", []):
+        found = other["accuracy"]
+        linking = f", mention linking F1 {found['end_to_end']['f']:.1f}" if found.get("end_to_end") else ""
+        msg.info(f"{other['dev_data']}: norm@gold acc@1 {found['norm_at_gold']['acc@1']:.1f}{linking}")
 
 
 if __name__ == "__main__":

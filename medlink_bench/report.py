@@ -1,12 +1,14 @@
 """The benchmark's report: ratios ours / baseline, method notes, and results.json,
 results.md (Markdown tables) and the PNG plots."""
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import srsly
 
 from .measure import WARMUP_DOCS
 from .plots import plot_accuracy_vs_speed, plot_threshold_curve
+from .report_format import fmt, markdown_table
+from .report_other_dev import other_dev_section
 
 RESULTS_JSON = "results.json"
 RESULTS_MD = "results.md"
@@ -146,29 +148,11 @@ def _speed_accuracy_points(results: Mapping[str, Any]) -> Dict[str, Dict[str, Op
     }
 
 
-def _f(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
 def _x(value: Optional[float]) -> str:
     if value is None:
         return "n/a"
     # Two significant digits below 0.1 (a 500x slower system is 0.0020x, not 0.00x).
     return f"{value:.2f}×" if value >= 0.1 else f"{value:.2g}×"
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], aligns: Optional[str] = None) -> List[str]:
-    """A Markdown table. aligns: one "l" or "r" per column; by default the first column is
-    left-aligned and the figures right-aligned."""
-    aligns = aligns or "l" + "r" * (len(header) - 1)
-    rules = [" --- " if a == "l" else " ---: " for a in aligns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rules) + "|"]
-    lines.extend("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows)
-    return lines + [""]
 
 
 def render_markdown(results: Mapping[str, Any]) -> str:
@@ -178,7 +162,7 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     RETURNS (str): The Markdown document.
     """
     out: List[str] = []
-    for section in (_header, _linking_section, _end_to_end_section, _ner_section,
+    for section in (_header, _linking_section, _end_to_end_section, _ner_section, other_dev_section,
                     _speed_section, _threshold_section, _notes_section):
         out += section(results)
     return "\n".join(out)
@@ -200,7 +184,7 @@ def _header(results: Mapping[str, Any]) -> List[str]:
         f"`{meta['train_data']}`; vocabulary `{meta['vocabulary']}`. Scores in percent.",
         "",
         f"Machine: {machine['cpu_model']}, {machine['cpus_available']} of {machine['cpu_count']} "
-        f"CPUs available, {_f(machine.get('memory_gb'))} GB RAM, {machine['platform']}; "
+        f"CPUs available, {fmt(machine.get('memory_gb'))} GB RAM, {machine['platform']}; "
         f"{machine['gpu']}. Load average at the start: {machine.get('load_average_1_5_15')}.",
         "",
         "Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()) + ".",
@@ -221,26 +205,26 @@ def _linking_section(results: Mapping[str, Any]) -> List[str]:
         "",
     ]
     rows = [
-        ("medical_entity_linker (ours)", _f(norm["acc@1"]), _f(norm["acc@5"]), _f(recall.get("recall@10")),
-         _f(speed["linker"]["cold"]["mentions_per_second"], 0), "", "", norm["n"]),
+        ("medical_entity_linker (ours)", fmt(norm["acc@1"]), fmt(norm["acc@5"]), fmt(recall.get("recall@10")),
+         fmt(speed["linker"]["cold"]["mentions_per_second"], 0), "", "", norm["n"]),
     ]
     for name, label in (("dictionary", "dictionary baseline"), ("tfidf", "TF-IDF baseline")):
         baseline = baselines[name]
-        rows.append((label, _f(baseline.get("acc@1")), _f(baseline.get("acc@5")), _f(baseline.get("recall@10")),
-                     _f(baseline["speed"]["mentions_per_second"], 0), _x(ratios[name]["acc@1"]),
+        rows.append((label, fmt(baseline.get("acc@1")), fmt(baseline.get("acc@5")), fmt(baseline.get("recall@10")),
+                     fmt(baseline["speed"]["mentions_per_second"], 0), _x(ratios[name]["acc@1"]),
                      _x(ratios[name]["mentions_per_second"]), baseline.get("n", "n/a")))
-    rows.append(("spaCy entity_linker (same KB, normalized-alias candidates)", _f(el["norm_at_gold"]["acc@1"]),
-                 "n/a", f"{_f(el['candidate_recall']['recall_any'])} (any)",
-                 _f(el["speed"]["linker_cold"]["mentions_per_second"], 0), _x(ratios["spacy_entity_linker"]["acc@1"]),
+    rows.append(("spaCy entity_linker (same KB, normalized-alias candidates)", fmt(el["norm_at_gold"]["acc@1"]),
+                 "n/a", f"{fmt(el['candidate_recall']['recall_any'])} (any)",
+                 fmt(el["speed"]["linker_cold"]["mentions_per_second"], 0), _x(ratios["spacy_entity_linker"]["acc@1"]),
                  _x(ratios["spacy_entity_linker"]["mentions_per_second"]), el["norm_at_gold"]["n"]))
-    out += _table(
+    out += markdown_table(
         ("system", "acc@1", "acc@5", "recall@10", "mentions/s", "ours ÷ baseline, acc@1",
          "ours ÷ baseline, speed", "n"),
         rows,
     )
     out += [
         "Candidate recall@k of our linker: "
-        + ", ".join(f"{k} {_f(v)}" for k, v in recall.items() if k.startswith("recall@")) + ".",
+        + ", ".join(f"{k} {fmt(v)}" for k, v in recall.items() if k.startswith("recall@")) + ".",
         "",
     ]
     return out
@@ -260,10 +244,10 @@ def _end_to_end_section(results: Mapping[str, Any]) -> List[str]:
         ours, theirs = accuracy.get(key), el.get(key)
         if ours is None:
             continue
-        rows.append((label, _f(ours["p"]), _f(ours["r"]), _f(ours["f"]), _f(theirs["p"]), _f(theirs["r"]),
-                     _f(theirs["f"]), _x(_ratio(ours["f"], theirs["f"]))))
+        rows.append((label, fmt(ours["p"]), fmt(ours["r"]), fmt(ours["f"]), fmt(theirs["p"]), fmt(theirs["r"]),
+                     fmt(theirs["f"]), _x(_ratio(ours["f"], theirs["f"]))))
     header = ("", "ours P", "ours R", "ours F", "spaCy EL P", "spaCy EL R", "spaCy EL F", "ours ÷ spaCy EL, F")
-    return out + _table(header, rows)
+    return out + markdown_table(header, rows)
 
 
 def _ner_section(results: Mapping[str, Any]) -> List[str]:
@@ -273,22 +257,22 @@ def _ner_section(results: Mapping[str, Any]) -> List[str]:
     out: List[str] = []
     if ner and ner.get("recall_by_type"):
         out += ["NER recall per mention type:", ""]
-        out += _table(("mention type", "recall", "found", "gold"),
-                      [(t, _f(r["r"]), r["tp"], r["n"]) for t, r in ner["recall_by_type"].items()])
+        out += markdown_table(("mention type", "recall", "found", "gold"),
+                      [(t, fmt(r["r"]), r["tp"], r["n"]) for t, r in ner["recall_by_type"].items()])
     ablation = results.get("short_form_ablation")
     if ablation and ner:
         without = ablation["without"]
         out += [f"The same pipeline without `{', '.join(ablation['components'])}` (switched off): NER "
-                f"P {_f(without['p'])}, R {_f(without['r'])}, F {_f(without['f'])} "
-                f"(with it: F {_f(ner['f'])}).", ""]
-    out += [f"Composite mentions (gold spans): {_f(norm.get('multi_concept_acc'))} exactly right "
+                f"P {fmt(without['p'])}, R {fmt(without['r'])}, F {fmt(without['f'])} "
+                f"(with it: F {fmt(ner['f'])}).", ""]
+    out += [f"Composite mentions (gold spans): {fmt(norm.get('multi_concept_acc'))} exactly right "
             f"(n = {norm.get('n_multi_concept')}).", ""]
     return out + _seed_section(results["seeds"], ner)
 
 
 def _speed_section(results: Mapping[str, Any]) -> List[str]:
     out = ["## Speed and cost (CPU)", ""]
-    out += _table(("measure", "value", "detail"), _speed_and_cost_rows(results), aligns="lrl")
+    out += markdown_table(("measure", "value", "detail"), _speed_and_cost_rows(results), aligns="lrl")
     return out + [f"KB build command: `{results['cost']['kb_build']['command']}`", ""]
 
 
@@ -299,16 +283,16 @@ def _threshold_section(results: Mapping[str, Any]) -> List[str]:
         "",
         f"Our linker on the {curve['n_mentions']} single-concept gold mentions "
         f"({curve['n_with_candidates']} with a candidate); configured threshold: "
-        + (_f(curve["configured_threshold"], 2) if curve["configured_threshold"] is not None
+        + (fmt(curve["configured_threshold"], 2) if curve["configured_threshold"] is not None
            else "none (every mention with a candidate is linked)")
-        + f"; softmax temperature {_f(curve['temperature'], 2)}.",
+        + f"; softmax temperature {fmt(curve['temperature'], 2)}.",
         "",
     ]
     rows = [
-        (t, _f(p["precision"]), _f(p["recall"]), _f(p["linked"]), p["n_linked"])
+        (t, fmt(p["precision"]), fmt(p["recall"]), fmt(p["linked"]), p["n_linked"])
         for t, p in curve["at"].items()
     ]
-    out += _table(("threshold", "precision", "recall", "linked", "n linked"), rows)
+    out += markdown_table(("threshold", "precision", "recall", "linked", "n linked"), rows)
     files = results["meta"].get("files", {})
     if "threshold_plot" in files:
         out += [f"![precision and recall vs NIL threshold]({files['threshold_plot']})", ""]
@@ -322,8 +306,8 @@ def _notes_section(results: Mapping[str, Any]) -> List[str]:
 
 
 def _linking_speed_row(label: str, speed: Mapping[str, Any], extra: str = "") -> Tuple[str, str, str]:
-    detail = f"{speed['mentions']:,} mentions in {_f(speed['seconds'], 3)} s{extra}"
-    return label, f"{_f(speed['mentions_per_second'], 0)} mentions/s", detail
+    detail = f"{speed['mentions']:,} mentions in {fmt(speed['seconds'], 3)} s{extra}"
+    return label, f"{fmt(speed['mentions_per_second'], 0)} mentions/s", detail
 
 
 def _speed_and_cost_rows(results: Mapping[str, Any]) -> List[Tuple[str, str, str]]:
@@ -331,8 +315,8 @@ def _speed_and_cost_rows(results: Mapping[str, Any]) -> List[Tuple[str, str, str
     rows = [
         (
             f"end to end, n_process={s['n_process']}",
-            f"{_f(s['words_per_second'], 0)} words/s",
-            f"{s['words']:,} words, {s['docs']} docs in {_f(s['seconds'], 2)} s",
+            f"{fmt(s['words_per_second'], 0)} words/s",
+            f"{s['words']:,} words, {s['docs']} docs in {fmt(s['seconds'], 2)} s",
         )
         for s in speed["end_to_end"]
     ]
@@ -342,25 +326,25 @@ def _speed_and_cost_rows(results: Mapping[str, Any]) -> List[Tuple[str, str, str
     rows.append(_linking_speed_row("spaCy entity_linker alone, cold", el_speed))
     for name in ("dictionary", "tfidf"):
         s = baselines[name]["speed"]
-        rows.append(_linking_speed_row(f"{name} baseline", s, f"; fit {_f(s['fit_seconds'], 2)} s"))
+        rows.append(_linking_speed_row(f"{name} baseline", s, f"; fit {fmt(s['fit_seconds'], 2)} s"))
     kb_build, load, size = cost["kb_build"], cost["load"], cost["size"]
-    wheel = f"{_f(size['wheel_mb'], 1)} MB" if size["wheel_mb"] is not None else "not built"
+    wheel = f"{fmt(size['wheel_mb'], 1)} MB" if size["wheel_mb"] is not None else "not built"
     rows += [
         (
             "KB build (`build-kb`, subprocess)",
-            f"{_f(kb_build['seconds'], 1)} s",
-            f"peak RSS {_f(kb_build['peak_rss_mb'], 0)} MB; KB folder {_f(kb_build['size_mb'], 1)} MB",
+            f"{fmt(kb_build['seconds'], 1)} s",
+            f"peak RSS {fmt(kb_build['peak_rss_mb'], 0)} MB; KB folder {fmt(kb_build['size_mb'], 1)} MB",
         ),
         (
             "pipeline load (`spacy.load`, fresh process)",
-            f"{_f(load['load_seconds'], 2)} s",
-            f"import spacy {_f(load['import_seconds'], 2)} s; peak RSS {_f(load['peak_rss_mb'], 0)} "
-            f"MB; RSS after load {_f(load['rss_after_load_mb'], 0)} MB",
+            f"{fmt(load['load_seconds'], 2)} s",
+            f"import spacy {fmt(load['import_seconds'], 2)} s; peak RSS {fmt(load['peak_rss_mb'], 0)} "
+            f"MB; RSS after load {fmt(load['rss_after_load_mb'], 0)} MB",
         ),
         (
             "package size",
-            f"{_f(size['pipeline_mb'], 1)} MB",
-            f"pipeline folder (KB {_f(size['kb_in_pipeline_mb'], 1)} MB); wheel {wheel}",
+            f"{fmt(size['pipeline_mb'], 1)} MB",
+            f"pipeline folder (KB {fmt(size['kb_in_pipeline_mb'], 1)} MB); wheel {wheel}",
         ),
     ]
     return rows
@@ -370,12 +354,12 @@ def _seed_section(seeds: Mapping[str, Any], ner: Optional[Mapping[str, Any]]) ->
     if not seeds.get("runs"):
         model_seed = seeds.get("model_seed")
         return [f"NER F1 is from one training run (seed {model_seed}); no seed variance measured.", ""]
-    out = [f"NER retrained with {seeds['n_seeds']} seeds (strict F1 on dev): mean {_f(seeds['f_mean'])}, "
-           f"range {_f(seeds['f_min'])}-{_f(seeds['f_max'])}, std {_f(seeds['f_std'], 2)}.", ""]
+    out = [f"NER retrained with {seeds['n_seeds']} seeds (strict F1 on dev): mean {fmt(seeds['f_mean'])}, "
+           f"range {fmt(seeds['f_min'])}-{fmt(seeds['f_max'])}, std {fmt(seeds['f_std'], 2)}.", ""]
     rows = [
-        (r["seed"], _f(r["p"]), _f(r["r"]), _f(r["f"]), _f(r["train_seconds"], 0))
+        (r["seed"], fmt(r["p"]), fmt(r["r"]), fmt(r["f"]), fmt(r["train_seconds"], 0))
         for r in seeds["runs"]
     ]
-    out += _table(("seed", "P", "R", "F", "train s"), rows)
+    out += markdown_table(("seed", "P", "R", "F", "train s"), rows)
     out += [f"Command per seed: `{seeds['command']}`.", ""]
     return out

@@ -14,7 +14,9 @@ One run, on the same dev gold mentions:
   KB, with candidates looked up by the normalized mention text as in ours, trained briefly
   on the training split;
 - ratios ours / baseline; precision and recall of linking as the NIL threshold moves;
-- optionally, the NER retrained with several seeds (mean and range of its F1).
+- optionally, the NER retrained with several seeds (mean and range of its F1);
+- optionally, the accuracy on other dev corpora (another annotation guideline, other text),
+  with the dictionary and TF-IDF baselines of the same evaluation.
 
 Everything is written to `results.json`, `results.md` (figures only, never corpus text) and
 PNG plots. This module runs the steps, one function each; measure.py measures, ner_seeds.py retrains the
@@ -95,6 +97,7 @@ def run_benchmark(
     ner_config: Union[str, Path] = NER_CONFIG,
     seed_max_steps: Optional[int] = None,
     wheel: Optional[Union[str, Path]] = None,
+    also_dev: Sequence[Union[str, Path]] = (),
     spacy_el_steps: int = SPACY_EL_STEPS,
     spacy_el_max_seconds: float = SPACY_EL_MAX_SECONDS,
     output_dir: Union[str, Path] = "benchmarks",
@@ -117,6 +120,8 @@ def run_benchmark(
     ner_config (Union[str, Path]): The NER config retrained per seed.
     seed_max_steps (Optional[int]): training.max_steps of those runs (the config's if None).
     wheel (Optional[Union[str, Path]]): A built wheel of the pipeline, to report its size.
+    also_dev (Sequence[Union[str, Path]]): Other gold dev corpora to report the accuracy on
+        (everything `evaluate` reports, its baselines included); their speed is not timed.
     spacy_el_steps (int): Training steps of the spaCy entity_linker baseline (0: untrained).
     spacy_el_max_seconds (float): Time budget of that training.
     output_dir (Union[str, Path]): Where the results go.
@@ -129,7 +134,7 @@ def run_benchmark(
     output_dir.mkdir(parents=True, exist_ok=True)
     results: Dict[str, Any] = {"meta": _meta(model, dev_data, train_data, vocab_path, command)}
     notes: List[str] = []
-    steps = tqdm(total=8, desc="Benchmark", unit="step", disable=not progress)
+    steps = tqdm(total=9, desc="Benchmark", unit="step", disable=not progress)
 
     def step(name: str) -> None:
         steps.set_postfix_str(name)
@@ -147,6 +152,9 @@ def run_benchmark(
     steps.update(1)
     step("threshold curve")
     results["threshold_curve"], pr_points = _threshold_curve(run)
+    steps.update(1)
+    step("other dev corpora")
+    results["other_dev"] = [_other_dev_accuracy(run, path) for path in also_dev]
     steps.update(1)
     step("baselines")
     results["baselines"] = _baselines(run, results["accuracy"], spacy_el_steps, spacy_el_max_seconds)
@@ -218,6 +226,14 @@ def _accuracy(run: BenchmarkRun, notes: List[str]) -> Dict[str, Any]:
     notes.extend(accuracy.pop("notes", []))
     ablation = ablate_short_form_mentions(run.nlp, run.dev_documents, progress=run.progress)
     return {"accuracy": accuracy, "short_form_ablation": ablation}
+
+
+def _other_dev_accuracy(run: BenchmarkRun, dev_data: Union[str, Path]) -> Dict[str, Any]:
+    """Everything evaluate_pipeline reports on another dev corpus, with the same training
+    data for its baselines (run after the timed passes: its docs warm the linker's caches)."""
+    accuracy = evaluate_pipeline(run.nlp, dev_data, train_path=run.train_data, progress=run.progress)
+    accuracy.pop("notes", None)
+    return {"dev_data": str(dev_data), "accuracy": accuracy}
 
 
 def _threshold_curve(run: BenchmarkRun) -> Tuple[Dict[str, Any], List[Dict[str, float]]]:

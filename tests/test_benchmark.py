@@ -78,6 +78,7 @@ def sample_results(tmp_path_factory):
     results = run_benchmark(
         model, SAMPLE / "dev.pubtator.txt", train_data=SAMPLE / "train.pubtator.txt",
         vocab_path=SAMPLE / "vocabulary.jsonl", n_process=(1, 2), spacy_el_steps=5,
+        also_dev=[SAMPLE / "train.pubtator.txt"],
         output_dir=output_dir, command="pytest benchmark", progress=False,
     )
     return results, output_dir
@@ -132,13 +133,20 @@ def test_benchmark_on_the_sample_writes_every_section(sample_results):
     recalls = [p["recall"] for p in curve["points"]]
     assert recalls == sorted(recalls, reverse=True)  # raising the threshold never adds links
     assert written["seeds"]["runs"] == [] and any("one training run" in n for n in written["notes"])
+    # --also-dev: the same evaluation on another corpus (here the training split, which the
+    # linker has seen: its dictionary baseline knows every mention).
+    [other] = written["other_dev"]
+    assert other["dev_data"] == str(SAMPLE / "train.pubtator.txt")
+    assert other["accuracy"]["n_docs"] != accuracy["n_docs"]
+    assert other["accuracy"]["baselines"]["dictionary"]["acc@1"] > accuracy["baselines"]["dictionary"]["acc@1"]
+    assert other["accuracy"]["end_to_end"]["f"] > 0
 
 
 @pytest.mark.slow
 def test_benchmark_on_the_sample_writes_markdown_and_plots_without_corpus_text(sample_results):
     _, output_dir = sample_results
     markdown = (output_dir / RESULTS_MD).read_text(encoding="utf8")
-    for heading in ("## Accuracy", "## Speed and cost", "## Precision vs recall", "## Notes"):
+    for heading in ("## Accuracy", "## Other dev corpora", "## Speed and cost", "## Precision vs recall", "## Notes"):
         assert heading in markdown
     assert "spaCy entity_linker" in markdown and "TF-IDF baseline" in markdown
     for name in ("threshold_precision_recall.png", "accuracy_vs_speed.png"):
