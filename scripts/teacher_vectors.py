@@ -16,7 +16,7 @@ from spacy.tokens import DocBin
 from wasabi import msg
 
 from spacy_medlink.training.readers import read_docbin
-from spacy_medlink.training.teacher_vectors import add_teacher_vectors
+from spacy_medlink.training.teacher_vectors import iter_teacher_vectors
 
 
 def main() -> None:
@@ -27,13 +27,18 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args()
     teacher = spacy.load(args.teacher)
-    docs = list(read_docbin(args.silver).get_docs(teacher.vocab))
-    n_mismatched = add_teacher_vectors(teacher, docs, batch_size=args.batch_size)
-    out = DocBin(store_user_data=True, docs=docs)
+    silver = read_docbin(args.silver)
+    # Streamed: the DocBin holds each doc's arrays and vectors, never all the Doc objects.
+    out = DocBin(store_user_data=True)
+    n_docs = n_mismatched = 0
+    for doc, has_vectors in iter_teacher_vectors(teacher, silver.get_docs(teacher.vocab), batch_size=args.batch_size, total=len(silver)):
+        out.add(doc)
+        n_docs += 1
+        n_mismatched += not has_vectors
     args.output.parent.mkdir(parents=True, exist_ok=True)
     out.to_disk(args.output)
     msg.good(
-        f"{len(docs) - n_mismatched} of {len(docs)} docs carry teacher vectors -> {args.output}"
+        f"{n_docs - n_mismatched} of {n_docs} docs carry teacher vectors -> {args.output}"
         + (f"; {n_mismatched} were tokenized differently by the teacher and have none" if n_mismatched else "")
     )
 

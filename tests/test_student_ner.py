@@ -8,7 +8,7 @@ from spacy.training import Example
 from thinc.api import fix_random_seed
 
 from spacy_medlink.pipeline.student_ner import TEACHER_VECTORS_KEY, StudentEntityRecognizer
-from spacy_medlink.training.teacher_vectors import add_teacher_vectors
+from spacy_medlink.training.teacher_vectors import add_teacher_vectors, iter_teacher_vectors
 
 TEXTS = [
     ("Patients with cystic fibrosis and asthma were studied .", ["cystic fibrosis", "asthma"]),
@@ -200,3 +200,27 @@ def test_teacher_scores_follow_each_doc_in_a_mixed_batch(teacher_path):
     losses = {}
     student.update(mixed, sgd=optimizer, losses=losses)
     assert losses["ner"] > 0
+
+
+def test_teacher_vectors_stream_one_batch_at_a_time(teacher_path):
+    """iter_teacher_vectors reads its docs lazily (a corpus streams through the script without
+    all its Doc objects in memory) and yields each doc with whether it got vectors."""
+    teacher = spacy.load(teacher_path)
+    nlp = spacy.blank("en")
+    made = []
+
+    def docs():
+        for text, _ in TEXTS:
+            made.append(text)
+            yield nlp.make_doc(text)
+        # One token where the teacher's tokenizer makes three ("x", "-", "ray").
+        yield spacy.tokens.Doc(nlp.vocab, words=["x-ray"], spaces=[False])
+
+    found = iter_teacher_vectors(teacher, docs(), batch_size=2, progress=False)
+    first, has_vectors = next(found)
+    assert has_vectors and TEACHER_VECTORS_KEY in first.user_data
+    assert len(made) == 2  # only the first batch was read
+    rest = list(found)
+    assert [doc.text for doc, _ in rest] == [text for text, _ in TEXTS[1:]] + ["x-ray"]
+    assert [ok for _, ok in rest] == [True] * (len(TEXTS) - 1) + [False]
+    assert TEACHER_VECTORS_KEY not in rest[-1][0].user_data
