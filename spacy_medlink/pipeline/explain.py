@@ -65,30 +65,32 @@ def reported_candidates(probs: Sequence[float], n_explanations: int) -> List[int
 
 
 def link_record(
-    span: Span, mention, probs: Sequence[float], evidence, store, n_explanations: int,
+    span: Span, mention, probs: Sequence[float], evidence, describe, reported: Sequence[int],
     decision: Decision,
 ) -> dict:
-    """One entity's link record: the decision and its n_explanations best candidates.
+    """One entity's link record: the decision and its reported candidates.
 
     span (Span): The entity.
     mention (Mention): Its query and candidates (in the order of probs).
     probs (Sequence[float]): The candidates' calibrated probabilities.
     evidence: Per reported candidate index, the evidence contributions (a dict); {} when not
         explained.
-    store (ConceptStore): For the candidates' names and categories.
-    n_explanations (int): Candidates to report (at least the best one).
+    describe (Callable[[str], Tuple[str, str]]): A concept's (name, category) ("" names for ids
+        the store lacks; ConceptInfo.describe).
+    reported (Sequence[int]): The candidates to report, in order (reported_candidates).
     decision (Decision): What the mention links to (decide.py).
     """
     candidates = []
-    for j in reported_candidates(probs, n_explanations):
-        cand = mention.candidates[j]
-        concept = store.get(cand.concept_id)
+    all_candidates = mention.candidates
+    for j in reported:
+        cand = all_candidates[j]
+        name, category = describe(cand.concept_id)
         candidates.append({
             "id": cand.concept_id,
-            "name": concept.name if concept is not None else "",
+            "name": name,
             "alias": cand.alias,
             "score": rounded(probs[j]),
-            "category": store.category_of(cand.concept_id),
+            "category": category,
             "evidence": evidence.get(j, {}),
         })
     record = {
@@ -128,11 +130,11 @@ def evidence_contributions(
     for g, group_names in enumerate(EVIDENCE_GROUPS.values()):
         ablated[g * len(rows): (g + 1) * len(rows), [names.index(n) for n in group_names]] = 0.0
     scores = score_fused(model, ablated).reshape((len(EVIDENCE_GROUPS), len(rows)))
-    columns = {group: np.round(base[rows] - scores[g], 4).tolist() for g, group in enumerate(EVIDENCE_GROUPS)}
+    # One row of group contributions per reported candidate, made into its dict with zip.
+    by_row = np.round(base[rows] - scores, 4).T.tolist()
+    groups = list(EVIDENCE_GROUPS)
     explained, position = [], 0
     for found in reported:
-        explained.append({
-            j: {group: values[position + i] for group, values in columns.items()} for i, j in enumerate(found)
-        })
+        explained.append({j: dict(zip(groups, by_row[position + i])) for i, j in enumerate(found)})
         position += len(found)
     return explained

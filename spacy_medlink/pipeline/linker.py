@@ -334,6 +334,7 @@ class MedicalEntityLinker(TrainablePipe):
         mentions = self._mentions(docs, [self._linkable(doc) for doc in docs])
         parts = composite_parts(mentions, self.kb, self.get_candidates)
         probs, explanations = self._score(mentions + [part for _, part in parts], docs)
+        n_reported = self.cfg["n_explanations"]
 
         def probs_of(mention: Mention) -> Sequence[float]:
             return probs.get(id(mention), [])
@@ -349,9 +350,10 @@ class MedicalEntityLinker(TrainablePipe):
             if m_index in parts_of:
                 conjuncts = [(p.query, p.candidates, probs_of(p)) for p in parts_of[m_index]]
                 decision = decide_composite(mention.candidates, probs_of(mention), conjuncts, threshold) or decision
+            explained = explanations.get(id(mention))
             record = link_record(
-                span, mention, probs_of(mention), explanations.get(id(mention), {}),
-                self.kb.store, self.cfg["n_explanations"], decision,
+                span, mention, probs_of(mention), explained or {}, self.info.describe,
+                list(explained) if explained else reported_candidates(probs_of(mention), n_reported), decision,
             )
             records[mention.doc_index].append(record)
         return records
