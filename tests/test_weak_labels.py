@@ -235,38 +235,6 @@ def test_gold_copies_weigh_the_gold_docs_up(tmp_path):
         copy_gold(gold, corpus, repeat=0)
 
 
-def test_model_best_is_the_round_with_the_best_dev_score(tmp_path, monkeypatch):
-    """self_train copies the student of the round that scores best on dev (the first of
-    equals), not the last one, and marks it in rounds.json. Training and scoring are stubbed:
-    each round's "student" is a folder naming its round, with a scripted dev F1."""
-    import spacy.cli.train
-    import srsly
-
-    from spacy_medlink.training import self_training
-
-    dev_f = {1: 83.0, 2: 81.5, 3: 83.0}
-
-    def fake_train(config, round_dir, overrides):
-        (Path(round_dir) / "model-best").mkdir(parents=True)
-        (Path(round_dir) / "model-best" / "round.txt").write_text(Path(round_dir).name)
-
-    def fake_scores(model_path, corpus_path):
-        return {"p": 0.0, "r": 0.0, "f": dev_f[int(Path(model_path).parent.name.split("_")[1])]}
-
-    monkeypatch.setattr(spacy.cli.train, "train", fake_train)
-    monkeypatch.setattr(self_training, "ner_scores", fake_scores)
-    monkeypatch.setattr(self_training, "write_silver", lambda *args, **kwargs: {})
-    gold = tmp_path / "train.spacy"
-    DocBin().to_disk(gold)
-    out = tmp_path / "out"
-    records = self_training.self_train("cfg", tmp_path / "teacher", "pool.jsonl", gold, "dev.spacy", out,
-                                       rounds=3, progress=False)
-    assert (out / "model-best" / "round.txt").read_text() == "round_1"
-    assert [r.get("model_best", False) for r in srsly.read_json(out / "rounds.json")] == [True, False, False]
-    assert self_training.best_round(records, "dev.spacy")["round"] == 1
-    assert self_training.best_round([], "dev.spacy") is None
-
-
 def test_open_left_kb_matches_become_missing_with_the_word_before(teacher):
     silver, _ = weak_label(teacher, ["Male diabetes and chronic diabetes, or diabetes."], rules=SilverRules(kb_open_left=True, min_count=10), progress=False)
     item = silver[0]

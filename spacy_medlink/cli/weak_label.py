@@ -123,8 +123,8 @@ def self_train_cli(
 ) -> None:
     """Self-training: the teacher labels a sample of the unlabeled pool (weak-label), a student
     trains on gold + silver from the config, and becomes the next round's teacher. Each round
-    is scored on dev (and --extra-dev); OUTPUT_DIR/rounds.json holds every figure, and
-    OUTPUT_DIR/model-best is the student of the round with the best dev F1. Config overrides go through to `spacy train`
+    is scored on dev (and --extra-dev); OUTPUT_DIR/rounds.json holds every figure, the final
+    student is OUTPUT_DIR/round_N/model-best. Config overrides go through to `spacy train`
     as in spaCy's own commands, e.g. `--paths.vectors corpus/pool_vectors/nlp`.
     """
     from spacy.cli._util import parse_config_overrides
@@ -150,6 +150,4 @@ def self_train_cli(
             (r["round"], *(f"{scores['f']:.2f}" for scores in r["dev"].values())) for r in records
         ]
         msg.table(rows, header=("round", *records[0]["dev"].keys()))
-    best = next((r["round"] for r in records if r.get("model_best")), 0)
-    picked = f"round {best}'s student, the best on {dev}" if best else "the teacher (no rounds)"
-    msg.good(f"Final NER: {output_dir / 'model-best'} ({picked})")
+    msg.good(f"Final NER: {output_dir / 'model-best'}")

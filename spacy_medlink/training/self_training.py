@@ -9,11 +9,7 @@ student of round k is the teacher of round k + 1.
     OUTPUT/round_1/model-best                         the student
     OUTPUT/round_1/weak_labels.json                   sources, counts, precision on gold sets
     OUTPUT/rounds.json                                every round's dev scores
-    OUTPUT/model-best                                 a copy of the best round's student
-
-The best round is the one whose student scores highest on the dev set that picks model-best
-(the first of equals), as `spacy train` picks a checkpoint: a later round is not always better
-(the workflow's second round lost 1.5 NER F1 on NCBI dev and gained nothing on BioRED dev).
+    OUTPUT/model-best                                 a copy of the last student
 """
 import shutil
 from dataclasses import asdict
@@ -214,22 +210,12 @@ def self_train(
         records.append(record)
         srsly.write_json(output_dir / "rounds.json", records)
         teacher = student
-    # The best round's student (or the teacher itself after 0 rounds) is OUTPUT_DIR/model-best.
-    best = best_round(records, str(dev_path))
-    if best is not None:
-        best["model_best"] = True
-        srsly.write_json(output_dir / "rounds.json", records)
+    # The final student (or the teacher itself after 0 rounds) is OUTPUT_DIR/model-best.
     final = output_dir / FINAL_MODEL
     if final.exists():
         shutil.rmtree(final)
-    shutil.copytree(best["student"] if best is not None else teacher, final)
+    shutil.copytree(teacher, final)
     return records
-
-
-def best_round(records: Sequence[Dict], dev_key: str) -> Optional[Dict]:
-    """RETURNS (Optional[Dict]): the round record whose student has the highest NER F1 on
-    dev_key (the earliest of equals), None without rounds."""
-    return max(records, key=lambda record: record["dev"][dev_key]["f"], default=None)
 
 
 def copy_gold(gold_train: Path, corpus_dir: Path, *, repeat: int = 1) -> List[Path]:
