@@ -36,6 +36,7 @@ from tqdm import tqdm
 from ..errors import Errors
 from ..kb.alias_matcher import KB_MATCHES_KEY
 from ..kb.categories import DISEASE_LABEL
+from ..memory import trimmed
 from ..pipeline.abbreviations import DEFAULT_SPANS_KEY as ABBREVIATIONS_KEY
 from ..pipeline.components import components_of
 from ..pipeline.linker import LINKER_FACTORY
@@ -306,7 +307,7 @@ def weak_label(
         silver = [
             label_sources(doc)
             for doc in tqdm(
-                teacher.pipe(texts, batch_size=batch_size, disable=disable),
+                trimmed(teacher.pipe(texts, batch_size=batch_size, disable=disable)),
                 total=len(texts), desc="Weak labels", unit="text", disable=not progress,
             )
         ]

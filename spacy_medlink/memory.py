@@ -1,0 +1,43 @@
+"""Give memory that a transformer freed back to the operating system during long loops.
+
+Running a torch transformer over thousands of texts of varying length leaves glibc's malloc
+holding the freed buffers: the process's resident memory grows with every batch although
+nothing is kept (the teacher's pipe over 1,920 silver texts: 623 MB -> 1,204 MB; writing the
+teacher vectors of 13,119 texts peaked at 3.7 GB). glibc's `malloc_trim(0)` returns them
+(648 MB after the same texts). Dask's workers trim memory the same way. Elsewhere (macOS,
+Windows, musl) this is a no-op.
+"""
+import ctypes
+import ctypes.util
+from typing import Iterable, Iterator, Optional, TypeVar
+
+T = TypeVar("T")
+# Items between trims: a trim scans the heap (~1 ms), a transformer batch takes ~1 s.
+DEFAULT_TRIM_EVERY = 256
+
+_malloc_trim: Optional[object] = None
+_looked_up = False
+
+
+def release_freed_memory() -> bool:
+    """Ask glibc to return freed heap memory to the OS. RETURNS (bool): whether it could."""
+    global _malloc_trim, _looked_up
+    if not _looked_up:
+        _looked_up = True
+        name = ctypes.util.find_library("c")
+        try:
+            _malloc_trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+        except OSError:
+            _malloc_trim = None
+    if _malloc_trim is None:
+        return False
+    _malloc_trim(0)
+    return True
+
+
+def trimmed(items: Iterable[T], every: int = DEFAULT_TRIM_EVERY) -> Iterator[T]:
+    """Yield the items, releasing freed memory every `every` items (e.g. docs of nlp.pipe)."""
+    for i, item in enumerate(items, start=1):
+        yield item
+        if i % every == 0:
+            release_freed_memory()
