@@ -27,7 +27,11 @@ def _worker_class():
             self.nlp = spacy.load(model)  # an absolute path: a worker may not share the cwd
 
         def annotate(self, texts: List[str], batch_size: int) -> List[bytes]:
-            return [doc.to_bytes(exclude=["tensor"]) for doc in self.nlp.pipe(texts, batch_size=batch_size)]
+            from spacy_medlink.memory import release_freed_memory
+
+            found = [doc.to_bytes(exclude=["tensor"]) for doc in self.nlp.pipe(texts, batch_size=batch_size)]
+            release_freed_memory()  # a long-lived worker would otherwise keep growing (memory.py)
+            return found
 
         def pid(self) -> int:
             return os.getpid()

@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 from tqdm import tqdm
 
 from ..errors import Errors, Warnings
+from ..memory import trimmed
 from ..pipeline.components import components_of
 from ..pipeline.linker import LINKER_FACTORY
 from .inputs import BadRecord, InputRecord, count_lines, file_format, input_paths, read_records
@@ -184,7 +185,8 @@ def _pipe(nlp, todo, backend: str, n_process: int, batch_size: int, model, ray_a
         from .ray_backend import ray_pipe
 
         return ray_pipe(nlp, model, todo, workers=n_process, batch_size=batch_size, address=ray_address)
-    return nlp.pipe(todo, as_tuples=True, n_process=n_process, batch_size=batch_size)
+    # In this process, freed transformer buffers are handed back as it goes (memory.py).
+    return trimmed(nlp.pipe(todo, as_tuples=True, n_process=n_process, batch_size=batch_size))
 
 
 def _shards(docs: Iterable[Tuple[Any, Tuple[int, InputRecord]]]) -> Iterator[Tuple[int, List]]:
