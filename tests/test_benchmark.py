@@ -189,6 +189,23 @@ def test_speed_on_unseen_text_times_three_disjoint_slices(tmp_path):
     assert result["recognition"]["components"] == ["entity_ruler", "medlink_abbreviations"]
 
 
+def test_linker_ceiling_times_the_search_inside_the_cold_pass(tmp_path):
+    """The search's seconds are part of the cold pass: its share is in (0, 1] and the speed
+    the search alone would allow is at least the measured one."""
+    from medlink_bench.linker_ceiling import passes
+
+    sample = Path(__file__).parent.parent / "assets" / "sample" / "unlabeled.jsonl"
+    lines = sample.read_text(encoding="utf8").splitlines()
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("\n".join(lines * 10) + "\n", encoding="utf8")  # 200 sentences
+    model = str(_sample_pipeline(tmp_path / "model"))
+    found = passes(model, pool, 2, 0)
+    assert found["cold"]["mentions"] == found["warm"]["mentions"] > 0
+    assert 0 < found["cold_search_share"] <= 1
+    assert found["cold_ceiling_mentions_per_second"] >= found["cold"]["mentions_per_second"]
+    assert passes(model, pool, 2, 100, n_explanations=0)["n_explanations"] == 0
+
+
 def _leaf():
     return sum(range(20_000))
 
