@@ -258,7 +258,7 @@ def _ner_section(results: Mapping[str, Any]) -> List[str]:
     if ner and ner.get("recall_by_type"):
         out += ["NER recall per mention type:", ""]
         out += markdown_table(("mention type", "recall", "found", "gold"),
-                      [(t, fmt(r["r"]), r["tp"], r["n"]) for t, r in ner["recall_by_type"].items()])
+                              [(t, fmt(r["r"]), r["tp"], r["n"]) for t, r in ner["recall_by_type"].items()])
     ablation = results.get("short_form_ablation")
     if ablation and ner:
         without = ablation["without"]

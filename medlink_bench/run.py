@@ -154,7 +154,7 @@ def run_benchmark(
     results["threshold_curve"], pr_points = _threshold_curve(run)
     steps.update(1)
     step("other dev corpora")
-    results["other_dev"] = [_other_dev_accuracy(run, path) for path in also_dev]
+    results["other_dev"] = [_other_dev_accuracy(run, path, notes) for path in also_dev]
     steps.update(1)
     step("baselines")
     results["baselines"] = _baselines(run, results["accuracy"], spacy_el_steps, spacy_el_max_seconds)
@@ -228,11 +228,12 @@ def _accuracy(run: BenchmarkRun, notes: List[str]) -> Dict[str, Any]:
     return {"accuracy": accuracy, "short_form_ablation": ablation}
 
 
-def _other_dev_accuracy(run: BenchmarkRun, dev_data: Union[str, Path]) -> Dict[str, Any]:
+def _other_dev_accuracy(run: BenchmarkRun, dev_data: Union[str, Path], notes: List[str]) -> Dict[str, Any]:
     """Everything evaluate_pipeline reports on another dev corpus, with the same training
-    data for its baselines (run after the timed passes: its docs warm the linker's caches)."""
+    data for its baselines (run after the timed passes: its docs warm the linker's caches);
+    its notes join the run's, named by the corpus."""
     accuracy = evaluate_pipeline(run.nlp, dev_data, train_path=run.train_data, progress=run.progress)
-    accuracy.pop("notes", None)
+    notes.extend(f"{dev_data}: {note}" for note in accuracy.pop("notes", []))
     return {"dev_data": str(dev_data), "accuracy": accuracy}
 
 

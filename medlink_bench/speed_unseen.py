@@ -33,6 +33,8 @@ from spacy_medlink.training.unlabeled import read_unlabeled_texts
 
 BATCH_SIZE = 64
 WARMUP_DOCS = 8
+# Consecutive pool sentences per document (about an abstract's length).
+SENTENCES_PER_DOC = 10
 
 
 def pool_documents(path: Path, n_docs: int, sentences_per_doc: int, offset: int) -> List[str]:
@@ -50,7 +52,7 @@ def add_pool_arguments(parser: argparse.ArgumentParser, docs: int) -> None:
     linker_profile, search_kernel): the pipeline, the pool, how many documents, from where."""
     parser.add_argument("model")
     parser.add_argument("pool", type=Path, help="Unlabeled JSONL(.gz)")
-    parser.add_argument("--docs", type=int, default=docs, help="Pool documents of 10 sentences")
+    parser.add_argument("--docs", type=int, default=docs, help=f"Pool documents of {SENTENCES_PER_DOC} sentences")
     parser.add_argument("--offset", type=int, default=100_000, help="First pool sentence used")
 
 
@@ -63,7 +65,7 @@ def unseen_linker_docs(model: str, pool: Path, n_docs: int, offset: int, warmup:
     """
     nlp = spacy.load(model)
     name = components_of(nlp, LINKER_FACTORY)[0]
-    texts = pool_documents(pool, n_docs, 10, offset)[warmup:]
+    texts = pool_documents(pool, n_docs, SENTENCES_PER_DOC, offset)[warmup:]
     with nlp.select_pipes(disable=[name]):
         docs = list(nlp.pipe(texts, batch_size=BATCH_SIZE))
     return nlp, name, docs
@@ -106,7 +108,7 @@ def main() -> None:
     parser.add_argument("pool", type=Path, help="Unlabeled JSONL(.gz)")
     parser.add_argument("models", nargs="+", help="Pipelines, the baseline first")
     parser.add_argument("--docs", type=int, default=600, help="Documents per pipeline (split in three)")
-    parser.add_argument("--sentences-per-doc", type=int, default=10)
+    parser.add_argument("--sentences-per-doc", type=int, default=SENTENCES_PER_DOC)
     parser.add_argument("--offset", type=int, default=100_000, help="First pool sentence used")
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args()

@@ -37,6 +37,8 @@ def release_freed_memory() -> bool:
 
 def trimmed(items: Iterable[T], every: int = DEFAULT_TRIM_EVERY) -> Iterator[T]:
     """Yield the items, releasing freed memory every `every` items (e.g. docs of nlp.pipe)."""
+    if every < 1:
+        raise ValueError(f"trimmed: every must be at least 1, got {every}")
     for i, item in enumerate(items, start=1):
         yield item
         if i % every == 0:

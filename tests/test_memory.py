@@ -1,5 +1,5 @@
 """memory.py: freed heap memory is handed back to the OS every N items of a long loop."""
-import sys
+import platform
 
 import pytest
 
@@ -14,8 +14,10 @@ def test_trimmed_yields_every_item_and_releases_every_n(monkeypatch):
         seen.append(item)
     assert seen == list(range(7))
     assert released == [3, 6]  # after the 3rd and the 6th item, not after the 7th
+    with pytest.raises(ValueError, match="every"):
+        list(memory.trimmed([1], every=0))
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc_trim")
 def test_release_freed_memory_calls_glibc():
     assert memory.release_freed_memory() is True

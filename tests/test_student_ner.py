@@ -216,10 +216,13 @@ def test_teacher_vectors_stream_one_batch_at_a_time(teacher_path):
         # One token where the teacher's tokenizer makes three ("x", "-", "ray").
         yield spacy.tokens.Doc(nlp.vocab, words=["x-ray"], spaces=[False])
 
+    with pytest.raises(ValueError, match="MLE301"):
+        iter_teacher_vectors(teacher, docs(), ner_name="missing")  # at the call, not at next()
     found = iter_teacher_vectors(teacher, docs(), batch_size=2, progress=False)
     first, has_vectors = next(found)
     assert has_vectors and TEACHER_VECTORS_KEY in first.user_data
     assert len(made) == 2  # only the first batch was read
+    assert teacher.disabled == []  # the teacher is whole while the caller holds a doc
     rest = list(found)
     assert [doc.text for doc, _ in rest] == [text for text, _ in TEXTS[1:]] + ["x-ray"]
     assert [ok for _, ok in rest] == [True] * (len(TEXTS) - 1) + [False]

@@ -185,7 +185,8 @@ def _pipe(nlp, todo, backend: str, n_process: int, batch_size: int, model, ray_a
         from .ray_backend import ray_pipe
 
         return ray_pipe(nlp, model, todo, workers=n_process, batch_size=batch_size, address=ray_address)
-    # In this process, freed transformer buffers are handed back as it goes (memory.py).
+    # Freed transformer buffers are handed back as it goes (memory.py), in this process only:
+    # spaCy's n_process workers keep theirs.
     return trimmed(nlp.pipe(todo, as_tuples=True, n_process=n_process, batch_size=batch_size))
 
 

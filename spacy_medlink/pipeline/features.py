@@ -116,7 +116,6 @@ class ConceptInfo:
             self._cache[concept_id] = info
         return info
 
-
     def describe(self, concept_id: str) -> Tuple[str, str]:
         """RETURNS (Tuple[str, str]): the concept's name ("" for an id the store lacks) and
         category (ConceptStore.category_of), cached."""

@@ -45,7 +45,7 @@ def iter_teacher_vectors(
     progress: bool = True,
     total: Optional[int] = None,
 ) -> Iterator[Tuple[Doc, bool]]:
-    """Yield each doc with the teacher NER's state vectors in its user_data
+    """Each doc with the teacher NER's state vectors in its user_data
     (TEACHER_VECTORS_KEY), one batch at a time, so a corpus streams through: only a batch of
     docs is in memory at once, and the memory the transformer freed is released after each
     batch (memory.py: writing the vectors of 13,119 silver docs peaked at 3.7 GB without it).
@@ -59,17 +59,24 @@ def iter_teacher_vectors(
     batch_size (int): Docs per batch.
     progress (bool): Show a progress bar.
     total (Optional[int]): The number of docs, for the progress bar.
-    YIELDS (Tuple[Doc, bool]): Each doc, in order, and whether it got vectors.
+    RETURNS (Iterator[Tuple[Doc, bool]]): Each doc, in order, and whether it got vectors.
     """
     if ner_name not in teacher.pipe_names:
         raise ValueError(Errors.E301.format(path=teacher.meta.get("name", "teacher"), name=ner_name, found=teacher.pipe_names))
+    # Checked here, not at the first next(): the generator below starts only when read.
+    return _teacher_vectors(teacher, docs, ner_name, batch_size, tqdm(
+        total=total, desc="Teacher vectors", unit="doc", disable=not progress))
+
+
+def _teacher_vectors(teacher: Language, docs: Iterable[Doc], ner_name: str, batch_size: int, bar: tqdm) -> Iterator[Tuple[Doc, bool]]:
     state_vectors = teacher.get_pipe(ner_name).model.get_ref("tok2vec")
     before = teacher.pipe_names[: teacher.pipe_names.index(ner_name)]
-    with teacher.select_pipes(enable=before), tqdm(
-        total=total, desc="Teacher vectors", unit="doc", disable=not progress
-    ) as bar:
+    try:
         for batch in minibatch(docs, batch_size):
-            processed = list(teacher.pipe(doc.text for doc in batch))
+            # Only the components before the NER, and only while this batch runs: the teacher
+            # is whole again whenever a doc is yielded.
+            with teacher.select_pipes(enable=before):
+                processed = list(teacher.pipe(doc.text for doc in batch))
             vectors = state_vectors.predict(processed)
             start = 0
             for doc, seen in zip(batch, processed):
@@ -81,3 +88,5 @@ def iter_teacher_vectors(
                 yield doc, same_tokens
             bar.update(len(batch))
             release_freed_memory()
+    finally:
+        bar.close()
