@@ -6,6 +6,7 @@ candidates are ranked by cosine similarity. The vectorizer is stateless (feature
 only the IDF weights and the alias matrix need to be stored; both are plain arrays, saved with
 numpy/scipy (no pickle).
 """
+import io
 import zipfile
 from functools import partial
 from pathlib import Path
@@ -136,6 +137,27 @@ class CharNgramIndex:
         sp.save_npz(path / "matrix.npz", self.matrix, compressed=False)
         np.save(path / "idf.npy", self.idf, allow_pickle=False)
 
+    def to_bytes(self) -> bytes:
+        """RETURNS (bytes): The index as to_disk writes it, in one msgpack message (what a
+        pickled KB carries to spawned workers, so they need not rebuild it: ~0.9 s for MEDIC)."""
+        return srsly.msgpack_dumps({
+            "cfg": {"ngram_range": list(self.ngram_range), "n_features": self.n_features},
+            "aliases": self.aliases,
+            "matrix": {name: _npy_bytes(getattr(self.matrix, name)) for name in ("data", "indices", "indptr")},
+            "shape": list(self.matrix.shape),
+            "idf": _npy_bytes(self.idf),
+        })
+
+    @classmethod
+    def from_bytes(cls, bytes_data: bytes) -> "CharNgramIndex":
+        """Load an index written by to_bytes: the same aliases in the same rows."""
+        data = srsly.msgpack_loads(bytes_data)
+        arrays = {name: _npy_array(value) for name, value in data["matrix"].items()}
+        matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(data["shape"]))
+        cfg = data["cfg"]
+        return cls(data["aliases"], matrix, _npy_array(data["idf"]),
+                   ngram_range=tuple(cfg["ngram_range"]), n_features=int(cfg["n_features"]))
+
     @classmethod
     def from_disk(cls, path: Union[str, Path]) -> "CharNgramIndex":
         """Load an index saved by to_disk; a file that cannot be read, or that does not fit
@@ -161,6 +183,16 @@ class CharNgramIndex:
                 error = f"shape {shape}, expected {expected} for {len(aliases)} aliases"
                 raise ValueError(Errors.E021.format(path=path / name, error=error))
         return cls(aliases, matrix, idf, ngram_range=ngram_range, n_features=n_features)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _npy_array(data: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(data), allow_pickle=False)
 
 
 def _tfidf_rows(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:

@@ -148,8 +148,9 @@ class MedlinkKB(InMemoryLookupKB):
     def to_bytes(self, **kwargs) -> bytes:
         """Serialize the KB, its store, metadata and the strings it needs (spaCy's own
         to_bytes leaves the strings to the vocab, and writes vectors through JSON, which
-        rounds them; this uses the exact binary format of to_disk). The alias index is not
-        included: from_bytes rebuilds it from the alias strings (deterministic).
+        rounds them; this uses the exact binary format of to_disk). The alias index is
+        included as it is, so a worker that unpickles the KB neither rebuilds it nor orders its
+        rows differently from the process that pickled it.
 
         RETURNS (bytes): The serialized KB.
         """
@@ -163,6 +164,8 @@ class MedlinkKB(InMemoryLookupKB):
             "concepts": self.store.to_bytes(),
             "meta": self._meta_for_disk(),
         }
+        if self.alias_index is not None:
+            data["alias_index"] = self.alias_index.to_bytes()
         return srsly.msgpack_dumps(data)
 
     def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> "MedlinkKB":
@@ -182,7 +185,9 @@ class MedlinkKB(InMemoryLookupKB):
         self.store = ConceptStore().from_bytes(data["concepts"])
         self.meta = dict(data["meta"])
         self.alias_index = None
-        if self.meta.get("has_alias_index"):
+        if "alias_index" in data:
+            self.alias_index = CharNgramIndex.from_bytes(data["alias_index"])
+        elif self.meta.get("has_alias_index"):  # bytes of an earlier version: rebuilt
             self.alias_index = CharNgramIndex.from_aliases(list(self.get_alias_strings()))
         return self
 
