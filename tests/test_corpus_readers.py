@@ -4,10 +4,11 @@ from pathlib import Path
 import pytest
 import spacy
 from spacy.tokenizer import Tokenizer
-from spacy.tokens import DocBin
 
 from spacy_medlink.training.convert import blank_pipeline, convert_pubtator
 from spacy_medlink.training.readers import PubtatorCorpus
+
+from corpus_folders import write_corpus_folder
 
 TINY = Path(__file__).parent / "data" / "tiny.pubtator.txt"
 READER = "spacy-medlink.PubtatorCorpus.v1"
@@ -107,15 +108,10 @@ def test_truncated_docbin_is_a_coded_error(tmp_path, nlp, tiny_docbin):
 
 
 def _two_corpora(folder):
-    nlp = spacy.blank("en")
-    for name, texts in (("big", ["Asthma in adults .", "Gout in men ."]), ("small", ["Rickets in children ."])):
-        docs = []
-        for text in texts:
-            doc = nlp(text)
-            doc.ents = [doc.char_span(0, text.index(" "), label="DISEASE")]
-            docs.append(doc)
-        DocBin(docs=docs).to_disk(folder / f"{name}.spacy")
-    return folder
+    return write_corpus_folder(folder, {
+        "big": [("Asthma in adults .", ["Asthma"]), ("Gout in men .", ["Gout"])],
+        "small": [("Rickets in children .", ["Rickets"])],
+    })
 
 
 def test_repeat_weighs_one_file_of_a_folder_up(tmp_path):

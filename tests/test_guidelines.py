@@ -13,6 +13,8 @@ from spacy_medlink.training.guidelines import mark_unannotated_missing
 import pytest
 from spacy.tokens import DocBin
 
+from corpus_folders import write_corpus_folder
+
 TINY_VOCAB = Path(__file__).parent / "data" / "tiny_vocab.jsonl"
 
 
@@ -53,18 +55,10 @@ _TEXTS = ["Headache and diabetes were seen.", "The boy had headache with diabete
 
 
 def _tagged_corpus(folder: Path) -> Path:
-    nlp = spacy.blank("en")
-    for name, labelled in (("symptoms", ("headache", "diabetes")), ("diseases", ("diabetes",))):
-        docs = []
-        for text in _TEXTS:
-            doc = nlp(text)
-            doc.ents = [
-                doc.char_span(text.lower().index(w), text.lower().index(w) + len(w), label="DISEASE")
-                for w in labelled
-            ]
-            docs.append(doc)
-        DocBin(docs=docs).to_disk(folder / f"{name}.spacy")
-    return folder
+    return write_corpus_folder(folder, {
+        "symptoms": [(text, ["headache", "diabetes"]) for text in _TEXTS],
+        "diseases": [(text, ["diabetes"]) for text in _TEXTS],
+    })
 
 
 def test_reader_tags_each_document_with_its_files_stem(tmp_path):
