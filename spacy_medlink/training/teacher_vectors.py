@@ -5,7 +5,7 @@ hidden width (64 for spaCy's default): saving those rows per token lets a studen
 score any state the way the teacher would, without running the teacher (a transformer) at
 every training step. float16 halves the corpus's size; the scores move by ~1e-3.
 """
-from typing import Iterable, Iterator, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, Optional, Tuple
 
 import numpy
 from spacy.language import Language
@@ -16,24 +16,6 @@ from tqdm import tqdm
 from ..errors import Errors
 from ..memory import release_freed_memory
 from ..pipeline.student_ner import TEACHER_VECTORS_KEY
-
-
-def add_teacher_vectors(
-    teacher: Language,
-    docs: Sequence[Doc],
-    *,
-    ner_name: str = "ner",
-    batch_size: int = 64,
-    progress: bool = True,
-) -> int:
-    """Store the teacher NER's state vectors in each doc's user_data (TEACHER_VECTORS_KEY),
-    in place (iter_teacher_vectors, for docs already in memory).
-
-    RETURNS (int): The number of docs left without vectors (tokenization differs).
-    """
-    found = iter_teacher_vectors(teacher, docs, ner_name=ner_name, batch_size=batch_size,
-                                 progress=progress, total=len(docs))
-    return sum(not has_vectors for _, has_vectors in found)
 
 
 def iter_teacher_vectors(
