@@ -65,7 +65,7 @@ def reported_candidates(probs: Sequence[float], n_explanations: int) -> List[int
 
 
 def link_record(
-    span: Span, mention, probs: Sequence[float], evidence, describe, reported: Sequence[int],
+    span: Span, mention, probs: Sequence[float], evidence, store, reported: Sequence[int],
     decision: Decision,
 ) -> dict:
     """One entity's link record: the decision and its reported candidates.
@@ -75,8 +75,7 @@ def link_record(
     probs (Sequence[float]): The candidates' calibrated probabilities.
     evidence: Per reported candidate index, the evidence contributions (a dict); {} when not
         explained.
-    describe (Callable[[str], Tuple[str, str]]): A concept's (name, category) ("" names for ids
-        the store lacks; ConceptInfo.describe).
+    store (ConceptStore): For the candidates' names and categories.
     reported (Sequence[int]): The candidates to report, in order (reported_candidates).
     decision (Decision): What the mention links to (decide.py).
     """
@@ -84,13 +83,13 @@ def link_record(
     all_candidates = mention.candidates
     for j in reported:
         cand = all_candidates[j]
-        name, category = describe(cand.concept_id)
+        concept = store.get(cand.concept_id)
         candidates.append({
             "id": cand.concept_id,
-            "name": name,
+            "name": concept.name if concept is not None else "",
             "alias": cand.alias,
             "score": rounded(probs[j]),
-            "category": category,
+            "category": store.category_of(cand.concept_id),
             "evidence": evidence.get(j, {}),
         })
     record = {

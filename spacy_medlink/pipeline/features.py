@@ -91,8 +91,6 @@ class ConceptInfo:
         self._cache: Dict[str, tuple] = {}
         # query string -> (static feature rows, entity vectors); see _static_features.
         self.static_cache: Dict[str, tuple] = {}
-        # concept id -> (name, category), for the link records (explain.link_record).
-        self._descriptions: Dict[str, Tuple[str, str]] = {}
         self.train_counts: Dict[str, int] = {}
         for by_concept in self.store.alias_counts.values():
             for cid, n in by_concept.items():
@@ -115,18 +113,6 @@ class ConceptInfo:
             info = (one_hot, depth, parents, has_definition, vector)
             self._cache[concept_id] = info
         return info
-
-    def describe(self, concept_id: str) -> Tuple[str, str]:
-        """RETURNS (Tuple[str, str]): the concept's name ("" for an id the store lacks) and
-        category (ConceptStore.category_of), cached."""
-        found = self._descriptions.get(concept_id)
-        if found is None:
-            if len(self._descriptions) >= MAX_CACHED_CONCEPTS:
-                self._descriptions.clear()
-            concept = self.store.get(concept_id)
-            found = (concept.name if concept is not None else "", self.store.category_of(concept_id))
-            self._descriptions[concept_id] = found
-        return found
 
 
 def context_keys(

@@ -352,7 +352,7 @@ class MedicalEntityLinker(TrainablePipe):
                 decision = decide_composite(mention.candidates, probs_of(mention), conjuncts, threshold) or decision
             explained = explanations.get(id(mention))
             record = link_record(
-                span, mention, probs_of(mention), explained or {}, self.info.describe,
+                span, mention, probs_of(mention), explained or {}, self.kb.store,
                 list(explained) if explained else reported_candidates(probs_of(mention), n_reported), decision,
             )
             records[mention.doc_index].append(record)
