@@ -9,7 +9,7 @@ what the pool knows of each word ("hypertension" near "hypotension", "seizures" 
 The vectors are looked up by the token's text (ORTH), so a capitalized token ("Hypertension"
 at a sentence start) finds none. spaCy 3.8 saves default-mode vectors without their key
 attribute (vectors.cfg keeps only the mode), so `init vectors --attr NORM` reads back as ORTH
-after to_disk; the figures in README.md were measured with these lower-case ORTH keys.
+after to_disk; the figures in docs/BENCHMARKS.md were measured with these lower-case ORTH keys.
 
     python scripts/train_vectors.py ../shared/data/unlabeled/pubmed_sentences.jsonl.gz \
         corpus/pool_vectors --dim 100 --min-count 3

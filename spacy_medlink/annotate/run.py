@@ -17,9 +17,9 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 from tqdm import tqdm
 
 from ..errors import Errors, Warnings
-from ..memory import trimmed
 from ..pipeline.components import components_of
 from ..pipeline.linker import LINKER_FACTORY
+from ..pipeline.release_memory import RELEASE_MEMORY_FACTORY
 from .inputs import BadRecord, InputRecord, count_lines, file_format, input_paths, read_records
 from .outputs import OUTPUT_FORMATS, merge_shards, names_from_store, output_format, replace_atomically, write_shard
 
@@ -185,9 +185,11 @@ def _pipe(nlp, todo, backend: str, n_process: int, batch_size: int, model, ray_a
         from .ray_backend import ray_pipe
 
         return ray_pipe(nlp, model, todo, workers=n_process, batch_size=batch_size, address=ray_address)
-    # Freed transformer buffers are handed back as it goes (memory.py), in this process only:
-    # spaCy's n_process workers keep theirs.
-    return trimmed(nlp.pipe(todo, as_tuples=True, n_process=n_process, batch_size=batch_size))
+    # Freed transformer buffers are handed back as it goes (memory.py), by a component, so in
+    # each of spaCy's n_process workers too.
+    if not components_of(nlp, RELEASE_MEMORY_FACTORY):
+        nlp.add_pipe(RELEASE_MEMORY_FACTORY, last=True)
+    return nlp.pipe(todo, as_tuples=True, n_process=n_process, batch_size=batch_size)
 
 
 def _shards(docs: Iterable[Tuple[Any, Tuple[int, InputRecord]]]) -> Iterator[Tuple[int, List]]:

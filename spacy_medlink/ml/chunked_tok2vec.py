@@ -5,7 +5,7 @@ spaCy's tok2vec embeds and encodes every doc of an `nlp.pipe` batch at once. At 
 (~18,000 tokens) its widest arrays (the concatenated embeddings, ~1.3 KB per token) are tens
 of megabytes: every layer streams them through main memory instead of the CPU cache, and the
 student pipeline spent half its time there. Cut into chunks of `predict_max_tokens` tokens,
-the same computation runs from cache (benchmarks in README.md, "Speed"). The vectors are the
+the same computation runs from cache (benchmarks in docs/BENCHMARKS.md, "Speed"). The vectors are the
 same: each doc is embedded and encoded on its own either way; training batches are left
 whole (the gradient needs them).
 

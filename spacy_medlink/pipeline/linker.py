@@ -6,7 +6,7 @@ features (features.py) and (4) scores the candidates with a thinc model (ranker_
 trained with a softmax over each mention's candidates. It sets `ent.kb_id_` and writes the
 top-k candidates with each evidence source's contribution to `doc._.medlink_links`.
 
-DOCS: README.md#the-linker
+DOCS: README.md ("Using a trained pipeline"), docs/ARCHITECTURE.md
 """
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
