@@ -55,3 +55,13 @@ def test_annotate_adds_the_release_memory_component_once():
     assert nlp.pipe_names == ["medlink_release_memory"]
     list(_pipe(nlp, iter(todo), "local", 1, 8, None, None))
     assert nlp.pipe_names == ["medlink_release_memory"]
+
+
+def test_release_memory_component_runs_in_n_process_workers():
+    """Each worker gets its own copy of the component (it is pickled with the pipeline)."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("medlink_release_memory", config={"every": 1}, last=True)
+    texts = [f"text number {i}" for i in range(8)]
+    assert [doc.text for doc in nlp.pipe(texts, n_process=2, batch_size=2)] == texts
