@@ -57,11 +57,52 @@ def test_annotate_adds_the_release_memory_component_once():
     assert nlp.pipe_names == ["medlink_release_memory"]
 
 
-def test_release_memory_component_runs_in_n_process_workers():
-    """Each worker gets its own copy of the component (it is pickled with the pipeline)."""
+def test_annotate_enables_a_disabled_release_memory_component_and_avoids_a_taken_name():
+    import spacy
+    from spacy.language import Language
+
+    from spacy_medlink.annotate.run import _release_memory_on
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("medlink_release_memory", name="trim", config={"every": 5})
+    nlp.disable_pipe("trim")
+    _release_memory_on(nlp)
+    assert nlp.pipe_names == ["trim"] and nlp.get_pipe("trim").every == 5
+
+    @Language.component("medlink_test_passthrough")
+    def passthrough(doc):
+        return doc
+
+    other = spacy.blank("en")
+    other.add_pipe("medlink_test_passthrough", name="medlink_release_memory")
+    _release_memory_on(other)
+    assert other.pipe_names == ["medlink_release_memory", "medlink_release_memory_annotate"]
+    assert other.get_pipe_meta("medlink_release_memory_annotate").factory == "medlink_release_memory"
+
+
+def test_release_memory_component_releases_in_n_process_workers(monkeypatch, tmp_path):
+    """Each worker runs its own copy of the component (pickled, or inherited by fork)."""
+    import multiprocessing
+    import os
+
     import spacy
 
+    from spacy_medlink.pipeline import release_memory
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("the patched release function reaches the workers through fork")
+    log = tmp_path / "pids"
+
+    def record_pid():
+        with log.open("a") as file_:
+            file_.write(f"{os.getpid()}\n")
+        return True
+
+    monkeypatch.setattr(release_memory, "release_freed_memory", record_pid)
     nlp = spacy.blank("en")
     nlp.add_pipe("medlink_release_memory", config={"every": 1}, last=True)
     texts = [f"text number {i}" for i in range(8)]
     assert [doc.text for doc in nlp.pipe(texts, n_process=2, batch_size=2)] == texts
+    pids = set(log.read_text().split())
+    assert len(log.read_text().split()) == len(texts)  # once per doc, every=1
+    assert str(os.getpid()) not in pids and len(pids) >= 1

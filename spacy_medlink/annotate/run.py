@@ -187,9 +187,22 @@ def _pipe(nlp, todo, backend: str, n_process: int, batch_size: int, model, ray_a
         return ray_pipe(nlp, model, todo, workers=n_process, batch_size=batch_size, address=ray_address)
     # Freed transformer buffers are handed back as it goes (memory.py), by a component, so in
     # each of spaCy's n_process workers too.
-    if not components_of(nlp, RELEASE_MEMORY_FACTORY):
-        nlp.add_pipe(RELEASE_MEMORY_FACTORY, last=True)
+    _release_memory_on(nlp)
     return nlp.pipe(todo, as_tuples=True, n_process=n_process, batch_size=batch_size)
+
+
+def _release_memory_on(nlp) -> None:
+    """Enable the pipeline's medlink_release_memory component, adding one (last) if it has
+    none; a component of another factory may already hold the name."""
+    for name in nlp.component_names:
+        if nlp.get_pipe_meta(name).factory == RELEASE_MEMORY_FACTORY:
+            if name in nlp.disabled:
+                nlp.enable_pipe(name)
+            return
+    name = RELEASE_MEMORY_FACTORY
+    if name in nlp.component_names:
+        name = f"{RELEASE_MEMORY_FACTORY}_annotate"
+    nlp.add_pipe(RELEASE_MEMORY_FACTORY, name=name, last=True)
 
 
 def _shards(docs: Iterable[Tuple[Any, Tuple[int, InputRecord]]]) -> Iterator[Tuple[int, List]]:

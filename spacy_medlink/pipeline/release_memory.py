@@ -10,7 +10,8 @@ wrapper around `nlp.pipe` can reach. Add it last for a long run:
     nlp.add_pipe("medlink_release_memory", last=True)
     for doc in nlp.pipe(texts, n_process=2): ...
 
-`annotate` adds it itself. Elsewhere than glibc (macOS, Windows, musl) it does nothing.
+`annotate` adds it itself (local backend; Ray workers release after each batch). Elsewhere
+than glibc (macOS, Windows, musl) it does nothing.
 """
 from typing import Iterable, Iterator
 
