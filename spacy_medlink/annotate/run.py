@@ -194,11 +194,11 @@ def _pipe(nlp, todo, backend: str, n_process: int, batch_size: int, model, ray_a
 def _release_memory_on(nlp) -> None:
     """Enable the pipeline's medlink_release_memory component, adding one (last) if it has
     none; a component of another factory may already hold the name."""
-    for name in nlp.component_names:
-        if nlp.get_pipe_meta(name).factory == RELEASE_MEMORY_FACTORY:
-            if name in nlp.disabled:
-                nlp.enable_pipe(name)
-            return
+    existing = components_of(nlp, RELEASE_MEMORY_FACTORY, include_disabled=True)
+    if existing:
+        if existing[0] in nlp.disabled:
+            nlp.enable_pipe(existing[0])
+        return
     name = RELEASE_MEMORY_FACTORY
     if name in nlp.component_names:
         name = f"{RELEASE_MEMORY_FACTORY}_annotate"

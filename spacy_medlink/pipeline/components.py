@@ -4,7 +4,8 @@ from typing import List
 from spacy.language import Language
 
 
-def components_of(nlp: Language, factory: str) -> List[str]:
+def components_of(nlp: Language, factory: str, *, include_disabled: bool = False) -> List[str]:
     """RETURNS (List[str]): the names of the pipeline's components made by `factory`, in
-    pipeline order."""
-    return [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory == factory]
+    pipeline order (the enabled ones, unless include_disabled)."""
+    names = nlp.component_names if include_disabled else nlp.pipe_names
+    return [name for name in names if nlp.get_pipe_meta(name).factory == factory]
