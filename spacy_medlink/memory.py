@@ -24,15 +24,25 @@ def release_freed_memory() -> bool:
     global _malloc_trim, _looked_up
     if not _looked_up:
         _looked_up = True
-        name = ctypes.util.find_library("c")
-        try:
-            _malloc_trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-        except OSError:
-            _malloc_trim = None
+        _malloc_trim = _find_malloc_trim()
     if _malloc_trim is None:
         return False
     _malloc_trim(0)
     return True
+
+
+def _find_malloc_trim() -> Optional[object]:
+    """glibc's malloc_trim, or None. The running program's own symbols come first: on glibc
+    they include libc's, and find_library("c") would fork the process to run ldconfig (a
+    1 GB transformer worker forked for a library name)."""
+    try:
+        found = getattr(ctypes.CDLL(None), "malloc_trim", None)
+        if found is not None:
+            return found
+        name = ctypes.util.find_library("c")
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
 
 
 def trimmed(items: Iterable[T], every: int = DEFAULT_TRIM_EVERY) -> Iterator[T]:

@@ -23,6 +23,20 @@ def test_release_freed_memory_calls_glibc():
     assert memory.release_freed_memory() is True
 
 
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc_trim")
+def test_malloc_trim_is_found_without_forking_ldconfig(monkeypatch):
+    """find_library("c") runs ldconfig in a subprocess: a fork of a 1 GB transformer worker."""
+    import ctypes.util
+
+    def no_fork(name):
+        raise AssertionError("find_library forks ldconfig")
+
+    monkeypatch.setattr(ctypes.util, "find_library", no_fork)
+    monkeypatch.setattr(memory, "_looked_up", False)
+    monkeypatch.setattr(memory, "_malloc_trim", None)
+    assert memory.release_freed_memory() is True
+
+
 def test_release_memory_component_passes_docs_and_releases_every_n(monkeypatch):
     import spacy
 
