@@ -41,7 +41,7 @@ def _find_malloc_trim() -> Optional[object]:
             return found
         name = ctypes.util.find_library("c")
         return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-    except OSError:
+    except (OSError, TypeError):  # TypeError: Windows' CDLL takes no None
         return None
 
 
