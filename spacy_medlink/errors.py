@@ -237,9 +237,10 @@ class Errors(metaclass=_CodedMessages):
     E285 = ("The teacher {teacher!r} has the moves {teacher_moves}, the student {moves}: a "
             "teacher can only teach a student with the same entity labels. Add the labels of "
             "the teacher to the student (initialize it from the same corpus).")
-    # Memory releaser (spacy_medlink/pipeline/release_memory.py)
-    E286 = ("The component '{name}' releases memory every {every} docs: expected a whole "
-            "number >= 1 (default 256).")
+    # Releasing freed memory (spacy_medlink/memory.py: ReleaseCounter, trimmed, and the
+    # medlink_release_memory component)
+    E286 = ("{what} releases memory every {every} {unit}: expected a whole number >= 1 "
+            "(default 256).")
     # --- evaluation (300-399) ---
     E300 = "Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file."
     E301 = "Model {path} has no component named '{name}'. Components: {found}."

@@ -11,6 +11,8 @@ import ctypes
 import ctypes.util
 from typing import Iterable, Iterator, Optional, TypeVar
 
+from .errors import Errors
+
 T = TypeVar("T")
 # Items between trims: a trim scans the heap (~1 ms), a transformer batch takes ~1 s.
 DEFAULT_TRIM_EVERY = 256
@@ -45,11 +47,38 @@ def _find_malloc_trim() -> Optional[object]:
         return None
 
 
+class ReleaseCounter:
+    """Count items and release freed memory each time the count reaches a multiple of
+    `every`: the one rule of `trimmed` and of the `medlink_release_memory` component."""
+
+    def __init__(self, every: int = DEFAULT_TRIM_EVERY, *, what: str = "ReleaseCounter", unit: str = "items"):
+        """every (int): Items between releases (a release scans the heap, ~1 ms).
+        what (str): Who counts, for the error message.
+        unit (str): What is counted, for the error message.
+        """
+        if every < 1:
+            raise ValueError(Errors.E286.format(what=what, every=every, unit=unit))
+        self.every = every
+        # Per process: a pickled or forked copy counts on its own.
+        self.n = 0
+
+    def count(self, n: int = 1) -> bool:
+        """Count `n` more items; release freed memory if the count passed a multiple of `every`.
+
+        n (int): Items to add to the count.
+        RETURNS (bool): Whether it asked for a release.
+        """
+        before = self.n
+        self.n += n
+        if self.n // self.every == before // self.every:
+            return False
+        release_freed_memory()
+        return True
+
+
 def trimmed(items: Iterable[T], every: int = DEFAULT_TRIM_EVERY) -> Iterator[T]:
     """Yield the items, releasing freed memory every `every` items (e.g. docs of nlp.pipe)."""
-    if every < 1:
-        raise ValueError(f"trimmed: every must be at least 1, got {every}")
-    for i, item in enumerate(items, start=1):
+    counter = ReleaseCounter(every, what="trimmed()")
+    for item in items:
         yield item
-        if i % every == 0:
-            release_freed_memory()
+        counter.count()

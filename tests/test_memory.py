@@ -1,4 +1,5 @@
 """memory.py: freed heap memory is handed back to the OS every N items of a long loop."""
+import pickle
 import platform
 
 import pytest
@@ -14,8 +15,23 @@ def test_trimmed_yields_every_item_and_releases_every_n(monkeypatch):
         seen.append(item)
     assert seen == list(range(7))
     assert released == [3, 6]  # after the 3rd and the 6th item, not after the 7th
-    with pytest.raises(ValueError, match="every"):
+    with pytest.raises(ValueError, match=r"MLE286.*trimmed\(\) releases memory every 0 items"):
         list(memory.trimmed([1], every=0))
+
+
+def test_release_counter_releases_when_the_count_passes_a_multiple_across_calls(monkeypatch):
+    released = []
+    monkeypatch.setattr(memory, "release_freed_memory", lambda: released.append(counter.n) or True)
+    counter = memory.ReleaseCounter(3)
+    assert [counter.count() for _ in range(4)] == [False, False, True, False]
+    assert counter.count(4) is True  # 4 -> 8 passes 6
+    assert counter.count(0) is False
+    assert counter.count(1) is True  # 9
+    assert counter.count(7) is True  # 9 -> 16 passes 12 and 15: one release
+    assert released == [3, 8, 9, 16]
+    for every in (0, -2):
+        with pytest.raises(ValueError, match=rf"MLE286.*every {every} items"):
+            memory.ReleaseCounter(every)
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc_trim")
@@ -40,10 +56,8 @@ def test_malloc_trim_is_found_without_forking_ldconfig(monkeypatch):
 def test_release_memory_component_passes_docs_and_releases_every_n(monkeypatch):
     import spacy
 
-    from spacy_medlink.pipeline import release_memory
-
     released = []
-    monkeypatch.setattr(release_memory, "release_freed_memory", lambda: released.append(1) or True)
+    monkeypatch.setattr(memory, "release_freed_memory", lambda: released.append(1) or True)
     nlp = spacy.blank("en")
     nlp.add_pipe("medlink_release_memory", config={"every": 2}, last=True)
     texts = ["one", "two words", "three more words", "four", "five"]
@@ -52,7 +66,12 @@ def test_release_memory_component_passes_docs_and_releases_every_n(monkeypatch):
     assert len(released) == 2  # after the 2nd and the 4th doc
     nlp("six")
     assert len(released) == 3
-    with pytest.raises(ValueError, match="MLE286"):
+    # A spawned worker gets a pickled copy: it keeps `every` and counts on from there.
+    copy = pickle.loads(pickle.dumps(nlp.get_pipe("medlink_release_memory")))
+    assert copy.every == 2 and copy.counter.n == 6
+    copy(nlp.make_doc("seven")), copy(nlp.make_doc("eight"))
+    assert len(released) == 4
+    with pytest.raises(ValueError, match="MLE286.*The component 'medlink_release_memory' releases memory every 0 docs"):
         spacy.blank("en").add_pipe("medlink_release_memory", config={"every": 0})
 
 
@@ -101,8 +120,6 @@ def test_release_memory_component_releases_in_n_process_workers(monkeypatch, tmp
 
     import spacy
 
-    from spacy_medlink.pipeline import release_memory
-
     if multiprocessing.get_start_method() != "fork":
         pytest.skip("the patched release function reaches the workers through fork")
     log = tmp_path / "pids"
@@ -112,7 +129,7 @@ def test_release_memory_component_releases_in_n_process_workers(monkeypatch, tmp
             file_.write(f"{os.getpid()}\n")
         return True
 
-    monkeypatch.setattr(release_memory, "release_freed_memory", record_pid)
+    monkeypatch.setattr(memory, "release_freed_memory", record_pid)
     nlp = spacy.blank("en")
     nlp.add_pipe("medlink_release_memory", config={"every": 1}, last=True)
     texts = [f"text number {i}" for i in range(8)]

@@ -18,8 +18,7 @@ from typing import Iterable, Iterator
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..errors import Errors
-from ..memory import DEFAULT_TRIM_EVERY, release_freed_memory
+from ..memory import DEFAULT_TRIM_EVERY, ReleaseCounter
 
 RELEASE_MEMORY_FACTORY = "medlink_release_memory"
 
@@ -31,17 +30,17 @@ class MemoryReleaser:
         """name (str): The component instance name.
         every (int): Docs between releases (a release scans the heap, ~1 ms).
         """
-        if every < 1:
-            raise ValueError(Errors.E286.format(name=name, every=every))
         self.name = name
-        self.every = every
-        # Per process: a worker gets its own copy of the component.
-        self.n_docs = 0
+        # Per process: a worker gets its own copy of the component and so of the counter.
+        self.counter = ReleaseCounter(every, what=f"The component '{name}'", unit="docs")
+
+    @property
+    def every(self) -> int:
+        """Docs between releases."""
+        return self.counter.every
 
     def __call__(self, doc: Doc) -> Doc:
-        self.n_docs += 1
-        if self.n_docs % self.every == 0:
-            release_freed_memory()
+        self.counter.count()
         return doc
 
     def pipe(self, docs: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
