@@ -1,7 +1,6 @@
 """Forked workers (nlp.pipe(n_process=2)) run torch single-threaded: GNU OpenMP's pool does
 not survive fork, and a transformer pipeline that already ran in the parent would hang."""
 import os
-import sys
 
 import pytest
 

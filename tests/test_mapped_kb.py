@@ -3,7 +3,6 @@ same aliases, priors and concept facts as a MedlinkKB built from the same input,
 coded errors on damaged folders, and the linker running on it."""
 import pickle
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -3,7 +3,6 @@ fresh virtual environment installs offline and loads by name, with sockets block
 without importing spacy_medlink."""
 import importlib.util
 import json
-import os
 import shlex
 import shutil
 import site

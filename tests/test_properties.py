@@ -1,8 +1,6 @@
 """Property-based tests (hypothesis): any text through the pipeline, any bytes through the
 readers. The only exceptions allowed are our coded ones; every case ends in bounded time."""
 import gzip
-import shutil
-from pathlib import Path
 
 import pytest
 import spacy

@@ -8,7 +8,6 @@ import sys
 
 import pytest
 import spacy
-from spacy.tokens import Span
 
 from spacy_medlink.pipeline.short_form_mentions import (
     MENTION,

@@ -9,8 +9,8 @@ from spacy.tokens import DocBin
 
 from spacy_medlink.training.unlabeled import read_unlabeled_texts
 from spacy_medlink.training.weak_labels import (
-    ABBREVIATION, KB, MODEL, MODEL_AND_KB, label_sources, kb_agreement, mark_off_guideline,
-    mark_uncertain, mark_untaught_sources, SilverRules, select_silver, source_counts, source_precision,
+    ABBREVIATION, KB, MODEL, MODEL_AND_KB, label_sources, mark_off_guideline,
+    mark_untaught_sources, SilverRules, select_silver, source_counts, source_precision,
     to_training_doc, weak_label,
 )
 

@@ -183,9 +183,9 @@ def _parse_medic_row(line: str, path: Path, line_no: int) -> Concept:
             )
         )
     row = dict(zip(MEDIC_COLUMNS, (column.strip() for column in columns)))
-    for field in ("DiseaseID", "DiseaseName"):
-        if not row[field]:
-            raise _RowError(Errors.E004.format(path=path, line=line_no, field=field))
+    for column_name in ("DiseaseID", "DiseaseName"):
+        if not row[column_name]:
+            raise _RowError(Errors.E004.format(path=path, line=line_no, field=column_name))
     return Concept(
         concept_id=_check_ids((normalize_concept_id(row["DiseaseID"]),), path, line_no, "DiseaseID")[0],
         name=row["DiseaseName"],
@@ -262,12 +262,12 @@ def _type_name(value: Any) -> str:
 
 
 def _check_surrogates(data: Dict[str, Any], path: Path, line_no: int) -> None:
-    for field in ("id", "name", "definition", *_JSONL_LIST_FIELDS):
-        value = data.get(field) or ()
+    for name in ("id", "name", "definition", *_JSONL_LIST_FIELDS):
+        value = data.get(name) or ()
         for text in [value] if isinstance(value, str) else value:
             found = find_lone_surrogate(text)
             if found is not None:
-                raise _RowError(Errors.E019.format(path=path, line=line_no, field=field, found=found))
+                raise _RowError(Errors.E019.format(path=path, line=line_no, field=name, found=found))
 
 
 def _parse_jsonl_row(line: str, path: Path, line_no: int) -> Concept:
@@ -283,25 +283,25 @@ def _parse_jsonl_row(line: str, path: Path, line_no: int) -> Concept:
                 path=path, line=line_no, field="(line)", expected="a JSON object", found=_type_name(data)
             )
         )
-    for field in ("id", "name", "definition"):
-        value = data.get(field)
+    for name in ("id", "name", "definition"):
+        value = data.get(name)
         if value is not None and not isinstance(value, str):
             raise _RowError(
                 Errors.E008.format(
-                    path=path, line=line_no, field=field, expected="a string", found=_type_name(value)
+                    path=path, line=line_no, field=name, expected="a string", found=_type_name(value)
                 )
             )
-    for field in ("id", "name"):
-        if not (data.get(field) or "").strip():
-            raise _RowError(Errors.E004.format(path=path, line=line_no, field=field))
-    for field in _JSONL_LIST_FIELDS:
-        value = data.get(field)
+    for name in ("id", "name"):
+        if not (data.get(name) or "").strip():
+            raise _RowError(Errors.E004.format(path=path, line=line_no, field=name))
+    for name in _JSONL_LIST_FIELDS:
+        value = data.get(name)
         if value is not None and not (
             isinstance(value, list) and all(isinstance(item, str) for item in value)
         ):
             raise _RowError(
                 Errors.E008.format(
-                    path=path, line=line_no, field=field, expected="a list of strings", found=_type_name(value)
+                    path=path, line=line_no, field=name, expected="a list of strings", found=_type_name(value)
                 )
             )
     if not line.isascii() or "\\u" in line:  # a lone surrogate needs one or a \u escape
