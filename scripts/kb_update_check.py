@@ -1,6 +1,6 @@
 """kb-update on a trained pipeline, measured (issue 16): norm@gold acc@1 before and after.
 
-    python scripts/kb_update_check.py training/medlink ../shared/data/biored/train.pubtator.txt \
+    python scripts/kb_update_check.py training/linker/model-best ../shared/data/biored/train.pubtator.txt \
         corpus/dev.spacy corpus/second_dev.spacy ../shared/data/medic/CTD_diseases.tsv.gz \
         --vocabulary-out corpus/biored_new_concepts.jsonl --output benchmarks/kb_update.json
 
@@ -9,10 +9,12 @@ Two updates, neither retrains anything:
 1. *Ids newer than the vocabulary*: the concepts of the annotation corpus (BioRED train) whose
    ids the KB does not know, written as a vocabulary JSONL (name = the most frequent mention
    text, synonyms = the others: what a lab can write from its own annotations; the file is
-   derived from the corpus and not committed). Scored on the dev mentions of those ids, on
-   the whole BioRED dev and on NCBI dev.
-2. *Held-out vocabulary*: the MEDIC concepts that BioRED dev names and the NCBI-trained KB
-   never saw in training are removed from the KB, then added back by an update with their
+   derived from the corpus and not committed). A KB built with that corpus's mentions
+   (`build-kb --corpus-concepts`, the default) already holds them as corpus concepts: they
+   and their training mentions are taken out first, and the original KB is scored too.
+   Scored on the dev mentions of those ids, on the whole BioRED dev and on NCBI dev.
+2. *Held-out vocabulary*: the MEDIC concepts that BioRED dev names and the KB's training
+   mentions never showed are removed from the KB, then added back by an update with their
    MEDIC records. Scored on the BioRED dev mentions of those concepts: without them, after the
    update (new vectors folded in), and with the original KB (vectors from the full build).
 """
@@ -33,6 +35,7 @@ from spacy_medlink.evaluation.resolved_gold import ResolvedGold
 from spacy_medlink.kb.build import build_kb
 from spacy_medlink.kb.build_from_files import DEFAULT_ENCODER, make_encoder
 from spacy_medlink.kb.corpus_concepts import is_corpus_concept
+from spacy_medlink.kb.ids import normalize_concept_id
 from spacy_medlink.kb.readers import read_vocabulary
 from spacy_medlink.kb.records import Concept
 from spacy_medlink.kb.update import FoldInEncoder, training_mentions, update_kb
@@ -72,18 +75,46 @@ def with_kb(nlp, kb) -> None:
         nlp.get_pipe(name).set_kb(lambda vocab: kb)
 
 
+def without_concepts(kb, vocab, held: Set[str]):
+    """The KB rebuilt without the `held` concepts and their training mentions; the other
+    concepts keep their vectors exactly (what the linker was trained with)."""
+    store = kb.store
+    kept = [c for c in store if c.concept_id not in held]
+    vectors = {c.concept_id: kb.get_vector(c.concept_id) for c in kept}
+    encoder = FoldInEncoder(make_encoder(DEFAULT_ENCODER, kb.entity_vector_length), vectors)
+    mentions = [(a, c) for a, c in training_mentions(store, {}) if c not in held]
+    without, _ = build_kb(kept, vocab, encoder=encoder, extra_aliases=mentions, progress=False)
+    return without
+
+
 def newer_ids(nlp, corpus, ncbi_dev, biored_dev, vocabulary_out) -> Dict:
+    """The corpus's ids that the vocabulary lacks, added by an update. A KB built with the
+    corpus's mentions (`build-kb --corpus-concepts`, the default since BioRED's mentions
+    became aliases) already holds them as corpus concepts: they are taken out first, so the
+    update has something to add, and the original KB is scored beside it."""
     _, linker = find_linker(nlp)
     original = linker.kb
-    new = corpus_concepts(corpus, original.store)
+    corpus_ids = {normalize_concept_id(i) for d in read_gold(corpus) for m in d.mentions for i in m.ids}
+    already = {c.concept_id for c in original.store if is_corpus_concept(c) and c.concept_id in corpus_ids}
+    start = without_concepts(original, nlp.vocab, already) if already else original
+    new = corpus_concepts(corpus, start.store)
     srsly.write_jsonl(vocabulary_out, [{"id": c.concept_id, "name": c.name, "synonyms": list(c.synonyms)} for c in new])
     ids = {c.concept_id for c in new} | {c.concept_id.split(":")[-1] for c in new}
-    before = {"biored_dev_new_ids": acc_at_1(nlp, biored_dev, ids), "biored_dev": acc_at_1(nlp, biored_dev), "ncbi_dev": acc_at_1(nlp, ncbi_dev)}
-    updated, report = update_kb(original, new, encoder=make_encoder(DEFAULT_ENCODER, original.entity_vector_length), vocab=nlp.vocab)
+
+    def scores() -> Dict:
+        return {"biored_dev_new_ids": acc_at_1(nlp, biored_dev, ids), "biored_dev": acc_at_1(nlp, biored_dev),
+                "ncbi_dev": acc_at_1(nlp, ncbi_dev)}
+
+    original_scores = scores() if already else None
+    with_kb(nlp, start)
+    before = scores()
+    updated, report = update_kb(start, new, encoder=make_encoder(DEFAULT_ENCODER, start.entity_vector_length), vocab=nlp.vocab)
     with_kb(nlp, updated)
-    after = {"biored_dev_new_ids": acc_at_1(nlp, biored_dev, ids), "biored_dev": acc_at_1(nlp, biored_dev), "ncbi_dev": acc_at_1(nlp, ncbi_dev)}
+    after = scores()
     with_kb(nlp, original)
-    return {"update": report.counts(), "ids": sorted(c.concept_id for c in new), "before": before, "after": after}
+    return {"update": report.counts(), "ids": sorted(c.concept_id for c in new),
+            "held_out_corpus_concepts": len(already), "before": before, "after": after,
+            "original_kb": original_scores}
 
 
 def held_out_vocabulary(nlp, vocab_path, biored_dev) -> Dict:
@@ -95,11 +126,8 @@ def held_out_vocabulary(nlp, vocab_path, biored_dev) -> Dict:
     held = {cid for cid in dev_ids - seen if not is_corpus_concept(store[cid])}
     medic = {c.concept_id: c for c in read_vocabulary(vocab_path)}
     held &= set(medic)
-    kept = [c for c in store if c.concept_id not in held]
-    vectors = {c.concept_id: original.get_vector(c.concept_id) for c in kept}
     encoder = make_encoder(DEFAULT_ENCODER, original.entity_vector_length)
-    mentions = [(a, c) for a, c in training_mentions(store, {}) if c not in held]
-    without, _ = build_kb(kept, nlp.vocab, encoder=FoldInEncoder(encoder, vectors), extra_aliases=mentions, progress=False)
+    without = without_concepts(original, nlp.vocab, held)
     full_scores = acc_at_1(nlp, biored_dev, held)
     with_kb(nlp, without)
     before = acc_at_1(nlp, biored_dev, held)
