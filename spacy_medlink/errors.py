@@ -241,6 +241,10 @@ class Errors(metaclass=_CodedMessages):
     # medlink_release_memory component)
     E286 = ("{what} releases memory every {every} {unit}: expected a whole number >= 1 "
             "(default 256).")
+    E290 = ("[training] annotating_components names {names}, which the pipeline {pipeline} "
+            "does not have: list only components of [nlp] pipeline.")
+    E291 = ("The pretraining corpus has no path: pass the unlabeled texts with `spacy pretrain "
+            "CONFIG OUT --paths.raw_text TEXTS.jsonl`.")
     # --- evaluation (300-399) ---
     E300 = "Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file."
     E301 = "Model {path} has no component named '{name}'. Components: {found}."
