@@ -130,6 +130,9 @@ class Errors(metaclass=_CodedMessages):
             "{second!r}); the KB cannot tell them apart. Rename one of them in the vocabulary.")
     E040 = ("{path}, line {line}: expected 'OLD_ID<TAB>NEW_ID' (a retired id and its successor), found {found!r}.")
     E041 = "Cannot update the KB: {problem}. Nothing was changed."
+    E042 = ("Cannot load the pipeline {model}: {problem}. Pass a pipeline folder (one with "
+            "config.cfg, e.g. training/medlink or training/linker/model-best) or the name of an "
+            "installed pipeline package.")
     E035 = ("The KB in {path} is inconsistent: {problem}. Rebuild it with `python -m "
             "spacy_medlink build-kb` and save the pipeline again.")
     # --- corpus (100-199) ---

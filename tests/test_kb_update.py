@@ -115,7 +115,7 @@ def test_kb_update_refuses_a_folder_without_a_pipeline(tmp_path):
     vocabulary = tmp_path / "new.jsonl"
     vocabulary.write_text("{}\n")
     result = CliRunner().invoke(app, ["kb-update", str(tmp_path), str(vocabulary)])
-    assert result.exit_code == 1 and "[MLE041]" in result.output
+    assert result.exit_code == 1 and "[MLE042]" in result.output
 
 
 def test_a_cycle_of_successors_retires_nothing(kb):

@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 from tqdm import tqdm
 
 from ..errors import Errors, Warnings
+from ..loading import load_pipeline
 from ..pipeline.components import components_of
 from ..pipeline.linker import LINKER_FACTORY
 from ..pipeline.release_memory import RELEASE_MEMORY_FACTORY
@@ -142,8 +143,6 @@ def annotate(
 ) -> AnnotateSummary:
     """Annotate every document of the input with the pipeline and write OUTPUT (see the module
     docstring). RETURNS (AnnotateSummary): the counts, also written to OUTPUT.summary.json."""
-    import spacy
-
     if on_error not in ON_ERROR:
         raise ValueError(Errors.E325.format(what="--on-error value", value=on_error, expected=", ".join(ON_ERROR)))
     if backend not in BACKENDS:
@@ -155,7 +154,7 @@ def annotate(
     for path in paths:
         file_format(path, input_format)  # an unknown --input-format fails before any work
     # Everything that can fail on a typo fails before OUTPUT.parts exists.
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model)
     parts, done = _prepare_parts(output, _run_state(model, paths, kind, input_format, shard_size), resume)
     summary = AnnotateSummary(output=str(output), format=kind, backend=backend, n_process=n_process)
     linkers = components_of(nlp, LINKER_FACTORY)

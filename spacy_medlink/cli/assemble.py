@@ -29,10 +29,10 @@ def assemble_pipeline(
         NER pipeline has none (NER pipelines trained from configs/ner_*.cfg already have it).
     RETURNS (Language): the assembled pipeline.
     """
-    import spacy
+    from ..loading import load_pipeline
 
-    nlp = spacy.load(ner_model)
-    linker_nlp = spacy.load(linker_model)
+    nlp = load_pipeline(ner_model)
+    linker_nlp = load_pipeline(linker_model)
     # Pipe names are the factories' default names (as configs/*.cfg name them).
     if ABBREVIATIONS_FACTORY not in nlp.pipe_names:
         if ABBREVIATIONS_FACTORY in linker_nlp.pipe_names:

@@ -15,12 +15,11 @@ def calibrate_pipeline(model: Path, dev_data: Path, output: Path = None) -> floa
     output (Path): where to save (default: overwrite `model`).
     RETURNS (float): the chosen temperature.
     """
-    import spacy
-
     from ..evaluation.evaluate import find_linker
+    from ..loading import load_pipeline
     from ..training.readers import create_pubtator_corpus
 
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model)
     _, linker = find_linker(nlp, str(model))
     # The linker finds abbreviations itself when no component has marked them.
     examples = list(create_pubtator_corpus(dev_data, gold_ents_in_predicted=True)(nlp))

@@ -58,13 +58,12 @@ def load_with_guideline(model: str, guideline: str):
 
     RETURNS (Language): The pipeline.
     """
-    import spacy
-
     from ..errors import Errors
+    from ..loading import load_pipeline
     from ..pipeline.components import components_of
     from ..pipeline.guideline import GUIDELINE_FACTORY
 
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model)
     names = components_of(nlp, GUIDELINE_FACTORY)
     if not names:
         raise ValueError(Errors.E301.format(path=model, name=GUIDELINE_FACTORY, found=nlp.pipe_names))

@@ -5,23 +5,10 @@ from typing import Optional
 
 from wasabi import msg
 
-from ..errors import Errors
+from ..loading import pipeline_folder
 from ._app import Arg, Opt, app, check_output_path, coded_errors, save_json
 
 _N_SHOWN = 5
-
-
-def pipeline_folder(path: Path) -> Path:
-    """The folder with config.cfg: `path` itself, or the one model folder of an installed
-    package (en_x/en_x-0.1.0/)."""
-    if (path / "config.cfg").is_file():
-        return path
-    inner = [p for p in path.iterdir() if p.is_dir() and (p / "config.cfg").is_file()]
-    if len(inner) != 1:
-        raise ValueError(Errors.E041.format(problem=(
-            f"{path} is neither a pipeline folder (no config.cfg) nor a package folder with "
-            f"exactly one pipeline inside (found {len(inner)})")))
-    return inner[0]
 
 
 def save_pipeline_atomically(nlp, target: Path, *, with_manifest: bool) -> None:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
-import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from tqdm import tqdm
@@ -27,6 +26,7 @@ from tqdm import tqdm
 from ..errors import Errors
 from ..kb.ids import KB_ID_SEPARATOR
 from ..kb.medlink_kb import MedlinkKB
+from ..loading import load_pipeline
 from ..pipeline.components import components_of
 from ..pipeline.linker import LINKER_FACTORY
 from ..training.convert import DEFAULT_LABEL
@@ -95,7 +95,7 @@ def evaluate_pipeline(
     RETURNS (Dict[str, Any]): The metrics (percentages 0-100 with their counts) and "notes".
     """
     model_name = str(model_path_or_nlp) if not isinstance(model_path_or_nlp, Language) else "<nlp>"
-    nlp = model_path_or_nlp if isinstance(model_path_or_nlp, Language) else spacy.load(model_path_or_nlp)
+    nlp = model_path_or_nlp if isinstance(model_path_or_nlp, Language) else load_pipeline(model_path_or_nlp)
     linker_name, linker = find_linker(nlp, model_name)
     kb = _load_kb(kb, nlp) if kb is not None else linker.kb
     gold = ResolvedGold(read_gold(data_path, nlp.vocab), kb.store.resolve)

@@ -22,6 +22,7 @@ from spacy.tokens import DocBin
 from spacy.training import Corpus
 
 from ..errors import Errors
+from ..loading import load_pipeline
 from .readers import read_docbin
 from .unlabeled import read_unlabeled_texts, report_dict
 from .weak_labels import (
@@ -73,7 +74,7 @@ def write_silver(
     RETURNS (Dict): The report: input counts, silver docs kept, entities per source (of the
         kept docs), precision per gold set.
     """
-    teacher = spacy.load(teacher_path)
+    teacher = load_pipeline(teacher_path)
     texts, read_report = read_unlabeled_texts(unlabeled_path, limit=limit, seed=seed, head=head)
     transfer_texts, transfer_reports = [], []
     for path in transfer_paths:
