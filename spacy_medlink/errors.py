@@ -72,6 +72,10 @@ class Warnings(metaclass=_CodedMessages):
     # annotate (320-349)
     W320 = ("Skipped {n_skipped} bad input records of {n_total} (--on-error skip); first ones: "
             "{examples}. The summary lists every one.")
+    W321 = ("The pipeline {model} has no component that sets entities (components: {found}), "
+            "so every document is written with 0 entities. Annotate with a pipeline that finds "
+            "the mentions, an NER or entity_ruler before the linker (a component counts when "
+            "its factory declares assigns=[\"doc.ents\"]).")
     # benchmark (350-399)
     W350 = ("The spaCy entity_linker baseline was trained on {n_examples} training documents "
             "in which no gold mention has a normalized-alias candidate; it predicts with its "
@@ -99,6 +103,7 @@ class Errors(metaclass=_CodedMessages):
     E014 = "Cannot build a knowledge base from an empty vocabulary: no concepts were given."
     E015 = ("The encoder returned an array of shape {shape} for {n} concepts; expected a 2-D "
             "array with one row per concept.")
+    E022 = ("The entity vector length (--dim) must be a whole number >= 1, found {dim!r}.")
     E016 = "Concept id '{concept_id}' is already in the store; concept ids must be unique."
     E017 = "Invalid KB data in {path}: {error}."
     # input files and ids (018-029, issue 13)
@@ -121,6 +126,8 @@ class Errors(metaclass=_CodedMessages):
     E033 = ("{path} is damaged (its own checksum does not match, or it is not a manifest of "
             "file sizes and sha256): the folder cannot be verified. Save it again.")
     E034 = "{path} cannot be read as {what}: {error}. The file is damaged; save it again."
+    E039 = ("Cannot verify {path}: {problem}. Pass a pipeline folder saved by spacy-medlink (e.g. "
+            "the output of `assemble`, or an installed package's model folder).")
     E036 = ("Cannot read the mapped KB file {path}: {error}. Expected the .npy arrays that "
             "`python -m spacy_medlink build-kb --mapped` writes; the file is missing, truncated "
             "or of another format. Build the KB again.")
@@ -191,6 +198,9 @@ class Errors(metaclass=_CodedMessages):
     E205 = ("'{name}' was given a Doc made with another Vocab than the pipeline's: its strings "
             "are not the pipeline's, so nothing would be found or linked. Make docs with "
             "nlp.make_doc(text) or nlp(text).")
+    E207 = ("Cannot calibrate '{name}': none of the {n_examples} documents has a gold mention of "
+            "one KB concept with candidates ({n_found} gold mentions of one KB concept in all). "
+            "Pass held-out gold data with linked mentions (e.g. corpus/dev.spacy); nothing was saved.")
     E206 = ("The text has a lone surrogate {char} at character {position} (near {context}), "
             "which is not Unicode text and cannot be stored. It usually comes from decoding bytes "
             "with errors='surrogateescape'; decode with errors='replace' instead.")
@@ -262,6 +272,11 @@ class Errors(metaclass=_CodedMessages):
             "{found}. Pass a {expected} path.")
     E306 = ("Cannot write {what} to {path}: {error}. Check that the disk has space and the "
             "folder is writable, or choose another output path.")
+    # CLI options (307-319)
+    E307 = ("Invalid {option} {value!r}: expected a whole number >= 1 ({meaning}).")
+    E308 = ("Cannot use the GPU --gpu-id {gpu_id}: {error}. Install CuPy for your CUDA version "
+            "(e.g. pip install cupy-cuda12x) on a machine with that GPU, or run on the CPU with "
+            "--gpu-id -1.")
     # annotate (320-349, issue 15)
     E320 = ("{path}, line {line}: {problem}. Expected one JSON object per line with a string "
             "\"text\" (and optionally \"meta\"); skip bad records with --on-error skip.")

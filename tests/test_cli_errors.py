@@ -127,3 +127,22 @@ def test_save_json_names_the_path(tmp_path):
         save_json(tmp_path / "file" / "m.json", {}, "metrics")
     save_json(tmp_path / "ok" / "m.json", {"a": 1}, "metrics")
     assert (tmp_path / "ok" / "m.json").read_text().strip().startswith("{")
+
+
+@pytest.mark.parametrize("dim", ["0", "-3"])
+def test_build_kb_rejects_a_dim_below_1_before_reading_the_vocabulary(tmp_path, dim):
+    result = CliRunner().invoke(app, ["build-kb", str(TINY_MEDIC), str(tmp_path / "kb"), "--dim", dim])
+    assert result.exit_code == 1 and "[MLE022]" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "kb").exists()
+
+
+@pytest.mark.parametrize("target", ["empty folder", "file", "missing"])
+def test_verify_fails_when_nothing_can_be_verified(tmp_path, target):
+    """A CI check must not pass on the wrong folder (it exited 0 with a warning)."""
+    path = tmp_path / "model"
+    if target == "empty folder":
+        path.mkdir()
+    elif target == "file":
+        path.write_text("{}")
+    result = CliRunner().invoke(app, ["verify", str(path)])
+    assert result.exit_code == 1 and "[MLE039]" in result.output, result.output

@@ -259,8 +259,21 @@ def test_linker_calibrate_picks_a_temperature(trained):
         assert temperature in (0.5, 1.0, 2.0) and linker.cfg["temperature"] == temperature
         # A perfectly separable overfit set is most likely under the sharpest temperature.
         assert temperature == 0.5
+        n_gold = sum(len(eg.reference.ents) for eg in make_examples(nlp))
+        assert linker.cfg["calibration"] == {"n_mentions": n_gold, "n_without_candidates": 0}
     finally:
         linker.cfg["temperature"] = before
+        linker.cfg.pop("calibration", None)
+
+
+def test_linker_calibrate_without_gold_mentions_is_a_coded_error(trained):
+    """It used to keep the old temperature and report success (and the CLI saved the pipeline)."""
+    nlp, _, _ = trained
+    linker = nlp.get_pipe("medical_entity_linker")
+    unlinked = [Example(eg.predicted, nlp.make_doc(eg.reference.text)) for eg in make_examples(nlp)]
+    with pytest.raises(ValueError, match=rf"\[MLE207\].*none of the {len(TRAIN)} documents"):
+        linker.calibrate(unlinked)
+    assert "calibration" not in linker.cfg
 
 
 def test_linker_feature_count_mismatch_is_a_coded_error(kb_path):

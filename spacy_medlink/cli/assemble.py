@@ -4,7 +4,9 @@ from pathlib import Path
 
 from wasabi import msg
 
+from ..errors import Errors
 from ..integrity import write_manifest
+from ..pipeline.components import components_of
 from ..pipeline.abbreviations import ABBREVIATIONS_FACTORY
 from ..pipeline.linker import LINKER_FACTORY
 from ..pipeline.short_form_mentions import SHORT_FORM_FACTORY
@@ -27,12 +29,18 @@ def assemble_pipeline(
     name (str): the pipeline name in meta.json.
     short_form_mentions (bool): add `medlink_short_form_mentions` before the linker when the
         NER pipeline has none (NER pipelines trained from configs/ner_*.cfg already have it).
-    RETURNS (Language): the assembled pipeline.
+    RETURNS (Language): the assembled pipeline. A linker of the NER pipeline is replaced,
+        in its place, by the linker pipeline's.
+    RAISES ValueError: E301 when the linker pipeline has no medical_entity_linker (e.g. the
+        two arguments swapped).
     """
     from ..loading import load_pipeline
 
     nlp = load_pipeline(ner_model)
     linker_nlp = load_pipeline(linker_model)
+    linkers = components_of(linker_nlp, LINKER_FACTORY)
+    if not linkers:
+        raise ValueError(Errors.E301.format(path=linker_model, name=LINKER_FACTORY, found=linker_nlp.pipe_names))
     # Pipe names are the factories' default names (as configs/*.cfg name them).
     if ABBREVIATIONS_FACTORY not in nlp.pipe_names:
         if ABBREVIATIONS_FACTORY in linker_nlp.pipe_names:
@@ -42,8 +50,14 @@ def assemble_pipeline(
     if short_form_mentions and SHORT_FORM_FACTORY not in nlp.pipe_names:
         abbreviations_key = nlp.get_pipe(ABBREVIATIONS_FACTORY).spans_key
         nlp.add_pipe(SHORT_FORM_FACTORY, config={"abbreviations_key": abbreviations_key})
-    if LINKER_FACTORY not in nlp.pipe_names:
-        nlp.add_pipe(LINKER_FACTORY, source=linker_nlp)
+    # Re-assembling with a newly trained linker must not keep the old one (it did, silently).
+    old = components_of(nlp, LINKER_FACTORY)
+    after_old = nlp.pipe_names[nlp.pipe_names.index(old[0]) + 1:] if old else []
+    for name_ in old:
+        nlp.remove_pipe(name_)
+        msg.warn(f"Replaced the linker '{name_}' of {ner_model} with the one of {linker_model}")
+    after_old = [name_ for name_ in after_old if name_ in nlp.pipe_names]
+    nlp.add_pipe(linkers[0], source=linker_nlp, **({"before": after_old[0]} if after_old else {}))
     nlp.meta["name"] = name
     output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)

@@ -81,6 +81,8 @@ def build_kb_from_paths(
     RETURNS (Tuple[MedlinkKB, BuildFromPathsReport]): The KB (a MappedKB when mapped) and
         the report.
     """
+    # A bad encoder name or --dim fails before the vocabulary is read.
+    concept_encoder = make_encoder(encoder or DEFAULT_ENCODER, dim)
     read_stats = ReadStats()
     concepts = list(read_vocabulary(vocab_path, format=vocab_format, on_error=on_error, stats=read_stats))
     mentions: List[Tuple[str, str]] = []
@@ -94,14 +96,14 @@ def build_kb_from_paths(
         if output_dir is None or add_corpus_concepts:
             raise ValueError(Errors.E038)
         kb, build_report = build_mapped_kb(
-            concepts, Path(output_dir), Vocab(), encoder=make_encoder(encoder or DEFAULT_ENCODER, dim),
+            concepts, Path(output_dir), Vocab(), encoder=concept_encoder,
             extra_aliases=mentions, progress=progress, name=name, source=Path(vocab_path),
         )
         return kb, BuildFromPathsReport(build_report, read_stats, len(mentions), n_multi)
     kb, build_report = build_kb(
         concepts,
         Vocab(),
-        encoder=make_encoder(encoder or DEFAULT_ENCODER, dim),
+        encoder=concept_encoder,
         extra_aliases=mentions,
         add_corpus_concepts=add_corpus_concepts,
         progress=progress,

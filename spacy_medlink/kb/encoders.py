@@ -12,6 +12,7 @@ from sklearn.preprocessing import normalize as l2_normalize
 from spacy.util import registry
 from threadpoolctl import threadpool_limits
 
+from ..errors import Errors
 from .records import Concept
 
 # Word uni+bigrams hashed into 2**20 buckets: collisions are negligible for MEDIC's vocabulary
@@ -29,6 +30,8 @@ class LSAConceptEncoder:
     """
 
     def __init__(self, dim: int = 64, seed: int = 0):
+        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+            raise ValueError(Errors.E022.format(dim=dim))
         self.dim = dim
         self.seed = seed
 

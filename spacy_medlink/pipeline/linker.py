@@ -487,14 +487,14 @@ class MedicalEntityLinker(TrainablePipe):
         """Fit the softmax temperature on held-out gold mentions (lowest negative
         log-likelihood), so the threshold is a probability that means something.
 
-        RETURNS (float): the chosen temperature (also stored in cfg).
+        RETURNS (float): the temperature, in cfg with its mention counts; E207 if there are none.
         """
         examples = list(examples)
         found, docs, _ = gold_mentions(examples, self.kb.store, self._mentions, leave_doc_out=False)
         mentions = [m for m in found if m.candidates]
         if not mentions:
-            return self.cfg["temperature"]
+            raise ValueError(Errors.E207.format(name=self.name, n_examples=len(examples), n_found=len(found)))
         batch = build_batch(mentions, docs, self.info, context_window=self.cfg["context_window"])
-        best_t = fit_temperature(self.model.predict(batch), batch.pair_mention, mentions, temperatures)
-        self.cfg["temperature"] = best_t
+        self.cfg["temperature"] = best_t = fit_temperature(self.model.predict(batch), batch.pair_mention, mentions, temperatures)
+        self.cfg["calibration"] = {"n_mentions": len(mentions), "n_without_candidates": len(found) - len(mentions)}
         return best_t
