@@ -61,6 +61,8 @@ class Warnings(metaclass=_CodedMessages):
             "for word (title, abstract and mentions) and were kept, as in the file; first ones "
             "(id: line, earlier line): {examples}. Remove the repeats to count each document "
             "once.")
+    W112 = ("Skipped {n_relations} relation lines of {path} (pmid, relation type, ids: "
+            "BioRED's and BC5CDR's relation annotations); spacy-medlink reads the mentions only.")
     # --- linker (200-299) ---
     # abbreviations (250-269)
     W250 = ("medlink_abbreviations: {n_skipped} of {n_total} abbreviation spans (short-form "
@@ -148,7 +150,8 @@ class Errors(metaclass=_CodedMessages):
     E102 = "{path}, line {line}: expected a title line 'PMID|t|TEXT', found: {found!r}."
     E103 = "{path}, line {line}: expected an abstract line 'PMID|a|TEXT' after the title of {pmid}, found: {found!r}."
     E104 = ("{path}, line {line}: expected 6 tab-separated mention fields "
-            "(pmid, start, end, text, type, ids), found {found}.")
+            "(pmid, start, end, text, type, ids; a 7th, BC5CDR's composite parts, is ignored) or a "
+            "relation line (pmid, relation type, id, id[, novelty]: skipped), found {found} fields.")
     E105 = "{path}, line {line}: mention belongs to PMID {found}, but the current document is {pmid}."
     E106 = "{path}, line {line}: field '{field}' must be an integer, found {found!r}."
     E107 = ("{path}, line {line}: offsets {start}-{end} are outside the document "

@@ -179,3 +179,29 @@ def test_pubtator_output_reads_back_with_the_same_offsets(model, tmp_path):
     first = documents[0]
     assert len(first.title) == len(text) and all(first.text[m.start:m.end] == m.text for m in first.mentions)
     assert {m.text for m in first.mentions} >= {"breast cancer"}
+
+
+@pytest.mark.parametrize("option, value, name", [
+    ("--batch-size", "0", "--batch-size"), ("-n", "0", "--n-process"),
+    ("--shard-size", "0", "--shard-size"), ("--batch-size", "-2", "--batch-size"),
+])
+def test_cli_rejects_counts_below_one_before_any_output(model, tmp_path, option, value, name):
+    # --batch-size 0 annotated nothing (rc 0); -n 0 and --shard-size 0 crashed and left
+    # OUTPUT.parts/ behind, so the corrected rerun was refused with MLE324.
+    source, out = _records(tmp_path), tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["annotate", str(model), str(source), str(out), option, value])
+    assert result.exit_code == 1, result.output
+    assert "[MLE307]" in result.output and f"{name} {value}" in result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    assert not parts_folder(out).exists() and not out.exists()
+
+
+def test_a_pipeline_that_sets_no_entities_warns_with_its_components(model, tmp_path):
+    import spacy
+
+    nlp = spacy.load(model)
+    nlp.remove_pipe("entity_ruler")  # a linker-only pipeline, like training/linker/model-best
+    nlp.to_disk(tmp_path / "linker_only")
+    with pytest.warns(UserWarning, match=r"MLW321.*no component that sets entities \(components: medlink_abbreviations, medical_entity_linker\)"):
+        summary = annotate(tmp_path / "linker_only", _records(tmp_path), tmp_path / "out.jsonl", progress=False)
+    assert summary.n_annotated == len(TEXTS) and summary.n_entities == 0

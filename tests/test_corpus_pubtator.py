@@ -178,3 +178,35 @@ def test_undecodable_bytes_name_file_and_line(tmp_path, bad):
     with pytest.raises(ValueError, match=r"^\[MLE109\]") as err:
         list(read_pubtator(path))
     assert f"{path}, line 2:" in str(err.value)
+
+
+# BC5CDR and BioRED write relation lines after the mentions, and BC5CDR a 7th field (the
+# parts' texts) on composite mentions. Written here, not copied from either corpus.
+WITH_RELATIONS = [
+    "7|t|Lithium and renal failure",
+    "7|a|Breast and ovarian cancer were seen.",
+    "7\t0\t7\tLithium\tChemical\tD008094",
+    "7\t12\t25\trenal failure\tDisease\tD051437",
+    "7\t26\t51\tBreast and ovarian cancer\tDisease\tD001943|D010051\tBreast cancer|ovarian cancer",
+    "7\tCID\tD008094\tD051437",
+    "7\tAssociation\tD008094\tD001943\tNovel",
+]
+
+
+def test_relation_lines_are_skipped_counted_and_reported():
+    with pytest.warns(UserWarning, match=r"MLW112.*Skipped 2 relation lines of corpus.txt"):
+        (document,) = list(parse_pubtator_lines(WITH_RELATIONS, source="corpus.txt"))
+    assert document.n_relations == 2
+    assert [(m.text, m.ids) for m in document.mentions] == [
+        ("Lithium", ("D008094",)), ("renal failure", ("D051437",)),
+        ("Breast and ovarian cancer", ("D001943", "D010051")),
+    ]
+
+
+@pytest.mark.parametrize("line,code", [
+    ("7\t12\t25\trenal failure", "MLE104"),  # 4 fields, an offset second: a broken mention
+    ("7\tx\ty\trenal failure\tDisease\tD051437", "MLE106"),  # 6 fields: a mention, bad offsets
+])
+def test_broken_mention_lines_are_not_taken_for_relations(line, code):
+    with pytest.raises(ValueError, match=code):
+        list(parse_pubtator_lines(WITH_RELATIONS[:2] + [line], source="corpus.txt"))

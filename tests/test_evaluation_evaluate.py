@@ -218,3 +218,25 @@ def test_dictionary_end_to_end_baseline_finds_and_links_dictionary_strings(tiny_
     assert (ner["tp"], ner["fp"], ner["fn"]) == (7, 1, 5)
     assert dictionary["end_to_end"]["tp"] <= ner["tp"]
     assert dictionary["document_concepts"]["tp"] > 0
+
+
+@pytest.mark.parametrize("args, code", [(["-n", "0"], "[MLE307]"), (["-g", "0"], "[MLE308]")])
+def test_evaluate_cli_rejects_bad_process_and_gpu_options_coded(tiny_nlp, tmp_path, monkeypatch, args, code):
+    """-n 0 crashed inside spaCy's nlp.pipe; -g 0 without CuPy raised thinc's uncoded
+    ValueError. Both stop, coded and without a traceback, before any output."""
+    import thinc.api
+    from typer.testing import CliRunner
+
+    from spacy_medlink.cli import app
+
+    def no_cupy(gpu_id=0):  # what thinc raises on a machine without CuPy, on every machine
+        raise ValueError("Cannot use GPU, CuPy is not installed")
+
+    monkeypatch.setattr(thinc.api, "require_gpu", no_cupy)
+    tiny_nlp.to_disk(tmp_path / "model")
+    metrics = tmp_path / "metrics.json"
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path / "model"), str(TINY), "--no-baselines", "-o", str(metrics), *args])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert code in result.output and "Traceback" not in result.output
+    assert ("--n-process 0" if code == "[MLE307]" else "CuPy is not installed") in result.output
+    assert not metrics.exists()

@@ -291,3 +291,42 @@ def test_write_silver_keeps_every_transfer_text(teacher, tmp_path):
     assert [e.text for e in docs[1].ents] == []
     assert report["n_transfer_docs"] == 2 and report["transfer"][0]["n_read"] == 2
     assert report["n_silver_docs"] == 3
+
+
+@pytest.mark.parametrize("option, name, content, code", [
+    ("--gold", "bad.spacy", "not a DocBin", "[MLE120]"),
+    ("--gold", "missing.spacy", None, "[MLE111]"),
+    ("--transfer", "bad.spacy", "not a DocBin", "[MLE120]"),
+])
+def test_weak_label_reads_gold_and_transfer_files_before_labelling(teacher, tmp_path, monkeypatch, option, name, content, code):
+    """A bad --gold file used to fail (MLE120) only after every text had been labelled."""
+    import spacy_medlink.training.self_training as self_training
+    from typer.testing import CliRunner
+
+    from spacy_medlink.cli import app
+
+    def labelling(*args, **kwargs):
+        raise AssertionError(f"labelling started before {option} was read")
+
+    monkeypatch.setattr(self_training, "weak_label", labelling)
+    teacher.to_disk(tmp_path / "teacher")
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text(json.dumps({"text": "Voss fever."}) + "\n")
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    out = tmp_path / "silver.spacy"
+    result = CliRunner().invoke(app, ["weak-label", str(tmp_path / "teacher"), str(pool), str(out), option, str(path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert code in result.output and name in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_self_train_reads_its_gold_sets_before_round_one(tmp_path):
+    from spacy_medlink.training.self_training import self_train
+
+    missing = tmp_path / "missing.spacy"
+    with pytest.raises(ValueError, match=r"\[MLE111\].*missing.spacy"):
+        self_train("ner.cfg", "teacher", "pool.jsonl", "gold.spacy", "dev.spacy", tmp_path / "rounds",
+                   gold_for_precision=[missing], progress=False)
+    assert not (tmp_path / "rounds").exists()

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from ..errors import Errors, Warnings
 from ..loading import load_pipeline
-from ..pipeline.components import components_of
+from ..pipeline.components import components_of, entity_components
 from ..pipeline.linker import LINKER_FACTORY
 from ..pipeline.release_memory import RELEASE_MEMORY_FACTORY
 from .inputs import BadRecord, InputRecord, count_lines, file_format, input_paths, read_records
@@ -147,6 +147,13 @@ def annotate(
         raise ValueError(Errors.E325.format(what="--on-error value", value=on_error, expected=", ".join(ON_ERROR)))
     if backend not in BACKENDS:
         raise ValueError(Errors.E325.format(what="backend", value=backend, expected=", ".join(BACKENDS)))
+    for option, value, meaning in (
+        ("--n-process", n_process, "processes or Ray workers"),
+        ("--batch-size", batch_size, "documents per nlp.pipe batch"),
+        ("--shard-size", shard_size, "documents per output shard"),
+    ):
+        if value < 1:
+            raise ValueError(Errors.E307.format(option=option, value=value, meaning=meaning))
     output = Path(output)
     kind = output_format(output, format)
     own_files = [output, parts_folder(output), output.with_name(output.name + ".summary.json")]
@@ -155,6 +162,8 @@ def annotate(
         file_format(path, input_format)  # an unknown --input-format fails before any work
     # Everything that can fail on a typo fails before OUTPUT.parts exists.
     nlp = load_pipeline(model)
+    if not entity_components(nlp):
+        warnings.warn(Warnings.W321.format(model=model, found=", ".join(nlp.pipe_names) or "none"))
     parts, done = _prepare_parts(output, _run_state(model, paths, kind, input_format, shard_size), resume)
     summary = AnnotateSummary(output=str(output), format=kind, backend=backend, n_process=n_process)
     linkers = components_of(nlp, LINKER_FACTORY)

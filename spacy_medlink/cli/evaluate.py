@@ -29,15 +29,21 @@ def evaluate_cli(
     the dictionary and character 3-gram TF-IDF baselines on the same mentions (needs
     --train-data). Gold ids are resolved through the pipeline's KB (alt ids -> primary ids).
     """
+    from thinc.api import require_gpu
+
+    from ..errors import Errors
+    from ..evaluation.evaluate import evaluate_pipeline
+
+    if n_process < 1:
+        raise ValueError(Errors.E307.format(option="--n-process", value=n_process, meaning="processes for the pipeline run"))
     for path, what in ((output_path, "metrics"), (errors_path, "errors")):
         if path is not None:
             check_output_path(path, what)
-    from thinc.api import require_gpu
-
-    from ..evaluation.evaluate import evaluate_pipeline
-
     if gpu_id >= 0:
-        require_gpu(gpu_id)
+        try:
+            require_gpu(gpu_id)
+        except Exception as err:  # no CuPy, no such device, no driver: all stop here, coded
+            raise ValueError(Errors.E308.format(gpu_id=gpu_id, error=f"{type(err).__name__}: {err}")) from err
     results = evaluate_pipeline(
         model if guideline is None else load_with_guideline(model, guideline),
         data_path,

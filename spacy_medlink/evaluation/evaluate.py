@@ -27,7 +27,7 @@ from ..errors import Errors
 from ..kb.ids import KB_ID_SEPARATOR
 from ..kb.medlink_kb import MedlinkKB
 from ..loading import load_pipeline
-from ..pipeline.components import components_of
+from ..pipeline.components import components_of, entity_components
 from ..pipeline.linker import LINKER_FACTORY
 from ..training.convert import DEFAULT_LABEL
 from ..training.gold_corpus import GoldMention, read_gold
@@ -54,15 +54,6 @@ def find_linker(nlp: Language, model_name: str = "<nlp>") -> Tuple[str, Any]:
     raise ValueError(
         Errors.E301.format(path=model_name, name=LINKER_FACTORY, found=", ".join(nlp.pipe_names))
     )
-
-
-def entity_components(nlp: Language, exclude: Sequence[str] = ()) -> List[str]:
-    """RETURNS (List[str]): The active components that set doc.ents (NER, entity ruler, ...)."""
-    return [
-        name
-        for name in nlp.pipe_names
-        if name not in exclude and "doc.ents" in nlp.get_pipe_meta(name).assigns
-    ]
 
 
 def evaluate_pipeline(

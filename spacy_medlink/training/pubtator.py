@@ -26,6 +26,10 @@ from ..input_files import iter_raw_lines
 # "+"; BioRED joins the ids of one mention by ",".
 _ID_SEPARATORS = re.compile(r"[|+,]")
 _N_MENTION_FIELDS = 6
+# BC5CDR writes a 7th field on composite mentions (the texts of their parts): ignored.
+_N_MENTION_FIELDS_WITH_PARTS = 7
+# PubTator relation lines: pmid, relation type, id, id (BC5CDR) [, novelty (BioRED)].
+_N_RELATION_FIELDS = (4, 5)
 _N_EXAMPLES = 3
 
 
@@ -62,6 +66,7 @@ class PubtatorDocument:
     abstract (str): The abstract text (may be empty).
     mentions (Tuple[PubtatorMention, ...]): The mentions in corpus order.
     line (int): The 1-based line number of the title line in its source.
+    n_relations (int): Relation lines of the document, skipped (counted in W112).
     """
 
     pmid: str
@@ -69,6 +74,7 @@ class PubtatorDocument:
     abstract: str
     mentions: Tuple[PubtatorMention, ...]
     line: int
+    n_relations: int = 0
 
     @property
     def text(self) -> str:
@@ -143,8 +149,9 @@ def parse_pubtator_lines(
     """
     seen: Dict[str, Tuple[int, bytes]] = {}  # pmid -> (title line, content digest)
     repeats: List[str] = []
-    n_documents = 0
+    n_documents = n_relations = 0
     for document in _parse_documents(lines, source):
+        n_relations += document.n_relations
         digest = _content_digest(document)
         first_line, first_digest = seen.setdefault(document.pmid, (document.line, digest))
         if first_line != document.line:
@@ -165,6 +172,8 @@ def parse_pubtator_lines(
                 n_repeats=len(repeats), path=source, examples="; ".join(repeats[:_N_EXAMPLES])
             )
         )
+    if n_relations:
+        warnings.warn(Warnings.W112.format(n_relations=n_relations, path=source))
 
 
 def _content_digest(document: PubtatorDocument) -> bytes:
@@ -232,6 +241,7 @@ class _DocumentBuilder:
         self.abstract = ""
         self.text = ""
         self.mentions = []
+        self.n_relations = 0
 
     def set_abstract(
         self, header: Optional[Tuple[str, str]], line: str, line_no: int, source: str
@@ -245,9 +255,12 @@ class _DocumentBuilder:
 
     def add_mention(self, line: str, line_no: int, source: str) -> None:
         fields = line.split("\t")
-        if len(fields) != _N_MENTION_FIELDS:
+        if _is_relation(fields):
+            self.n_relations += 1
+            return
+        if len(fields) not in (_N_MENTION_FIELDS, _N_MENTION_FIELDS_WITH_PARTS):
             raise ValueError(Errors.E104.format(path=source, line=line_no, found=len(fields)))
-        pmid, start_str, end_str, gold_text, mention_type, raw_ids = fields
+        pmid, start_str, end_str, gold_text, mention_type, raw_ids = fields[:_N_MENTION_FIELDS]
         if pmid.strip() != self.pmid:
             raise ValueError(
                 Errors.E105.format(path=source, line=line_no, found=pmid, pmid=self.pmid)
@@ -289,7 +302,14 @@ class _DocumentBuilder:
             abstract=self.abstract,
             mentions=tuple(self.mentions),
             line=self.line,
+            n_relations=self.n_relations,
         )
+
+
+def _is_relation(fields: List[str]) -> bool:
+    """A relation line: 4 or 5 fields, a relation type (not an offset) second."""
+    kind = fields[1].strip() if len(fields) > 1 else ""
+    return len(fields) in _N_RELATION_FIELDS and kind != "" and not kind.lstrip("-").isdigit()
 
 
 def _parse_offset(value: str, field: str, line_no: int, source: str) -> int:

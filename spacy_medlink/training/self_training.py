@@ -74,13 +74,16 @@ def write_silver(
     RETURNS (Dict): The report: input counts, silver docs kept, entities per source (of the
         kept docs), precision per gold set.
     """
+    # Every input is read before the teacher labels anything: a bad --gold or --transfer file
+    # fails at once, not after the whole pool has been labelled.
+    gold_bins = [(gold_path, read_gold_docbin(gold_path)) for gold_path in gold_paths]
     teacher = load_pipeline(teacher_path)
-    texts, read_report = read_unlabeled_texts(unlabeled_path, limit=limit, seed=seed, head=head)
     transfer_texts, transfer_reports = [], []
     for path in transfer_paths:
         more, more_report = read_unlabeled_texts(path)
         transfer_texts.extend(more)
         transfer_reports.append(report_dict(more_report))
+    texts, read_report = read_unlabeled_texts(unlabeled_path, limit=limit, seed=seed, head=head)
     # One agreement table over both: a KB key the teacher tags inconsistently is uncertain
     # wherever it occurs.
     silver, agreement = weak_label(teacher, texts + transfer_texts, rules=rules, progress=progress)
@@ -110,12 +113,24 @@ def write_silver(
         "entities_by_source": source_counts(kept),
         "precision_on_gold": {},
     }
-    for gold_path in gold_paths:
-        gold_docs = list(read_docbin(gold_path).get_docs(teacher.vocab))
+    for gold_path, gold_bin in gold_bins:
+        gold_docs = list(gold_bin.get_docs(teacher.vocab))
         labelled = [label_sources(doc) for doc in teacher.pipe(d.text for d in gold_docs)]
         apply_rules(labelled, agreement, rules)
         report["precision_on_gold"][str(gold_path)] = source_precision(labelled, gold_docs)
     return report
+
+
+def read_gold_docbin(path: Union[str, Path]) -> DocBin:
+    """A gold DocBin of --gold, with a coded error that names it when it is missing or
+    unreadable (E111, E120).
+
+    path (Union[str, Path]): The .spacy file.
+    RETURNS (DocBin): The DocBin.
+    """
+    if not Path(path).is_file():
+        raise ValueError(Errors.E111.format(path=path))
+    return read_docbin(path)
 
 
 def ner_scores(model_path: Union[str, Path], corpus_path: Union[str, Path]) -> Dict[str, float]:
@@ -176,6 +191,8 @@ def self_train(
     """
     from spacy.cli.train import train
 
+    for path in gold_for_precision:  # a bad one fails before round 1, not after its labelling
+        read_gold_docbin(path)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     teacher = Path(teacher_path)
