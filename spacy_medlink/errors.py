@@ -189,6 +189,8 @@ class Errors(metaclass=_CodedMessages):
     E124 = ("{path}: the reader's repeat names {found}, but the corpus has the files {stems} "
             "(repeat maps a file's stem to the times its documents are read per pass, a whole "
             "number >= 1, e.g. {{\"ncbi_disease\": 2}}).")
+    E130 = ("spaCy has no language {lang!r} (--lang): use a code such as \"en\" (English, the "
+            "default) that spacy.blank accepts.")
     # --- linker (200-299) ---
     E200 = ("The medical_entity_linker '{name}' has no knowledge base (or an empty one). Fill "
             "it in initialize with [initialize.components.{name}.kb_loader], e.g. "
@@ -262,7 +264,8 @@ class Errors(metaclass=_CodedMessages):
     E291 = ("The pretraining corpus has no path: pass the unlabeled texts with `spacy pretrain "
             "CONFIG OUT --paths.raw_text TEXTS.jsonl`.")
     # --- evaluation (300-399) ---
-    E300 = "Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file."
+    E300 = ("Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file with "
+            "documents (or a folder of them), found {found}.")
     E301 = "Model {path} has no component named '{name}'. Components: {found}."
     E302 = ("The {name} baseline has not been fitted: call fit(concepts, train_mentions) "
             "before rank/rank_many.")

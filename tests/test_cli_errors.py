@@ -10,6 +10,7 @@ from medlink_bench.__main__ import app as bench_app
 from spacy_medlink.cli import app
 from spacy_medlink.cli._app import check_output_path, coded_errors, save_json
 from spacy_medlink.errors import Errors
+from spacy_medlink.training.gold_corpus import read_gold
 
 DATA = Path(__file__).parent / "data"
 TINY_MEDIC = DATA / "tiny_medic.tsv"
@@ -146,3 +147,17 @@ def test_verify_fails_when_nothing_can_be_verified(tmp_path, target):
         path.write_text("{}")
     result = CliRunner().invoke(app, ["verify", str(path)])
     assert result.exit_code == 1 and "[MLE039]" in result.output, result.output
+
+
+def test_convert_names_an_unknown_language(tmp_path):
+    result = CliRunner().invoke(app, ["convert", str(TINY_PUBTATOR), str(tmp_path / "c.spacy"), "-l", "zz"])
+    assert result.exit_code == 1 and "[MLE130]" in result.output and "'zz'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_evaluate_on_a_docbin_without_documents_says_so(tmp_path):
+    from spacy.tokens import DocBin
+
+    DocBin().to_disk(tmp_path / "empty.spacy")
+    with pytest.raises(ValueError, match=r"MLE300.*found 1 file\(s\) without a document"):
+        read_gold(tmp_path / "empty.spacy")

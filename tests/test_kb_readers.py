@@ -237,3 +237,12 @@ def test_lone_surrogate_in_jsonl_is_a_coded_error(tmp_path):
         list(read_concepts_jsonl(path))
     assert f"{path}, line 2:" in str(err.value) and "'name'" in str(err.value)
     assert "\\ud800" in str(err.value)
+
+
+@pytest.mark.parametrize("source", [TINY_MEDIC, TINY_JSONL])
+def test_a_byte_order_mark_is_not_part_of_the_first_concept(tmp_path, source):
+    """Editors on Windows write one; it made the JSONL line 1 invalid JSON (MLE007) and the
+    first MEDIC name start with U+FEFF."""
+    with_bom = tmp_path / source.name
+    with_bom.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+    assert list(read_vocabulary(with_bom)) == list(read_vocabulary(source))

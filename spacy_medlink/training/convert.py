@@ -170,7 +170,12 @@ def blank_pipeline(lang: str = "en", tokenizer: Optional[str] = DEFAULT_TOKENIZE
     lang (str): The language code.
     tokenizer (Optional[str]): A registered tokenizer name, or None for the language's default.
     RETURNS (Language): The pipeline.
+    RAISES ValueError: E130 when spaCy has no such language.
     """
+    try:
+        spacy.util.get_lang_class(lang)
+    except ImportError:
+        raise ValueError(Errors.E130.format(lang=lang)) from None
     if tokenizer is None:
         return spacy.blank(lang)
     return spacy.blank(lang, config={"nlp": {"tokenizer": {"@tokenizers": tokenizer}}})

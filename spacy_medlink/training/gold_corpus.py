@@ -71,7 +71,9 @@ def read_gold(path: Union[str, Path], vocab: Optional[Vocab] = None) -> List[Gol
         else:  # the PubTator parser reports format errors with file and line
             documents.extend(_read_pubtator(file_path))
     if not documents:
-        raise ValueError(Errors.E300.format(path=path))
+        found = (f"{len(files)} file(s) without a document" if files else
+                 "a folder without .spacy or .txt files" if path.is_dir() else "no such file")
+        raise ValueError(Errors.E300.format(path=path, found=found))
     return documents
 
 
