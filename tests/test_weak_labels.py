@@ -322,11 +322,12 @@ def test_weak_label_reads_gold_and_transfer_files_before_labelling(teacher, tmp_
     assert not out.exists()
 
 
-def test_self_train_reads_its_gold_sets_before_round_one(tmp_path):
+@pytest.mark.parametrize("option", ["gold_for_precision", "extra_dev"])
+def test_self_train_reads_its_gold_sets_before_round_one(tmp_path, option):
     from spacy_medlink.training.self_training import self_train
 
     missing = tmp_path / "missing.spacy"
     with pytest.raises(ValueError, match=r"\[MLE111\].*missing.spacy"):
         self_train("ner.cfg", "teacher", "pool.jsonl", "gold.spacy", "dev.spacy", tmp_path / "rounds",
-                   gold_for_precision=[missing], progress=False)
+                   **{option: [missing]}, progress=False)
     assert not (tmp_path / "rounds").exists()

@@ -191,7 +191,8 @@ def self_train(
     """
     from spacy.cli.train import train
 
-    for path in gold_for_precision:  # a bad one fails before round 1, not after its labelling
+    # A bad --gold or --extra-dev fails before round 1, not after its labelling or training.
+    for path in (*gold_for_precision, *extra_dev):
         read_gold_docbin(path)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
