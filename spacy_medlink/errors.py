@@ -12,7 +12,7 @@ how to fix it. Code ranges by area (keep to your range when adding):
 """
 import warnings
 
-# Shared by the KB (E018, E019) and corpus (E117, E118) readers' messages.
+# Shared by the KB (E018, E019) and corpus (E117) readers' messages.
 _GZIP_PROBLEM = (
     "{path}: cannot decompress the file at line {line} ({error}). A name ending in .gz "
     "promises gzip data, but this file is truncated, corrupt or not compressed. Download or "
@@ -55,8 +55,8 @@ class Warnings(metaclass=_CodedMessages):
             "nlp.make_doc and were not copied to the predicted docs (gold_ents_in_predicted). "
             "Convert the corpus with the tokenizer of the pipeline you train.")
     W110 = ("Skipped {n_skipped} of {n_total} records of {path} without a text to label (JSONL "
-            "lines that are not JSON objects with a non-empty string \"text\", DocBin or "
-            "PubTator documents with an empty text); first ones: {examples}")
+            "lines that are not UTF-8 JSON objects with a non-empty string \"text\" free of lone "
+            "surrogates, DocBin or PubTator documents with an empty text); first ones: {examples}")
     W111 = ("{n_repeats} documents of {path} repeat an earlier document with the same id word "
             "for word (title, abstract and mentions) and were kept, as in the file; first ones "
             "(id: line, earlier line): {examples}. Remove the repeats to count each document "
@@ -172,7 +172,6 @@ class Errors(metaclass=_CodedMessages):
             "are marked missing: pass --vocabulary (MEDIC TSV or concepts JSONL).")
     # input files (117-129, issue 13)
     E117 = _GZIP_PROBLEM
-    E118 = "{path}, line {line}: the \"text\" " + _LONE_SURROGATE
     E119 = ("{path}, line {line}: document id {pmid} was already used by the document that "
             "starts on line {first_line}, and the two differ (title, abstract or mentions). "
             "Expected one document per id: document ids are keys of the gold data. Give one "

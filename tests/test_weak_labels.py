@@ -155,12 +155,13 @@ def test_head_counts_texts_and_leaves_the_tail_unread(tmp_path):
     path.write_text("\n".join(lines) + "\n", encoding="utf8")
     with pytest.warns(UserWarning, match="MLW110"):
         texts, report = read_unlabeled_texts(path, head=2)
-    # The skipped line does not count towards the head; the tail (a lone surrogate, E118 if
-    # it were read) is counted, not read.
+    # The skipped line does not count towards the head; the tail (a lone surrogate, skipped
+    # if it were read) is counted, not read.
     assert texts == ["One.", "Two."]
     assert (report.n_lines, report.n_skipped, report.n_after_head) == (5, 1, 2)
-    with pytest.raises(ValueError, match="MLE118"):
-        read_unlabeled_texts(path, head=3)
+    with pytest.warns(UserWarning, match="MLW110"):
+        texts, report = read_unlabeled_texts(path, head=3)
+    assert texts == ["One.", "Two.", "Three."] and report.n_skipped == 2
 
 
 @pytest.mark.parametrize("head,limit", [(-1, 0), (0, -5)])
@@ -188,22 +189,23 @@ def test_select_silver_keeps_labelled_texts_and_a_share_of_the_rest(teacher):
     assert len(select_silver(silver, negative_ratio=-1)) == 5
 
 
-def test_unlabeled_reader_names_the_line_of_undecodable_bytes(tmp_path):
-    # issue 13: text-mode decoding reported the line of the chunk, not of the bad bytes.
+def test_unlabeled_reader_skips_and_names_the_line_of_undecodable_bytes(tmp_path):
+    # issue 13: text-mode decoding reported the line of the chunk, not of the bad bytes. One
+    # bad line no longer stops a labelling run: skipped and named, as annotate does.
     path = tmp_path / "pool.jsonl"
     good = b"".join(json.dumps({"text": f"Text {i}."}).encode() + b"\n" for i in range(3))
     path.write_bytes(good + b'{"text": "bad \xed\xa0\x80"}\n')
-    with pytest.raises(ValueError, match=r"^\[MLE109\]") as err:
-        read_unlabeled_texts(path)
-    assert f"{path}, line 4:" in str(err.value)
+    with pytest.warns(UserWarning, match=r"MLW110.*line 4: not UTF-8"):
+        texts, report = read_unlabeled_texts(path)
+    assert len(texts) == 3 and report.n_skipped == 1
 
 
-def test_unlabeled_reader_rejects_lone_surrogates(tmp_path):
+def test_unlabeled_reader_skips_lone_surrogates(tmp_path):
     path = tmp_path / "pool.jsonl"
     path.write_text('{"text": "One."}\n{"text": "Two \\ud800."}\n', encoding="utf8")
-    with pytest.raises(ValueError, match=r"^\[MLE118\]") as err:
-        read_unlabeled_texts(path)
-    assert f"{path}, line 2:" in str(err.value) and "\\ud800" in str(err.value)
+    with pytest.warns(UserWarning, match=r"MLW110.*line 2: a lone surrogate \\ud800"):
+        texts, _ = read_unlabeled_texts(path)
+    assert texts == ["One."]
 
 
 @pytest.mark.parametrize("damage", ["not_gzip", "corrupt"])

@@ -7,13 +7,13 @@ import random
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Tuple, Union
+from typing import Iterable, List, Optional, Tuple, Union
 
 from spacy.vocab import Vocab
 
 from ..errors import Errors, Warnings
-from ..input_files import find_lone_surrogate
-from .pubtator import decoded_lines, read_pubtator
+from ..input_files import find_lone_surrogate, iter_raw_lines
+from .pubtator import read_pubtator
 from .readers import DOCBIN_SUFFIX, PUBTATOR_SUFFIX, read_docbin
 
 _N_EXAMPLES = 5
@@ -105,30 +105,42 @@ def _document_texts(documents: Iterable[str], report: UnlabeledReport, head: int
 
 
 def _jsonl_texts(path: Path, report: UnlabeledReport, head: int) -> List[str]:
+    """The texts of a JSONL file. A line that is not UTF-8, not JSON, has no text or a text
+    with a lone surrogate is skipped, counted and named (as `annotate` does): one bad line of
+    a large pool does not stop a labelling run. A file that cannot be decompressed raises E114."""
     texts: List[str] = []
-    # Decoding (E109), decompression (E114) and lone surrogates (E118) name file and line.
-    for line_no, line in enumerate(decoded_lines(path, gzip_error=Errors.E114), start=1):
+    for line_no, raw in iter_raw_lines(path, Errors.E114):
         if _count_record(report, len(texts), head):
             continue
-        problem = None
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            problem = f"invalid JSON ({err.msg})"
-        else:
-            text = record.get("text") if isinstance(record, dict) else None
-            if not isinstance(text, str) or not text.strip():
-                problem = 'no non-empty string "text"'
+        text, problem = _jsonl_text(raw, line_no)
         if problem is not None:
             report.n_skipped += 1
             if len(report.skipped_examples) < _N_EXAMPLES:
                 report.skipped_examples.append(f"line {line_no}: {problem}")
             continue
-        surrogate = find_lone_surrogate(text)
-        if surrogate is not None:
-            raise ValueError(Errors.E118.format(path=path, line=line_no, found=surrogate))
         texts.append(text)
     return texts
+
+
+def _jsonl_text(raw: bytes, line_no: int) -> Tuple[str, Optional[str]]:
+    """RETURNS (Tuple[str, Optional[str]]): the line's text, or what is wrong with the line."""
+    try:
+        line = raw.decode("utf8")
+    except UnicodeDecodeError as err:
+        return "", f"not UTF-8 ({err.reason} at byte {err.start})"
+    if line_no == 1:
+        line = line.lstrip("\ufeff")  # a byte-order mark is not part of the JSON
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        return "", f"invalid JSON ({err.msg})"
+    text = record.get("text") if isinstance(record, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return "", 'no non-empty string "text"'
+    surrogate = find_lone_surrogate(text)
+    if surrogate is not None:
+        return "", f"a lone surrogate {surrogate} in the text"
+    return text, None
 
 
 def report_dict(report: UnlabeledReport) -> dict:
