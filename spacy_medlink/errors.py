@@ -188,6 +188,8 @@ class Errors(metaclass=_CodedMessages):
     E124 = ("{path}: the reader's repeat names {found}, but the corpus has the files {stems} "
             "(repeat maps a file's stem to the times its documents are read per pass, a whole "
             "number >= 1, e.g. {{\"ncbi_disease\": 2}}).")
+    E131 = ("{path}: no mention has a type of --type {types}; its mentions' types are {found} "
+            "(types are case-sensitive). Nothing was written.")
     E130 = ("spaCy has no language {lang!r} (--lang): use a code such as \"en\" (English, the "
             "default) that spacy.blank accepts.")
     # --- linker (200-299) ---

@@ -2,6 +2,7 @@ import gzip
 from pathlib import Path
 
 import pytest
+import spacy
 
 from spacy_medlink.training.pubtator import (
     PubtatorDocument,
@@ -210,3 +211,20 @@ def test_relation_lines_are_skipped_counted_and_reported():
 def test_broken_mention_lines_are_not_taken_for_relations(line, code):
     with pytest.raises(ValueError, match=code):
         list(parse_pubtator_lines(WITH_RELATIONS[:2] + [line], source="corpus.txt"))
+
+
+def test_convert_keeps_the_mention_types_asked_for_and_counts_the_others(tmp_path):
+    from spacy.tokens import DocBin
+
+    from spacy_medlink.training.convert import convert_pubtator
+
+    source = tmp_path / "bc5cdr_like.txt"
+    source.write_text("\n".join(WITH_RELATIONS) + "\n", encoding="utf8")
+    with pytest.warns(UserWarning, match="MLW112"):
+        report = convert_pubtator(source, tmp_path / "out.spacy", types=["Disease"])
+    assert (report.n_mentions, report.n_converted, report.other_types) == (2, 2, {"Chemical": 1})
+    (doc,) = DocBin().from_disk(tmp_path / "out.spacy").get_docs(spacy.blank("en").vocab)
+    assert [e.text for e in doc.ents] == ["renal failure", "Breast and ovarian cancer"]
+    with pytest.warns(UserWarning, match="MLW112"), pytest.raises(ValueError, match=r"MLE131.*\['Chemical', 'Disease'\]"):
+        convert_pubtator(source, tmp_path / "typo.spacy", types=["disease"])
+    assert not (tmp_path / "typo.spacy").exists()

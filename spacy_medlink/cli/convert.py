@@ -30,6 +30,11 @@ def convert_cli(
         "its matches that no gold mention touches become missing, not 'no entity' (repeatable)",
     ),
     vocabulary: Optional[Path] = Opt(None, "--vocabulary", help="Vocabulary for --unannotated", exists=True),
+    types: List[str] = Opt(
+        [], "--type", "-t",
+        help="A mention type to keep, e.g. Disease for BC5CDR (repeatable; default: every mention); "
+        "the others are counted, not converted",
+    ),
 ) -> None:
     """Convert a PubTator corpus (e.g. the NCBI disease corpus) to gold spaCy Docs:
     DISEASE entities with prefix-normalized KB ids, sentence boundaries, the PMID and every
@@ -45,6 +50,7 @@ def convert_cli(
         documents=_with_progress(input_path),
         unannotated=unannotated,
         vocabulary=vocabulary,
+        types=types,
     )
     _print_report(report, output_path)
 
@@ -64,6 +70,7 @@ def _print_report(report: ConversionReport, output_path: Path) -> None:
             ("misaligned", report.n_misaligned),
             ("overlapping", report.n_overlapping),
             ("unannotated matches marked missing", report.n_unannotated_missing),
+            *((f"left out: type {kind}", n) for kind, n in report.other_types.items()),
         ],
         aligns=("l", "r"),
     )

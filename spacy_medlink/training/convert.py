@@ -9,9 +9,9 @@ counted as misaligned, and a mention that overlaps one already kept is counted a
 Both stay in `doc.user_data["medlink_gold_mentions"]`, and W100 says how many were left out.
 """
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
 
 import spacy
 from spacy.language import Language
@@ -49,6 +49,8 @@ class ConversionReport:
         each overlapping mention.
     n_unannotated_missing (int): Vocabulary matches of categories the guideline does not
         annotate, marked missing (see convert_pubtator's `unannotated`).
+    other_types (Dict[str, int]): Mentions left out because their type is not among
+        convert_pubtator's `types` (e.g. BC5CDR's Chemical), per type; not in n_mentions.
     """
 
     n_documents: int = 0
@@ -59,6 +61,7 @@ class ConversionReport:
     misaligned_by_doc: Dict[str, List[MentionSummary]] = field(default_factory=dict)
     overlapping_by_doc: Dict[str, List[MentionSummary]] = field(default_factory=dict)
     n_unannotated_missing: int = 0
+    other_types: Dict[str, int] = field(default_factory=dict)
 
     @property
     def accounted(self) -> int:
@@ -129,6 +132,7 @@ def convert_pubtator(
     documents: Optional[Iterable[PubtatorDocument]] = None,
     unannotated: Sequence[str] = (),
     vocabulary: Optional[Union[str, Path]] = None,
+    types: Sequence[str] = (),
 ) -> ConversionReport:
     """Convert a PubTator file to a DocBin of gold Docs (user data included).
 
@@ -143,12 +147,20 @@ def convert_pubtator(
         annotate ("SYMPTOM" for NCBI disease): their untouched matches become missing, not
         "outside" (training/guidelines.py). Needs `vocabulary`.
     vocabulary (Optional[Union[str, Path]]): MEDIC TSV(.gz) or concepts JSONL for `unannotated`.
+    types (Sequence[str]): Mention types to keep (e.g. "Disease" of BC5CDR, whose chemicals
+        are mentions too); the others are counted in the report. Empty: every mention.
     RETURNS (ConversionReport): The counts.
     """
     nlp = blank_pipeline(lang, tokenizer)
     if documents is None:
         documents = read_pubtator(input_path)
+    other_types: Dict[str, int] = {}
+    if types:
+        documents = (_keep_types(document, frozenset(types), other_types) for document in documents)
     docs, report = pubtator_to_docs(documents, nlp, source=str(input_path))
+    report.other_types = dict(sorted(other_types.items()))
+    if types and not report.n_mentions and other_types:
+        raise ValueError(Errors.E131.format(path=input_path, types=list(types), found=list(report.other_types)))
     if unannotated:
         from ..kb.alias_matcher import AliasMatcher
         from ..kb.readers import read_vocabulary
@@ -162,6 +174,14 @@ def convert_pubtator(
     output_path.parent.mkdir(parents=True, exist_ok=True)
     DocBin(docs=docs, store_user_data=True).to_disk(output_path)
     return report
+
+
+def _keep_types(document: PubtatorDocument, types: FrozenSet[str], other_types: Dict[str, int]) -> PubtatorDocument:
+    """The document with only the mentions of `types`; the others counted per type."""
+    for mention in document.mentions:
+        if mention.type not in types:
+            other_types[mention.type] = other_types.get(mention.type, 0) + 1
+    return replace(document, mentions=tuple(m for m in document.mentions if m.type in types))
 
 
 def blank_pipeline(lang: str = "en", tokenizer: Optional[str] = DEFAULT_TOKENIZER) -> Language:
