@@ -59,8 +59,8 @@ class CharNgramIndex:
         # right-hand side on every call, and a 2**20-row indptr made that ~3 ms per batch.
         transposed = self.matrix.T.tocsr()
         self._gram_buckets = np.flatnonzero(np.diff(transposed.indptr))
-        self._matrix_t = transposed[self._gram_buckets]
-        self._top_n_products = TopNProducts(self._matrix_t)
+        # Only the kernel's own copy is kept (float32 values, int32 indices).
+        self._top_n_products = TopNProducts(transposed[self._gram_buckets])
 
     @classmethod
     def from_aliases(
