@@ -61,6 +61,11 @@ class Warnings(metaclass=_CodedMessages):
             "for word (title, abstract and mentions) and were kept, as in the file; first ones "
             "(id: line, earlier line): {examples}. Remove the repeats to count each document "
             "once.")
+    W113 = ("{path} has mentions of types that are not diseases ({found}); they are converted as "
+            "{label} entities like the others. Keep the disease mentions with `convert --type "
+            "TYPE` (e.g. --type Disease for BC5CDR).")
+    W114 = ("{path}: --type {missing} matched no mention (the kept types are {kept}; types are "
+            "case-sensitive).")
     W112 = ("Skipped {n_relations} relation lines of {path} (pmid, relation type, ids: "
             "BioRED's and BC5CDR's relation annotations); spacy-medlink reads the mentions only.")
     # --- linker (200-299) ---
@@ -152,7 +157,7 @@ class Errors(metaclass=_CodedMessages):
     E104 = ("{path}, line {line}: expected 6 tab-separated mention fields "
             "(pmid, start, end, text, type, ids; a 7th, BC5CDR's composite parts, is ignored) or a "
             "relation line (pmid, relation type, id, id[, novelty]: skipped), found {found} fields.")
-    E105 = "{path}, line {line}: mention belongs to PMID {found}, but the current document is {pmid}."
+    E105 = "{path}, line {line}: the line belongs to PMID {found}, but the current document is {pmid}."
     E106 = "{path}, line {line}: field '{field}' must be an integer, found {found!r}."
     E107 = ("{path}, line {line}: offsets {start}-{end} are outside the document "
             "(length {length}) or reversed.")
@@ -190,6 +195,11 @@ class Errors(metaclass=_CodedMessages):
             "number >= 1, e.g. {{\"ncbi_disease\": 2}}).")
     E131 = ("{path}: no mention has a type of --type {types}; its mentions' types are {found} "
             "(types are case-sensitive). Nothing was written.")
+    # spacy pretrain's corpus (spacy_medlink/training/pretrain_corpus.py)
+    E132 = ("[training] annotating_components names {names}, which the pipeline {pipeline} "
+            "does not have: list only components of [nlp] pipeline.")
+    E133 = ("The pretraining corpus has no path: pass the unlabeled texts with `spacy pretrain "
+            "CONFIG OUT --paths.raw_text TEXTS.jsonl`.")
     E130 = ("spaCy has no language {lang!r} (--lang): use a code such as \"en\" (English, the "
             "default) that spacy.blank accepts.")
     # --- linker (200-299) ---
@@ -260,10 +270,6 @@ class Errors(metaclass=_CodedMessages):
     # medlink_release_memory component)
     E286 = ("{what} releases memory every {every} {unit}: expected a whole number >= 1 "
             "(default 256).")
-    E290 = ("[training] annotating_components names {names}, which the pipeline {pipeline} "
-            "does not have: list only components of [nlp] pipeline.")
-    E291 = ("The pretraining corpus has no path: pass the unlabeled texts with `spacy pretrain "
-            "CONFIG OUT --paths.raw_text TEXTS.jsonl`.")
     # --- evaluation (300-399) ---
     E300 = ("Cannot read evaluation data {path}: expected a .spacy DocBin or a PubTator file with "
             "documents (or a folder of them), found {found}.")

@@ -38,13 +38,14 @@ def load_pipeline(model: Union[str, Path], **kwargs: Any) -> Language:
     RAISES OSError: E042 when there is no such folder or installed package, or the folder
         holds no pipeline.
     """
-    if Path(model).exists():
-        return spacy.load(pipeline_folder(model), **kwargs)
+    exists = Path(model).exists()
     try:
-        return spacy.load(str(model), **kwargs)
+        return spacy.load(pipeline_folder(model) if exists else str(model), **kwargs)
     except OSError as err:
-        if "[E050]" not in str(err):
+        if "[E053]" in str(err):  # config.cfg without meta.json: not a saved pipeline
+            problem = f"spaCy cannot read it as a saved pipeline ({err})"
+        elif "[E050]" in str(err) and not exists:
+            problem = "there is no such folder, and no installed pipeline package has that name"
+        else:
             raise
-        raise OSError(Errors.E042.format(
-            model=model, problem="there is no such folder, and no installed pipeline package has that name",
-        )) from None
+        raise OSError(Errors.E042.format(model=model, problem=problem)) from None

@@ -34,3 +34,25 @@ def test_swapped_arguments_are_a_coded_error(halves, tmp_path):
     with pytest.raises(ValueError, match=rf"\[MLE301\] Model {folder / 'ner'} has no component named 'medical_entity_linker'"):
         assemble_pipeline(linker_path, folder / "ner", tmp_path / "swapped")
     assert not (tmp_path / "swapped").exists()
+
+
+def test_the_new_linker_keeps_the_old_ones_place_before_what_followed_it(halves, tmp_path):
+    folder, linker_path = halves
+    assemble_pipeline(folder / "ner", linker_path, tmp_path / "first")
+    first = spacy.load(tmp_path / "first")
+    first.add_pipe("sentencizer", last=True)  # a component of the user's after the linker
+    first.to_disk(tmp_path / "with_follower")
+    again = assemble_pipeline(tmp_path / "with_follower", linker_path, tmp_path / "again")
+    assert again.pipe_names[-2:] == ["medical_entity_linker", "sentencizer"]
+    assert again.pipe_names.index("medlink_short_form_mentions") < again.pipe_names.index("medical_entity_linker")
+
+
+def test_the_new_linker_comes_after_the_short_forms_it_reads_when_they_are_added(halves, tmp_path):
+    folder, linker_path = halves
+    assemble_pipeline(folder / "ner", linker_path, tmp_path / "first")
+    first = spacy.load(tmp_path / "first")
+    first.remove_pipe("medlink_short_form_mentions")
+    first.add_pipe("sentencizer", last=True)
+    first.to_disk(tmp_path / "without_short_forms")
+    again = assemble_pipeline(tmp_path / "without_short_forms", linker_path, tmp_path / "again")
+    assert again.pipe_names.index("medlink_short_form_mentions") < again.pipe_names.index("medical_entity_linker")

@@ -228,3 +228,24 @@ def test_convert_keeps_the_mention_types_asked_for_and_counts_the_others(tmp_pat
     with pytest.warns(UserWarning, match="MLW112"), pytest.raises(ValueError, match=r"MLE131.*\['Chemical', 'Disease'\]"):
         convert_pubtator(source, tmp_path / "typo.spacy", types=["disease"])
     assert not (tmp_path / "typo.spacy").exists()
+
+
+def test_convert_warns_when_other_entity_types_would_become_diseases(tmp_path):
+    from spacy_medlink.training.convert import convert_pubtator
+
+    source = tmp_path / "bc5cdr_like.txt"
+    source.write_text("\n".join(WITH_RELATIONS) + "\n", encoding="utf8")
+    with pytest.warns(UserWarning) as caught:
+        convert_pubtator(source, tmp_path / "all.spacy")
+    assert any("MLW113" in str(w.message) and "1 Chemical" in str(w.message) for w in caught)
+    with pytest.warns(UserWarning) as caught:
+        convert_pubtator(source, tmp_path / "typo.spacy", types=["Disease", "Chemcial"])
+    messages = [str(w.message) for w in caught]
+    assert any("MLW114" in m and "Chemcial" in m for m in messages)
+    assert not any("MLW113" in m for m in messages)
+
+
+def test_a_relation_line_of_another_document_is_a_coded_error():
+    lines = WITH_RELATIONS[:2] + ["8\tCID\tD008094\tD051437"]
+    with pytest.raises(ValueError, match=r"MLE105.*PMID 8"):
+        list(parse_pubtator_lines(lines, source="corpus.txt"))

@@ -56,15 +56,29 @@ def test_reader_sets_the_kb_matches_the_tok2vec_reads(raw_text):
 
 def test_reader_names_an_annotating_component_the_pipeline_lacks(raw_text):
     nlp = load_model_from_config(_config(raw_text, **{"training.annotating_components": ["kb_matcher"]}))
-    with pytest.raises(ValueError, match=r"MLE290.*kb_matcher"):
+    with pytest.raises(ValueError, match=r"MLE132.*kb_matcher"):
         list(create_pretrain_corpus(raw_text)(nlp))
-    assert "MLE290" in Errors.E290
+    assert "MLE132" in Errors.E132
 
 
-def test_reader_without_a_path_says_which_option_gives_it(raw_text):
+def test_a_missing_file_fails_before_pretrain_builds_and_saves_a_model(raw_text, tmp_path):
+    """spacy pretrain saves model-last.bin in a `finally`: a reader that failed only when read
+    left random weights there, which train-ner would have loaded. (No path at all can only
+    fail when read: spacy train and debug config make this reader too.)"""
     nlp = load_model_from_config(_config(raw_text))
-    with pytest.raises(ValueError, match=r"MLE291.*--paths.raw_text"):
+    with pytest.raises(ValueError, match=r"MLE133.*--paths.raw_text"):
         list(create_pretrain_corpus(None)(nlp))
+    config = _config(raw_text, **{"paths.raw_text": str(tmp_path / "missing.jsonl")})
+    with pytest.raises(ValueError, match="MLE113"):
+        pretrain(config.interpolate(), tmp_path)
+    assert not (tmp_path / "model-last.bin").exists()
+
+
+def test_spacy_train_and_debug_config_do_not_make_the_pretraining_reader(tmp_path):
+    paths = {"paths.vocabulary": str(TINY_VOCAB), "paths.train": str(tmp_path), "paths.dev": str(tmp_path)}
+    config = load_config(CNN_CONFIG, overrides=paths, interpolate=False)
+    nlp = load_model_from_config(config, auto_fill=True, validate=True)  # raw_text stays null
+    assert nlp.pipe_names[:3] == ["medlink_guideline", "medlink_kb_mentions", "tok2vec"]
 
 
 def test_pretrain_shows_the_tok2vec_the_kb_matches_of_masked_docs(raw_text, tmp_path, monkeypatch):

@@ -9,6 +9,8 @@ from typing import Any, Deque, Iterable, Iterator, List, Optional, Tuple
 
 from spacy.tokens import Doc
 
+from ..loading import pipeline_folder
+
 ACTOR_NAME = "medlink-annotate-{index}"
 # A worker process that dies is restarted and its batch retried this many times (a batch that
 # kills every worker, e.g. out of memory, fails the run instead of looping forever).
@@ -67,7 +69,9 @@ def ray_pipe(nlp, model, items: Iterable[Tuple[str, Any]], *, workers: int, batc
     actors = []
     try:
         worker = _worker_class()
-        model = str(Path(model).resolve())
+        # A folder as an absolute path to its pipeline (a package's folder holds it one level
+        # down); a package name as it is (the workers share this environment).
+        model = str(pipeline_folder(model).resolve()) if Path(model).exists() else str(model)
         actors = [worker.options(name=ACTOR_NAME.format(index=i)).remote(model) for i in range(max(1, workers))]
         pool = ActorPool(actors)
         # A bounded window of batches in flight (ActorPool.map would read the whole input

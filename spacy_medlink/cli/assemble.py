@@ -41,6 +41,14 @@ def assemble_pipeline(
     linkers = components_of(linker_nlp, LINKER_FACTORY)
     if not linkers:
         raise ValueError(Errors.E301.format(path=linker_model, name=LINKER_FACTORY, found=linker_nlp.pipe_names))
+    # Re-assembling with a newly trained linker must not keep the old one (it did, silently):
+    # the new one goes where the old one was (before what followed it), after the components
+    # added below, which it reads.
+    old = components_of(nlp, LINKER_FACTORY)
+    followers = nlp.pipe_names[nlp.pipe_names.index(old[0]) + 1:] if old else []
+    for name_ in old:
+        nlp.remove_pipe(name_)
+        msg.warn(f"Replaced the linker '{name_}' of {ner_model} with the one of {linker_model}")
     # Pipe names are the factories' default names (as configs/*.cfg name them).
     if ABBREVIATIONS_FACTORY not in nlp.pipe_names:
         if ABBREVIATIONS_FACTORY in linker_nlp.pipe_names:
@@ -50,14 +58,9 @@ def assemble_pipeline(
     if short_form_mentions and SHORT_FORM_FACTORY not in nlp.pipe_names:
         abbreviations_key = nlp.get_pipe(ABBREVIATIONS_FACTORY).spans_key
         nlp.add_pipe(SHORT_FORM_FACTORY, config={"abbreviations_key": abbreviations_key})
-    # Re-assembling with a newly trained linker must not keep the old one (it did, silently).
-    old = components_of(nlp, LINKER_FACTORY)
-    after_old = nlp.pipe_names[nlp.pipe_names.index(old[0]) + 1:] if old else []
-    for name_ in old:
-        nlp.remove_pipe(name_)
-        msg.warn(f"Replaced the linker '{name_}' of {ner_model} with the one of {linker_model}")
-    after_old = [name_ for name_ in after_old if name_ in nlp.pipe_names]
-    nlp.add_pipe(linkers[0], source=linker_nlp, **({"before": after_old[0]} if after_old else {}))
+    read_first = [nlp.pipe_names.index(n) for n in (ABBREVIATIONS_FACTORY, SHORT_FORM_FACTORY) if n in nlp.pipe_names]
+    followers = [n for n in followers if n in nlp.pipe_names and nlp.pipe_names.index(n) > max(read_first, default=-1)]
+    nlp.add_pipe(linkers[0], source=linker_nlp, **({"before": followers[0]} if followers else {}))
     nlp.meta["name"] = name
     output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)

@@ -3,9 +3,11 @@ with the KB matches kept on the masked docs.
 
 spaCy's objective masks words by building new Docs from the words alone, so doc.spans is lost
 and the KB features (kb_features.py) would see no match in any masked doc. Here the matches
-of each input doc are carried over to its masked copy (same tokens, same offsets): the KB
-embedding learns during pretraining too, and what the tok2vec learns matches what it reads
-when the NER trains.
+of each input doc are carried over to its masked copy (same tokens, same offsets), so the KB
+embedding learns during pretraining too. Two differences from NER training remain: the
+matches come from the unmasked words (a masked word's match position hints at it), and
+doc._.medlink_guideline is not carried (masked docs read guideline 0 when the KB features
+list `guidelines`).
 
     [pretraining.objective]
     @architectures = "spacy-medlink.PretrainCharacters.v1"

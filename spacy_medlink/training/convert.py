@@ -11,7 +11,7 @@ Both stay in `doc.user_data["medlink_gold_mentions"]`, and W100 says how many we
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import spacy
 from spacy.language import Language
@@ -32,6 +32,12 @@ GOLD_MENTIONS_KEY = "medlink_gold_mentions"
 _MAX_DOCS_IN_WARNING = 10
 
 MentionSummary = Tuple[int, int, str]
+# PubTator mention types of other entity kinds (BC5CDR, BioRED, PubTator Central): a file with
+# them converts them as DISEASE too unless `types` keeps the disease ones (W113).
+OTHER_ENTITY_TYPES = frozenset({
+    "Chemical", "ChemicalEntity", "Gene", "GeneOrGeneProduct", "Species", "OrganismTaxon",
+    "Mutation", "SequenceVariant", "DNAMutation", "ProteinMutation", "SNP", "CellLine",
+})
 
 
 @dataclass
@@ -92,7 +98,11 @@ def pubtator_to_docs(
     sentencizer = Sentencizer()
     report = ConversionReport()
     docs = []
+    other_kinds: Dict[str, int] = {}
     for document in documents:
+        for mention in document.mentions:
+            if mention.type in OTHER_ENTITY_TYPES:
+                other_kinds[mention.type] = other_kinds.get(mention.type, 0) + 1
         doc = nlp.make_doc(document.text)
         sentencizer(doc)
         _add_gold(doc, document, label, report)
@@ -105,6 +115,9 @@ def pubtator_to_docs(
                 path=source, accounted=report.accounted, n_mentions=report.n_mentions
             )
         )
+    if other_kinds:
+        found = ", ".join(f"{n} {kind}" for kind, n in sorted(other_kinds.items()))
+        warnings.warn(Warnings.W113.format(path=source, found=found, label=label))
     if report.n_skipped:
         docs_with_skips = list(
             dict.fromkeys([*report.misaligned_by_doc, *report.overlapping_by_doc])
@@ -157,10 +170,16 @@ def convert_pubtator(
     other_types: Dict[str, int] = {}
     if types:
         documents = (_keep_types(document, frozenset(types), other_types) for document in documents)
+    kept_types: Dict[str, int] = {}
+    if types:
+        documents = _counted_types(documents, kept_types)
     docs, report = pubtator_to_docs(documents, nlp, source=str(input_path))
     report.other_types = dict(sorted(other_types.items()))
     if types and not report.n_mentions and other_types:
         raise ValueError(Errors.E131.format(path=input_path, types=list(types), found=list(report.other_types)))
+    missing = [kind for kind in types if kind not in kept_types]
+    if missing:
+        warnings.warn(Warnings.W114.format(path=input_path, missing=missing, kept=sorted(kept_types)))
     if unannotated:
         from ..kb.alias_matcher import AliasMatcher
         from ..kb.readers import read_vocabulary
@@ -182,6 +201,14 @@ def _keep_types(document: PubtatorDocument, types: FrozenSet[str], other_types: 
         if mention.type not in types:
             other_types[mention.type] = other_types.get(mention.type, 0) + 1
     return replace(document, mentions=tuple(m for m in document.mentions if m.type in types))
+
+
+def _counted_types(documents: Iterable[PubtatorDocument], counts: Dict[str, int]) -> Iterator[PubtatorDocument]:
+    """The documents as they are, their mentions counted per type."""
+    for document in documents:
+        for mention in document.mentions:
+            counts[mention.type] = counts.get(mention.type, 0) + 1
+        yield document
 
 
 def blank_pipeline(lang: str = "en", tokenizer: Optional[str] = DEFAULT_TOKENIZER) -> Language:

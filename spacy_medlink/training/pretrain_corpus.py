@@ -16,7 +16,8 @@ on every text, as `spacy train` does on its training docs:
 DOCS: README.md ("Learn from unlabeled text"), configs/ner_cnn.cfg [pretraining]
 """
 from pathlib import Path
-from typing import Iterator, List, Optional, Set
+from typing import Iterator, List, Optional
+from weakref import WeakSet
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -33,8 +34,10 @@ def create_pretrain_corpus(
     """Unlabeled texts as Docs with the pipeline's annotating components run on them.
 
     path (Optional[Path]): `{"text": ...}` JSONL(.gz), a .spacy DocBin or a PubTator .txt
-        file (skipped lines are counted and warned about: read_unlabeled_texts). None (the
-        config's `paths.raw_text = null`, for `spacy train`) raises E291 when read.
+        file (skipped lines are counted and warned about: read_unlabeled_texts). It is read
+        here, so a missing or bad file fails before `spacy pretrain` builds a model (and, on a
+        later failure, saves it). None (the config's `paths.raw_text = null`, which `spacy
+        train` and `spacy debug config` resolve too) raises E133 when the corpus is read.
     limit (int): A seeded random sample of this many texts (0: all).
     head (int): Only the first `head` texts are read (0: all): the rest stay unseen, e.g. by
         a speed benchmark that reads them.
@@ -48,21 +51,19 @@ class PretrainCorpus:
     """Read the texts once; on each pass, make Docs and run the annotating components."""
 
     def __init__(self, path: Optional[Path], *, limit: int = 0, head: int = 0, seed: int = 0) -> None:
-        self.path = Path(path) if path is not None else None
-        self.limit, self.head, self.seed = limit, head, seed
-        self._texts: List[str] = []
-        # Pipelines (by id) whose annotating components this reader initialized.
-        self._initialized: Set[int] = set()
+        self._texts: Optional[List[str]] = None
+        if path is not None:
+            self._texts, self.report = read_unlabeled_texts(path, limit=limit, seed=seed, head=head)
+        # Pipelines whose annotating components this reader initialized.
+        self._initialized: "WeakSet[Language]" = WeakSet()
 
     def __call__(self, nlp: Language) -> Iterator[Doc]:
+        if self._texts is None:
+            raise ValueError(Errors.E133)
         components = [nlp.get_pipe(name) for name in annotating_components(nlp)]
-        if self.path is None:
-            raise ValueError(Errors.E291)
-        if not self._texts:
-            self._texts, _ = read_unlabeled_texts(self.path, limit=self.limit, seed=self.seed, head=self.head)
-        if id(nlp) not in self._initialized:
+        if nlp not in self._initialized:
             initialize_annotating(nlp)
-            self._initialized.add(id(nlp))
+            self._initialized.add(nlp)
         for text in self._texts:
             doc = nlp.make_doc(text)
             for component in components:
@@ -73,12 +74,12 @@ class PretrainCorpus:
 def annotating_components(nlp: Language) -> List[str]:
     """RETURNS (List[str]): [training] annotating_components, in pipeline order.
 
-    RAISES ValueError: E290 when one of them is not in the pipeline.
+    RAISES ValueError: E132 when one of them is not in the pipeline.
     """
     names = list(nlp.config["training"].get("annotating_components") or [])
     missing = [name for name in names if name not in nlp.pipe_names]
     if missing:
-        raise ValueError(Errors.E290.format(names=missing, pipeline=nlp.pipe_names))
+        raise ValueError(Errors.E132.format(names=missing, pipeline=nlp.pipe_names))
     return [name for name in nlp.pipe_names if name in names]
 
 

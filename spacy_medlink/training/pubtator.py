@@ -256,6 +256,8 @@ class _DocumentBuilder:
     def add_mention(self, line: str, line_no: int, source: str) -> None:
         fields = line.split("\t")
         if _is_relation(fields):
+            if fields[0].strip() != self.pmid:
+                raise ValueError(Errors.E105.format(path=source, line=line_no, found=fields[0], pmid=self.pmid))
             self.n_relations += 1
             return
         if len(fields) not in (_N_MENTION_FIELDS, _N_MENTION_FIELDS_WITH_PARTS):
