@@ -107,6 +107,11 @@ def test_tagged_ner_learns_each_corpus_guideline_and_refuses_an_unknown_one(tmp_
     nlp.to_disk(tmp_path / "model")
     loaded = spacy.load(tmp_path / "model", config={"components": {"medlink_guideline": {"guideline": "symptoms"}}})
     assert {e.text.lower() for e in loaded(_TEXTS[0]).ents} == {"headache", "diabetes"}
+    from spacy_medlink.cli.evaluate import load_with_guideline
+
+    # evaluate --guideline on an NER that reads the guideline: no MLW300 (warnings fail tests)
+    chosen = load_with_guideline(str(tmp_path / "model"), "symptoms")
+    assert {e.text.lower() for e in chosen(_TEXTS[0]).ents} == {"headache", "diabetes"}
     nlp.get_pipe("medlink_guideline").guideline = "bc5cdr"
     with pytest.raises(ValueError, match="MLE275"):
         nlp(_TEXTS[0])
@@ -120,6 +125,8 @@ def test_evaluate_loads_a_pipeline_with_the_chosen_guideline(tmp_path):
     nlp.to_disk(tmp_path / "plain")
     nlp.add_pipe("medlink_guideline")
     nlp.to_disk(tmp_path / "tagged")
-    assert get_guideline(load_with_guideline(str(tmp_path / "tagged"), "biored")("fever")) == "biored"
+    with pytest.warns(UserWarning, match=r"MLW300.*'biored' changes nothing"):
+        tagged = load_with_guideline(str(tmp_path / "tagged"), "biored")  # no NER reads it
+    assert get_guideline(tagged("fever")) == "biored"
     with pytest.raises(ValueError, match="MLE301"):
         load_with_guideline(str(tmp_path / "plain"), "biored")

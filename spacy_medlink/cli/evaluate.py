@@ -1,4 +1,5 @@
 """`python -m spacy_medlink evaluate`: NER, linking and baseline metrics of a pipeline."""
+import warnings
 from pathlib import Path
 from typing import Any, Dict, Optional
 
@@ -64,7 +65,7 @@ def load_with_guideline(model: str, guideline: str):
 
     RETURNS (Language): The pipeline.
     """
-    from ..errors import Errors
+    from ..errors import Errors, Warnings
     from ..loading import load_pipeline
     from ..pipeline.components import components_of
     from ..pipeline.guideline import GUIDELINE_FACTORY
@@ -75,7 +76,21 @@ def load_with_guideline(model: str, guideline: str):
         raise ValueError(Errors.E301.format(path=model, name=GUIDELINE_FACTORY, found=nlp.pipe_names))
     for name in names:
         nlp.get_pipe(name).guideline = guideline
+    if not _reads_guideline(nlp):
+        warnings.warn(Warnings.W300.format(guideline=guideline, model=model))
     return nlp
+
+
+def _reads_guideline(nlp) -> bool:
+    """RETURNS (bool): whether a model of the pipeline embeds doc._.medlink_guideline (the KB
+    features' guideline_embed, built when the NER was trained with `guidelines`)."""
+    from thinc.api import Model
+
+    return any(
+        node.has_ref("guideline_embed")
+        for _, component in nlp.pipeline if isinstance(getattr(component, "model", None), Model)
+        for node in component.model.walk()
+    )
 
 
 def _fmt(value: Any) -> str:
