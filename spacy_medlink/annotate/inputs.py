@@ -100,8 +100,7 @@ def _jsonl_records(path: Path) -> Iterator[Union[InputRecord, BadRecord]]:
         if not raw.strip():
             continue
         try:
-            # A byte-order mark on the first line is not part of the record.
-            line = raw.decode("utf-8-sig" if line_no == 1 else "utf8")
+            line = raw.decode("utf8")  # iter_raw_lines drops a byte-order mark
             record = json.loads(line)
         except UnicodeDecodeError as err:
             yield BadRecord(str(path), line_no, f"undecodable bytes ({err.reason} at byte {err.start})")

@@ -117,8 +117,6 @@ def _iter_lines(path: Path, report: _SkipReport) -> Iterator[Tuple[int, str]]:
             row_err.__cause__ = err
             report.handle(row_err)
             continue
-        if line_no == 1:
-            line = line.lstrip("\ufeff")  # a byte-order mark is not part of the first field
         yield line_no, line.rstrip("\r\n")
 
 

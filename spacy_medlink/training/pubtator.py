@@ -128,8 +128,6 @@ def decoded_lines(path: Path, encoding: str = "utf8", gzip_error: str = Errors.E
             raise ValueError(
                 Errors.E109.format(path=path, line=line_no, encoding=encoding, error=err)
             ) from err
-        if line_no == 1:
-            line = line.lstrip("\ufeff")  # a byte-order mark is not part of the PMID
         yield line
 
 

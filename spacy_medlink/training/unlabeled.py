@@ -112,7 +112,7 @@ def _jsonl_texts(path: Path, report: UnlabeledReport, head: int) -> List[str]:
     for line_no, raw in iter_raw_lines(path, Errors.E114):
         if _count_record(report, len(texts), head):
             continue
-        text, problem = _jsonl_text(raw, line_no)
+        text, problem = _jsonl_text(raw)
         if problem is not None:
             report.n_skipped += 1
             if len(report.skipped_examples) < _N_EXAMPLES:
@@ -122,14 +122,12 @@ def _jsonl_texts(path: Path, report: UnlabeledReport, head: int) -> List[str]:
     return texts
 
 
-def _jsonl_text(raw: bytes, line_no: int) -> Tuple[str, Optional[str]]:
+def _jsonl_text(raw: bytes) -> Tuple[str, Optional[str]]:
     """RETURNS (Tuple[str, Optional[str]]): the line's text, or what is wrong with the line."""
     try:
         line = raw.decode("utf8")
     except UnicodeDecodeError as err:
         return "", f"not UTF-8 ({err.reason} at byte {err.start})"
-    if line_no == 1:
-        line = line.lstrip("\ufeff")  # a byte-order mark is not part of the JSON
     try:
         record = json.loads(line)
     except json.JSONDecodeError as err:
