@@ -76,10 +76,10 @@ class Warnings(metaclass=_CodedMessages):
             "brackets (spaCy's default) avoids this. Warned for the first such document only; "
             "the component's n_misaligned / n_spans count all.")
     # --- evaluation (300-399) ---
-    # annotate (320-349)
     W300 = ("--guideline {guideline!r} changes nothing: no component of {model} reads the guideline "
             "(its NER was trained without `guidelines`, on one guideline). The entities are the "
             "pipeline's own.")
+    # annotate (320-349)
     W320 = ("Skipped {n_skipped} bad input records of {n_total} (--on-error skip); first ones: "
             "{examples}. The summary lists every one.")
     W321 = ("The pipeline {model} has no component that sets entities (components: {found}), "

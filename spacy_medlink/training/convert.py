@@ -167,19 +167,17 @@ def convert_pubtator(
     nlp = blank_pipeline(lang, tokenizer)
     if documents is None:
         documents = read_pubtator(input_path)
-    other_types: Dict[str, int] = {}
+    type_counts: Dict[str, int] = {}  # every mention's type, before the filter
     if types:
-        documents = (_keep_types(document, frozenset(types), other_types) for document in documents)
-    kept_types: Dict[str, int] = {}
-    if types:
-        documents = _counted_types(documents, kept_types)
+        documents = (_keep_types(document, frozenset(types)) for document in _counted_types(documents, type_counts))
     docs, report = pubtator_to_docs(documents, nlp, source=str(input_path))
-    report.other_types = dict(sorted(other_types.items()))
-    if types and not report.n_mentions and other_types:
+    report.other_types = {kind: n for kind, n in sorted(type_counts.items()) if kind not in types}
+    if types and not report.n_mentions and report.other_types:
         raise ValueError(Errors.E131.format(path=input_path, types=list(types), found=list(report.other_types)))
-    missing = [kind for kind in types if kind not in kept_types]
+    missing = [kind for kind in types if kind not in type_counts]
     if missing:
-        warnings.warn(Warnings.W114.format(path=input_path, missing=missing, kept=sorted(kept_types)))
+        kept = sorted(kind for kind in type_counts if kind in types)
+        warnings.warn(Warnings.W114.format(path=input_path, missing=missing, kept=kept))
     if unannotated:
         from ..kb.alias_matcher import AliasMatcher
         from ..kb.readers import read_vocabulary
@@ -195,11 +193,8 @@ def convert_pubtator(
     return report
 
 
-def _keep_types(document: PubtatorDocument, types: FrozenSet[str], other_types: Dict[str, int]) -> PubtatorDocument:
-    """The document with only the mentions of `types`; the others counted per type."""
-    for mention in document.mentions:
-        if mention.type not in types:
-            other_types[mention.type] = other_types.get(mention.type, 0) + 1
+def _keep_types(document: PubtatorDocument, types: FrozenSet[str]) -> PubtatorDocument:
+    """The document with only the mentions of `types`."""
     return replace(document, mentions=tuple(m for m in document.mentions if m.type in types))
 
 
