@@ -63,9 +63,9 @@ class Warnings(metaclass=_CodedMessages):
             "once.")
     W113 = ("{path} has mentions of types that are not diseases ({found}); they are converted as "
             "{label} entities like the others. Keep the disease mentions with `convert --type "
-            "TYPE` (e.g. --type Disease for BC5CDR).")
-    W114 = ("{path}: --type {missing} matched no mention (the kept types are {kept}; types are "
-            "case-sensitive).")
+            "TYPE` (e.g. --type Disease for BC5CDR), or the corpus reader's `types` setting.")
+    W114 = ("{path}: the kept type(s) {missing} (convert --type, the corpus reader's types) "
+            "matched no mention (the types kept are {kept}; types are case-sensitive).")
     W112 = ("Skipped {n_relations} relation lines of {path} (pmid, relation type, ids: "
             "BioRED's and BC5CDR's relation annotations); spacy-medlink reads the mentions only.")
     # --- linker (200-299) ---
@@ -196,8 +196,12 @@ class Errors(metaclass=_CodedMessages):
     E124 = ("{path}: the reader's repeat names {found}, but the corpus has the files {stems} "
             "(repeat maps a file's stem to the times its documents are read per pass, a whole "
             "number >= 1, e.g. {{\"ncbi_disease\": 2}}).")
-    E131 = ("{path}: no mention has a type of --type {types}; its mentions' types are {found} "
-            "(types are case-sensitive). Nothing was written.")
+    E131 = ("{path}: no mention has one of the types to keep {types} (convert --type, the "
+            "corpus reader's types); its mentions' types are {found} (types are "
+            "case-sensitive).")
+    E125 = ("{path} is a DocBin, whose entities carry no PubTator type: the corpus reader's "
+            "types {types} keeps mention types of PubTator .txt files only. Convert with "
+            "`python -m spacy_medlink convert --type TYPE` instead, or set types = [].")
     # spacy pretrain's corpus (spacy_medlink/training/pretrain_corpus.py)
     E132 = ("[training] annotating_components names {names}, which the pipeline {pipeline} "
             "does not have: list only components of [nlp] pipeline.")

@@ -245,6 +245,30 @@ def test_convert_warns_when_other_entity_types_would_become_diseases(tmp_path):
     assert not any("MLW113" in m for m in messages)
 
 
+def test_the_corpus_reader_keeps_the_mention_types_asked_for(tmp_path):
+    """Training straight from a BC5CDR-style PubTator file: the reader's `types` keeps the
+    disease mentions as `convert --type` does; a DocBin (already converted) with types is E125."""
+    from spacy.tokens import DocBin
+
+    from spacy_medlink.training.readers import PubtatorCorpus
+
+    source = tmp_path / "bc5cdr_like.txt"
+    source.write_text("\n".join(WITH_RELATIONS) + "\n", encoding="utf8")
+    nlp = spacy.blank("en")
+    with pytest.warns(UserWarning, match="MLW112"):
+        (example,) = list(PubtatorCorpus(source, types=["Disease"])(nlp))
+    assert [e.text for e in example.reference.ents] == ["renal failure", "Breast and ovarian cancer"]
+    with pytest.warns(UserWarning) as caught:
+        (example,) = list(PubtatorCorpus(source)(nlp))
+    assert "Lithium" in [e.text for e in example.reference.ents]
+    assert any("MLW113" in str(w.message) for w in caught)
+    with pytest.warns(UserWarning, match="MLW112"), pytest.raises(ValueError, match=r"MLE131.*bc5cdr_like"):
+        list(PubtatorCorpus(source, types=["disease"])(nlp))
+    DocBin(docs=[nlp("Renal failure.")]).to_disk(tmp_path / "converted.spacy")
+    with pytest.raises(ValueError, match=r"MLE125.*converted\.spacy"):
+        list(PubtatorCorpus(tmp_path / "converted.spacy", types=["Disease"])(nlp))
+
+
 def test_a_relation_line_of_another_document_is_a_coded_error():
     lines = WITH_RELATIONS[:2] + ["8\tCID\tD008094\tD051437"]
     with pytest.raises(ValueError, match=r"MLE105.*PMID 8"):

@@ -86,15 +86,34 @@ def pubtator_to_docs(
     *,
     label: str = DEFAULT_LABEL,
     source: str = "<documents>",
+    types: Sequence[str] = (),
 ) -> Tuple[List[Doc], ConversionReport]:
     """Convert PubTator documents to gold Docs, tokenized with `nlp.make_doc`.
 
     documents (Iterable[PubtatorDocument]): The parsed documents.
     nlp (Language): Provides the tokenizer (only `make_doc` is used, not the pipeline).
     label (str): The entity label of every mention.
-    source (str): Where the documents come from, named in the W100 warning.
+    source (str): Where the documents come from, named in the warnings and errors.
+    types (Sequence[str]): Mention types to keep (e.g. "Disease" of BC5CDR, whose chemicals
+        are mentions too); the others are counted in the report's other_types. Empty: every
+        mention. E131 when none is kept, W114 for a type no mention has.
     RETURNS (Tuple[List[Doc], ConversionReport]): The Docs in input order and the counts.
     """
+    type_counts: Dict[str, int] = {}  # every mention's type, before the filter
+    if types:
+        documents = (_keep_types(document, frozenset(types)) for document in _counted_types(documents, type_counts))
+    docs, report = _to_docs(documents, nlp, label, source)
+    report.other_types = {kind: n for kind, n in sorted(type_counts.items()) if kind not in types}
+    if types and not report.n_mentions and report.other_types:
+        raise ValueError(Errors.E131.format(path=source, types=list(types), found=list(report.other_types)))
+    missing = [kind for kind in types if kind not in type_counts]
+    if missing:
+        kept = sorted(kind for kind in type_counts if kind in types)
+        warnings.warn(Warnings.W114.format(path=source, missing=missing, kept=kept))
+    return docs, report
+
+
+def _to_docs(documents: Iterable[PubtatorDocument], nlp: Language, label: str, source: str) -> Tuple[List[Doc], ConversionReport]:
     sentencizer = Sentencizer()
     report = ConversionReport()
     docs = []
@@ -167,17 +186,7 @@ def convert_pubtator(
     nlp = blank_pipeline(lang, tokenizer)
     if documents is None:
         documents = read_pubtator(input_path)
-    type_counts: Dict[str, int] = {}  # every mention's type, before the filter
-    if types:
-        documents = (_keep_types(document, frozenset(types)) for document in _counted_types(documents, type_counts))
-    docs, report = pubtator_to_docs(documents, nlp, source=str(input_path))
-    report.other_types = {kind: n for kind, n in sorted(type_counts.items()) if kind not in types}
-    if types and not report.n_mentions and report.other_types:
-        raise ValueError(Errors.E131.format(path=input_path, types=list(types), found=list(report.other_types)))
-    missing = [kind for kind in types if kind not in type_counts]
-    if missing:
-        kept = sorted(kind for kind in type_counts if kind in types)
-        warnings.warn(Warnings.W114.format(path=input_path, missing=missing, kept=kept))
+    docs, report = pubtator_to_docs(documents, nlp, source=str(input_path), types=types)
     if unannotated:
         from ..kb.alias_matcher import AliasMatcher
         from ..kb.readers import read_vocabulary

@@ -6,12 +6,13 @@
     gold_ents_in_predicted = false
     guideline = null    # "file": each file's stem (train_pooled/biored.spacy -> "biored")
     repeat = {}         # e.g. {"ncbi_disease": 2}: that file's documents twice per pass
+    types = []          # e.g. ["Disease"]: keep these PubTator mention types (BC5CDR)
 """
 import random
 import warnings
 import zlib
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
@@ -40,6 +41,7 @@ def create_pubtator_corpus(
     shuffle: bool = False,
     guideline: Optional[str] = None,
     repeat: Optional[Dict[str, int]] = None,
+    types: Sequence[str] = (),
 ) -> "PubtatorCorpus":
     """Registered reader of gold medical-entity corpora.
 
@@ -55,11 +57,14 @@ def create_pubtator_corpus(
         stem (a folder of one DocBin per corpus), or None (left to the pipeline).
     repeat (Optional[Dict[str, int]]): Times the documents of the files with these stems are
         read per pass, to weigh one corpus of a folder up (the others once).
+    types (Sequence[str]): PubTator mention types to keep (e.g. ["Disease"] for BC5CDR, whose
+        chemicals are mentions too), as `convert --type`; empty: every mention. PubTator .txt
+        files only (E125 for a DocBin: convert keeps types when it writes one).
     RETURNS (PubtatorCorpus): A callable `(nlp) -> Iterator[Example]`.
     """
     return PubtatorCorpus(
         path, gold_ents_in_predicted=gold_ents_in_predicted, limit=limit, shuffle=shuffle,
-        guideline=guideline, repeat=repeat,
+        guideline=guideline, repeat=repeat, types=types,
     )
 
 
@@ -79,6 +84,7 @@ class PubtatorCorpus:
         shuffle: bool = False,
         guideline: Optional[str] = None,
         repeat: Optional[Dict[str, int]] = None,
+        types: Sequence[str] = (),
     ) -> None:
         """Initialize the reader; the path is checked when the corpus is read.
 
@@ -88,6 +94,7 @@ class PubtatorCorpus:
         shuffle (bool): Shuffle the documents before each pass.
         guideline (Optional[str]): The documents' guideline, "file" (each file's stem) or None.
         repeat (Optional[Dict[str, int]]): Reads per pass of the files with these stems.
+        types (Sequence[str]): PubTator mention types to keep (PubTator files only); () all.
         """
         self.path = Path(path)
         self.repeat = dict(repeat or {})
@@ -95,6 +102,7 @@ class PubtatorCorpus:
         self.gold_ents_in_predicted = gold_ents_in_predicted
         self.limit = limit
         self.shuffle = shuffle
+        self.types = tuple(types)
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
         """Yield one Example per gold document.
@@ -142,12 +150,14 @@ class PubtatorCorpus:
         """YIELDS (Tuple[Doc, str]): Each gold doc and the stem of its file."""
         for path in _corpus_files(self.path):
             if path.suffix == DOCBIN_SUFFIX:
+                if self.types:
+                    raise ValueError(Errors.E125.format(path=path, types=list(self.types)))
                 for doc in read_docbin(path).get_docs(nlp.vocab):
                     # msgpack gives tuples back: restore the documented lists
                     doc.user_data[GOLD_MENTIONS_KEY] = get_gold_mentions(doc)
                     yield doc, path.stem
             else:
-                docs, _ = pubtator_to_docs(read_pubtator(path), nlp, source=str(path))
+                docs, _ = pubtator_to_docs(read_pubtator(path), nlp, source=str(path), types=self.types)
                 yield from ((doc, path.stem) for doc in docs)
 
 
