@@ -175,6 +175,23 @@ def test_evaluate_without_train_data_skips_baselines_with_a_note(tiny_nlp):
     assert any("--train-data" in note for note in results["notes"])
 
 
+def test_scores_without_gold_mentions_print_as_not_defined(tiny_nlp, tmp_path, capsys):
+    """A corpus without gold mentions has no accuracy or recall: "n/a", not 0.00 (the JSON
+    keeps spaCy's 0.0 with its counts)."""
+    from spacy_medlink.cli.evaluate import print_results
+
+    unannotated = tmp_path / "no_mentions.txt"
+    unannotated.write_text("1|t|Cystic fibrosis in two sisters\n1|a|Nothing else.\n\n", encoding="utf8")
+    results = evaluate_pipeline(tiny_nlp, unannotated, baselines=False, progress=False)
+    assert results["norm_at_gold"]["n"] == 0 and results["ner"]["fp"] == 1
+    print_results(results)
+    out = capsys.readouterr().out
+    ner_row = next(line for line in out.splitlines() if line.startswith("NER"))
+    assert ner_row.split()[3:6] == ["0.00", "n/a", "0.00"]  # P: 0 of 1 prediction; R: no gold; F: 0
+    linker_row = next(line for line in out.splitlines() if line.startswith("medical_entity_linker"))
+    assert linker_row.split()[1:] == ["n/a"] * 6 + ["0"]
+
+
 @pytest.mark.slow
 def test_evaluate_cli_on_the_bundled_sample(tmp_path):
     """Train a small linker on the bundled sample for a few epochs, save it and evaluate it on

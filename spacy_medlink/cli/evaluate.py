@@ -8,6 +8,9 @@ from wasabi import msg
 from ..pipeline.linker import LINKER_FACTORY
 from ._app import Arg, Opt, app, check_output_path, coded_errors, save_json
 
+# What a score whose denominator is 0 prints as (no gold mentions, no predictions).
+NOT_DEFINED = "n/a"
+
 
 @app.command("evaluate")
 @coded_errors()
@@ -93,8 +96,18 @@ def _reads_guideline(nlp) -> bool:
     )
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, defined: bool = True) -> str:
+    """A score as printed; "n/a" where its denominator is 0 (the JSON keeps spaCy's 0.0)."""
+    if not defined:
+        return NOT_DEFINED
     return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def _prf_cells(prf: Dict[str, Any]) -> tuple:
+    """P, R, F, TP, FP, FN; P without predictions, R without gold items and F without
+    either are not defined."""
+    tp, fp, fn = prf["tp"], prf["fp"], prf["fn"]
+    return (_fmt(prf["p"], tp + fp > 0), _fmt(prf["r"], tp + fn > 0), _fmt(prf["f"], tp + fp + fn > 0), tp, fp, fn)
 
 
 def print_results(results: Dict[str, Any]) -> None:
@@ -113,17 +126,16 @@ def print_results(results: Dict[str, Any]) -> None:
     ):
         prf = results.get(key)
         if prf is not None:
-            rows.append((label, *(_fmt(prf[k]) for k in ("p", "r", "f", "tp", "fp", "fn"))))
+            rows.append((label, *_prf_cells(prf)))
     dictionary = (results.get("baselines") or {}).get("dictionary_end_to_end")
     for label, key in (("Dictionary baseline: NER", "ner"), ("Dictionary baseline: document concepts", "document_concepts")):
         if dictionary:
-            prf = dictionary[key]
-            rows.append((label, *(_fmt(prf[k]) for k in ("p", "r", "f", "tp", "fp", "fn"))))
+            rows.append((label, *_prf_cells(dictionary[key])))
     if rows:
         msg.table(rows, header=("", "P", "R", "F", "TP", "FP", "FN"), aligns=("l",) + ("r",) * 6)
     ner = results.get("ner")
     if ner is not None and ner.get("recall_by_type"):
-        type_rows = [(t, _fmt(r["r"]), r["tp"], r["n"]) for t, r in ner["recall_by_type"].items()]
+        type_rows = [(t, _fmt(r["r"], r["n"] > 0), r["tp"], r["n"]) for t, r in ner["recall_by_type"].items()]
         msg.table(type_rows, header=("Mention type", "NER recall", "found", "gold"), aligns=("l", "r", "r", "r"))
     linker_rows = [_ranking_row(LINKER_FACTORY, results["norm_at_gold"], results["candidate_recall"])]
     baselines = results.get("baselines") or {}
@@ -141,5 +153,6 @@ def print_results(results: Dict[str, Any]) -> None:
 
 
 def _ranking_row(label: str, accuracy: Dict[str, Any], recall: Dict[str, Any]) -> tuple:
-    recall_values = [_fmt(v) for k, v in recall.items() if k.startswith("recall@")]
-    return (label, _fmt(accuracy["acc@1"]), _fmt(accuracy["acc@5"]), *recall_values, accuracy["n"])
+    defined = accuracy["n"] > 0
+    recall_values = [_fmt(v, defined) for k, v in recall.items() if k.startswith("recall@")]
+    return (label, _fmt(accuracy["acc@1"], defined), _fmt(accuracy["acc@5"], defined), *recall_values, accuracy["n"])
