@@ -51,6 +51,31 @@ def test_eof_error_keeps_its_traceback():
     assert isinstance(err.value.__cause__, EOFError)
 
 
+def test_coded_warnings_print_without_python_s_prefix_while_a_command_runs():
+    import warnings
+
+    python_format = warnings.formatwarning
+    with coded_errors():
+        coded = warnings.formatwarning(UserWarning("[MLW112] Skipped 2 relation lines"), UserWarning, "/x/convert.py", 7)
+        other = warnings.formatwarning(UserWarning("from a library"), UserWarning, "/x/lib.py", 9)
+    assert coded == "\u26a0 [MLW112] Skipped 2 relation lines\n"
+    assert "/x/lib.py:9: UserWarning: from a library" in other
+    assert warnings.formatwarning is python_format  # restored: library use keeps Python's
+
+
+def test_a_command_s_coded_warning_on_stderr_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    source = tmp_path / "with_relation.txt"
+    source.write_text("7|t|Renal failure\n7|a|Seen.\n7\t0\t13\tRenal failure\tDisease\tD051437\n"
+                      "7\tCID\tD008094\tD051437\n\n", encoding="utf8")
+    run = subprocess.run([sys.executable, "-m", "spacy_medlink", "convert", str(source), str(tmp_path / "out.spacy")],
+                         capture_output=True, text=True, check=True)
+    assert "\u26a0 [MLW112]" in run.stderr
+    assert "UserWarning" not in run.stderr and "warnings.warn(" not in run.stderr
+
+
 def test_non_coded_error_in_a_command_keeps_its_traceback(tmp_path, monkeypatch):
     import spacy_medlink.cli.convert as convert_cli
 

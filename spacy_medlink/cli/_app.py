@@ -1,4 +1,5 @@
 import os
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,6 +20,7 @@ Arg = typer.Argument
 Opt = typer.Option
 # Our coded errors start with this; anything else that escapes a command is a bug.
 CODED_ERROR_PREFIX = "[MLE"
+CODED_WARNING_PREFIX = "[MLW"
 
 
 @contextmanager
@@ -28,8 +30,18 @@ def coded_errors() -> Iterator[None]:
     (`@coded_errors()`) or as a context manager.
 
     Other exceptions keep their traceback: they are bugs. An EOFError is re-raised as a
-    RuntimeError, because click would turn it into a bare "Aborted." (issue 13).
+    RuntimeError, because click would turn it into a bare "Aborted." (issue 13). Coded
+    warnings print as one message, without Python's "file:line: UserWarning:" prefix and
+    source line, while the command runs.
     """
+    python_format = warnings.formatwarning
+
+    def format_warning(message, category, filename, lineno, line=None) -> str:
+        if str(message).startswith(CODED_WARNING_PREFIX):
+            return f"\u26a0 {message}\n"
+        return python_format(message, category, filename, lineno, line)
+
+    warnings.formatwarning = format_warning
     try:
         yield
     except (ValueError, OSError) as err:
@@ -38,6 +50,8 @@ def coded_errors() -> Iterator[None]:
         msg.fail(str(err), exits=1)
     except EOFError as err:
         raise RuntimeError(f"Unexpected EOFError (a bug, not an input error): {err}") from err
+    finally:
+        warnings.formatwarning = python_format
 
 
 def check_output_path(path: Path, what: str, *, folder: bool = False) -> Path:
