@@ -21,7 +21,7 @@ import numpy as np
 
 from ..about import __version__
 from ..errors import Errors
-from ..kb.string_table import offset_ranges
+from ..kb.string_table import offset_ranges, offsets_of
 
 # Where AliasEntries are saved in a folder (the linker's, beside its KB folder).
 ENTRY_ARRAYS_FILE = "alias_entries.npz"
@@ -64,8 +64,7 @@ class AliasEntries:
                 n_train.append(count)
                 alias_total.append(total)
                 prior.append(p)
-        offsets = np.zeros(len(aliases) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
+        offsets = offsets_of(lengths)
         return cls(
             offsets=offsets,
             concept=np.asarray(concept, dtype=np.int32),
@@ -186,8 +185,7 @@ def merge_candidates(
     rank_in_query = np.arange(len(ranking)) - starts[ranked_query]
     keep = ranking[rank_in_query < k]
     counts = np.bincount(merged["query"][keep], minlength=n_queries)
-    bounds = np.zeros(n_queries + 1, dtype=np.int64)
-    np.cumsum(counts, out=bounds[1:])
+    bounds = offsets_of(counts)
     return MergedCandidates(
         bounds=bounds,
         entry=merged["entry"][keep],

@@ -19,6 +19,7 @@ from srsly.msgpack.exceptions import UnpackException
 
 from ..errors import Errors
 from .char_ngrams import hashed_counts, normalize_rows
+from .string_table import offsets_of
 from .top_n_products import TopNProducts
 
 DEFAULT_NGRAM_RANGE = (3, 3)
@@ -94,8 +95,7 @@ class CharNgramIndex:
         position = np.searchsorted(buckets, vectors.indices)
         known = buckets[np.minimum(position, len(buckets) - 1)] == vectors.indices
         row = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
-        indptr = np.zeros(vectors.shape[0] + 1, dtype=np.int64)
-        np.cumsum(np.bincount(row[known], minlength=vectors.shape[0]), out=indptr[1:])
+        indptr = offsets_of(np.bincount(row[known], minlength=vectors.shape[0]))
         return sp.csr_matrix((vectors.data[known], position[known], indptr), shape=(vectors.shape[0], len(buckets)))
 
     def search(self, queries: Sequence[str], k: int = 10) -> Tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,8 @@ import mmh3
 import numpy as np
 import scipy.sparse as sp
 
+from .string_table import offsets_of
+
 # Rows normalized per block (normalize_rows), and the most cells of a block's padded
 # (rows x longest row) array: a block with a very long row is summed row by row instead.
 _ROWS_PER_BLOCK = 4096
@@ -61,8 +63,7 @@ def hashed_counts(texts: Sequence[str], ngram_range: Tuple[int, int], n_features
     hashes = np.fromiter(map(mmh3.hash, ngrams), dtype=np.int64, count=len(ngrams))
     # In int64, |-2**31| is 2**31, which scikit-learn's special case for it also gives.
     buckets = np.abs(hashes) % n_features
-    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
+    indptr = offsets_of(lengths)
     counts = sp.csr_matrix(
         (np.ones(len(ngrams), dtype=np.float32), buckets, indptr), shape=(len(texts), n_features)
     )

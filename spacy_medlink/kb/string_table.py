@@ -15,6 +15,14 @@ from ..errors import Errors
 
 
 
+def offsets_of(lengths) -> np.ndarray:
+    """RETURNS (np.ndarray): int64 offsets of consecutive ranges of these lengths, with a
+    leading 0: range r is offsets[r]:offsets[r + 1] (a CSR indptr)."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return offsets
+
+
 def offset_ranges(offsets: np.ndarray, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """The ranges offsets[r]:offsets[r + 1] of the given rows, concatenated in one gather.
 
@@ -42,8 +50,7 @@ class StringTable:
     @classmethod
     def from_strings(cls, strings: Iterable[str]) -> "StringTable":
         encoded = [s.encode("utf8") for s in strings]
-        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        offsets = offsets_of([len(e) for e in encoded])
         blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
         return cls(blob, offsets)
 

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from ..errors import Errors
 from .alias_index import smoothed_idf
-from .string_table import StringTable, load_array, offset_ranges
+from .string_table import StringTable, load_array, offset_ranges, offsets_of
 
 BUCKET_BITS = 22
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: spreads trigram keys over buckets
@@ -109,8 +109,7 @@ class TrigramIndex:
         owner = np.concatenate(owners) if owners else np.zeros(0, np.int32)
         forward = np.concatenate(buckets) if buckets else np.zeros(0, np.int32)
         del owners, buckets
-        forward_offsets = np.zeros(len(aliases) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(owner, minlength=len(aliases)), out=forward_offsets[1:])
+        forward_offsets = offsets_of(np.bincount(owner, minlength=len(aliases)))
         doc_freq = np.bincount(forward, minlength=n_buckets)
         idf = smoothed_idf(doc_freq, len(aliases))
         norms = np.sqrt(np.bincount(owner, weights=idf[forward].astype(np.float64) ** 2,
@@ -122,8 +121,7 @@ class TrigramIndex:
         keys.sort()
         postings = (keys & 0xFFFFFFFF).astype(np.int32)
         del keys
-        postings_offsets = np.zeros(n_buckets + 1, dtype=np.int64)
-        np.cumsum(doc_freq, out=postings_offsets[1:])
+        postings_offsets = offsets_of(doc_freq)
         arrays = {"postings_offsets": postings_offsets, "postings": postings,
                   "forward_offsets": forward_offsets, "forward": forward, "idf": idf, "norms": norms}
         return cls(table if table is not None else StringTable.from_strings(aliases), arrays, **settings)

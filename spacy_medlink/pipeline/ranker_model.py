@@ -19,6 +19,8 @@ from spacy.util import registry
 from thinc.api import Linear, Model, Relu, chain
 from thinc.types import Floats1d, Floats2d, Ints1d
 
+from ..kb.string_table import offsets_of
+
 
 @dataclass
 class RankerBatch:
@@ -132,8 +134,7 @@ def _sum_rows_by_index(rows: Floats2d, index: np.ndarray, n: int) -> Floats2d:
     # (row, column) pairs: scipy's conversion costs ~0.2 ms per call, which is most of the
     # sum for one document's mentions.
     order = np.argsort(index, kind="stable")
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(index, minlength=n), out=indptr[1:])
+    indptr = offsets_of(np.bincount(index, minlength=n))
     indicator = sp.csr_matrix((np.ones(len(index), dtype=rows.dtype), order, indptr), shape=(n, len(index)))
     return np.asarray(indicator @ rows, dtype=rows.dtype)
 
