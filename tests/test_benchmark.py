@@ -206,6 +206,23 @@ def test_linker_ceiling_times_the_search_inside_the_cold_pass(tmp_path):
     assert passes(model, pool, 2, 100, n_explanations=0)["n_explanations"] == 0
 
 
+def test_search_pruning_keeps_everything_without_common_ngrams_and_less_with_them():
+    """Without common n-grams the pruned search is the exact one; with every shared n-gram
+    common it reads fewer postings."""
+    from medlink_bench.search_pruning import pruning_report
+    from spacy_medlink.kb.alias_index import CharNgramIndex
+
+    aliases = ["breast cancer", "breast neoplasm", "ovarian cancer", "colon cancer", "cancer",
+               "cystic fibrosis", "fibrosis", "renal failure", "heart failure", "liver failure"]
+    index = CharNgramIndex.from_aliases(aliases)
+    strings = ["breast cancers", "renal failures", "fibrosis of the lung"]
+    none_common = pruning_report(index, strings, k=3, thresholds=(len(aliases),))["runs"]
+    assert all(run["postings_read_share"] == 1.0 and run["approximate_top_k_kept"] == 1.0 for run in none_common)
+    shared_common = pruning_report(index, strings, k=3, thresholds=(1,))["runs"]
+    assert all(run["postings_read_share"] < 1.0 for run in shared_common)
+    assert all(0.0 <= run["approximate_top_k_kept"] <= 1.0 for run in shared_common)
+
+
 def _leaf():
     return sum(range(20_000))
 
