@@ -37,7 +37,7 @@ def test_workflow_all_runs_every_step_in_order(tmp_path):
     config = _load(tmp_path)
     commands = _commands(config)
     assert config["workflows"]["all"] == [
-        "convert", "build-kb", "train-ner", "self-train", "train-linker", "assemble",
+        "convert", "build-kb", "train-ner", "self-train", "finetune-ner", "train-linker", "assemble",
         "evaluate", "evaluate-second", "report-recognition",
     ]
     for name in config["workflows"]["all"]:
@@ -189,6 +189,40 @@ def test_sample_ner_steps_run_with_spacy_project(tmp_path):
     assert (tmp_path / "corpus" / "train_ner" / "sample.spacy").exists()
     meta = srsly.read_json(tmp_path / "training" / "ner_gold" / "model-best" / "meta.json")
     assert meta["labels"]["ner"] == ["DISEASE"]
+    # finetune-ner's script on that NER (no static vectors: the config's vectors become null).
+    finetune = [sys.executable, "scripts/finetune_ner.py", "configs/ner_continue.cfg", "training/ner_gold/model-best",
+                "training/ner_final", "--steps", "2", "--", "--paths.train", "corpus/train_ner",
+                "--paths.dev", "corpus/dev.spacy", "--training.eval_frequency", "1"]
+    result = subprocess.run(finetune, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "W112" not in result.stdout + result.stderr
+    tuned = srsly.read_json(tmp_path / "training" / "ner_final" / "model-best" / "meta.json")
+    assert tuned["labels"]["ner"] == ["DISEASE"]
+
+
+def test_finetune_ner_copies_the_pipeline_for_0_steps_and_reads_its_vectors(tmp_path):
+    import numpy
+    import spacy
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from finetune_ner import has_vectors
+    finally:
+        sys.path.pop(0)
+    plain = spacy.blank("en")
+    plain.to_disk(tmp_path / "plain")
+    with_vectors = spacy.blank("en")
+    with_vectors.vocab.reset_vectors(width=2)
+    with_vectors.vocab.set_vector("fever", numpy.asarray([1.0, 0.0], dtype="float32"))
+    with_vectors.to_disk(tmp_path / "vectors")
+    assert not has_vectors(tmp_path / "plain") and has_vectors(tmp_path / "vectors")
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "finetune_ner.py"), "configs/ner_continue.cfg",
+                             str(tmp_path / "plain"), str(tmp_path / "out"), "--steps", "0"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "model-best" / "config.cfg").read_text() == (tmp_path / "plain" / "config.cfg").read_text()
+    script = _commands(_load(tmp_path, {"vars.finetune_steps": 0}))["finetune-ner"]["script"][0]
+    assert "--steps 0 --" in script and "training/self_train/model-best training/ner_final" in script
 
 
 def test_distill_trains_the_chosen_student_on_the_teachers_labels(tmp_path):
