@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from spacy.util import load_config
 from spacy.vectors import Vectors
 
 
@@ -20,6 +21,14 @@ def has_vectors(pipeline: Path) -> bool:
     """Whether a saved pipeline's vocab holds static vectors (read without loading it)."""
     folder = pipeline / "vocab"
     return (folder / "vectors").exists() and Vectors().from_disk(folder).shape[0] > 0
+
+
+def missing_components(config: Path, base: Path) -> list:
+    """The components the continue config sources that the base pipeline lacks (e.g. a
+    transformer NER fine-tuned with the CNN's config)."""
+    wanted = load_config(config, interpolate=False)["nlp"]["pipeline"]
+    found = load_config(base / "config.cfg", interpolate=False)["nlp"]["pipeline"]
+    return [name for name in wanted if name not in found]
 
 
 def main() -> None:
@@ -41,6 +50,10 @@ def main() -> None:
         shutil.copytree(args.base, final)
         print(f"--steps 0: {args.base} copied to {final} unchanged")
         return
+    missing = missing_components(args.config, args.base)
+    if missing:
+        sys.exit(f"{args.config} sources {missing}, which {args.base} does not have: use the continue config "
+                 "of its NER (ner_continue for ner_cnn, ner_trf_continue for ner_trf: --vars.ner_continue_config)")
     vectors = str(args.base) if has_vectors(args.base) else "null"
     command = [sys.executable, "-m", "spacy", "train", str(args.config), "--output", str(args.output),
                "--paths.base", str(args.base), "--training.max_steps", str(args.steps),

@@ -221,6 +221,11 @@ def test_finetune_ner_copies_the_pipeline_for_0_steps_and_reads_its_vectors(tmp_
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "model-best" / "config.cfg").read_text() == (tmp_path / "plain" / "config.cfg").read_text()
+    wrong_config = subprocess.run([sys.executable, str(ROOT / "scripts" / "finetune_ner.py"), str(ROOT / "configs" / "ner_continue.cfg"),
+                                   str(tmp_path / "plain"), str(tmp_path / "out2"), "--steps", "5"],
+                                  capture_output=True, text=True, timeout=120)
+    assert wrong_config.returncode != 0 and "ner_continue_config" in wrong_config.stderr
+    assert not (tmp_path / "out2").exists()
     script = _commands(_load(tmp_path, {"vars.finetune_steps": 0}))["finetune-ner"]["script"][0]
     assert "--steps 0 --" in script and "training/self_train/model-best training/ner_final" in script
 
