@@ -2,7 +2,7 @@
 dictionary baseline of the same `evaluate` runs, and the NER of each self-training round.
 
     python scripts/recognition_report.py metrics/dev.json metrics/second_dev.json \
-        --rounds training/self_train/rounds.json --output benchmarks/recognition.md
+        --rounds training/self_train/rounds.json --finetune-steps 500 --output benchmarks/recognition.md
 
 Reads only files the workflow wrote; writes a Markdown table (and prints it).
 """
@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--names", default="dev,second dev", help="Comma-separated names of the two dev sets")
     parser.add_argument("--rounds", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--finetune-steps", type=int, default=0, help="finetune-ner's steps after the last round")
     args = parser.parse_args()
     dev = json.loads(args.dev.read_text())
     second = json.loads(args.second_dev.read_text())
@@ -54,6 +55,9 @@ def main() -> None:
                 silver = " / ".join(str(counts[k]) for k in ("model", "model+kb", "abbreviation", "kb", "missing"))
                 lines.append(f"| {record['round']} | " + " | ".join(f"{record['dev'][c]['f']:.1f}" for c in corpora)
                              + f" | {silver} |")
+    if args.finetune_steps > 0:
+        lines += ["", f"The pipeline's NER is the last round's, then {args.finetune_steps} steps on the gold "
+                  "training documents alone (`finetune-ner`)."]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.output is not None:

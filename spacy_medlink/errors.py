@@ -196,12 +196,12 @@ class Errors(metaclass=_CodedMessages):
     E124 = ("{path}: the reader's repeat names {found}, but the corpus has the files {stems} "
             "(repeat maps a file's stem to the times its documents are read per pass, a whole "
             "number >= 1, e.g. {{\"ncbi_disease\": 2}}).")
-    E131 = ("{path}: no mention has one of the types to keep {types} (convert --type, the "
-            "corpus reader's types); its mentions' types are {found} (types are "
-            "case-sensitive).")
     E125 = ("{path} is a DocBin, whose entities carry no PubTator type: the corpus reader's "
             "types {types} keeps mention types of PubTator .txt files only. Convert with "
             "`python -m spacy_medlink convert --type TYPE` instead, or set types = [].")
+    E131 = ("{path}: no mention has one of the types to keep {types} (convert --type, the "
+            "corpus reader's types); its mentions' types are {found} (types are "
+            "case-sensitive).")
     # spacy pretrain's corpus (spacy_medlink/training/pretrain_corpus.py)
     E132 = ("[training] annotating_components names {names}, which the pipeline {pipeline} "
             "does not have: list only components of [nlp] pipeline.")

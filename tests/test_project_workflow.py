@@ -190,8 +190,7 @@ def test_sample_ner_steps_run_with_spacy_project(tmp_path):
     meta = srsly.read_json(tmp_path / "training" / "ner_gold" / "model-best" / "meta.json")
     assert meta["labels"]["ner"] == ["DISEASE"]
     # finetune-ner's script on that NER (no static vectors: the config's vectors become null).
-    finetune = [sys.executable, "scripts/finetune_ner.py", "configs/ner_continue.cfg", "training/ner_gold/model-best",
-                "training/ner_final", "--steps", "2", "--", "--paths.train", "corpus/train_ner",
+    finetune = [sys.executable, "scripts/finetune_ner.py", "training/ner_gold/model-best", "training/ner_final", "--steps", "2", "--", "--paths.train", "corpus/train_ner",
                 "--paths.dev", "corpus/dev.spacy", "--training.eval_frequency", "1"]
     result = subprocess.run(finetune, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
@@ -200,13 +199,13 @@ def test_sample_ner_steps_run_with_spacy_project(tmp_path):
     assert tuned["labels"]["ner"] == ["DISEASE"]
 
 
-def test_finetune_ner_copies_the_pipeline_for_0_steps_and_reads_its_vectors(tmp_path):
+def test_finetune_ner_copies_for_0_steps_picks_the_continue_config_and_reads_vectors(tmp_path):
     import numpy
     import spacy
 
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
-        from finetune_ner import has_vectors
+        from finetune_ner import continue_config, has_vectors
     finally:
         sys.path.pop(0)
     plain = spacy.blank("en")
@@ -216,18 +215,26 @@ def test_finetune_ner_copies_the_pipeline_for_0_steps_and_reads_its_vectors(tmp_
     with_vectors.vocab.set_vector("fever", numpy.asarray([1.0, 0.0], dtype="float32"))
     with_vectors.to_disk(tmp_path / "vectors")
     assert not has_vectors(tmp_path / "plain") and has_vectors(tmp_path / "vectors")
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "finetune_ner.py"), "configs/ner_continue.cfg",
-                             str(tmp_path / "plain"), str(tmp_path / "out"), "--steps", "0"],
+    # The transformer NER gets its own continue config (the CNN's would source a tok2vec).
+    for embedding, config in (("tok2vec", "ner_continue.cfg"), ("transformer", "ner_trf_continue.cfg")):
+        base = tmp_path / embedding
+        base.mkdir()
+        (base / "config.cfg").write_text(f'[nlp]\nlang = "en"\npipeline = ["{embedding}","ner"]\n')
+        assert continue_config(base).name == config
+    script = ROOT / "scripts" / "finetune_ner.py"
+    (tmp_path / "out" / "model-last").mkdir(parents=True)  # an earlier run's
+    result = subprocess.run([sys.executable, str(script), str(tmp_path / "plain"), str(tmp_path / "out"), "--steps", "0"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "model-best" / "config.cfg").read_text() == (tmp_path / "plain" / "config.cfg").read_text()
-    wrong_config = subprocess.run([sys.executable, str(ROOT / "scripts" / "finetune_ner.py"), str(ROOT / "configs" / "ner_continue.cfg"),
-                                   str(tmp_path / "plain"), str(tmp_path / "out2"), "--steps", "5"],
+    assert not (tmp_path / "out" / "model-last").exists()
+    wrong_config = subprocess.run([sys.executable, str(script), str(tmp_path / "tok2vec"), str(tmp_path / "out2"), "--steps", "5",
+                                   "--config", str(ROOT / "configs" / "ner_trf_continue.cfg")],
                                   capture_output=True, text=True, timeout=120)
-    assert wrong_config.returncode != 0 and "ner_continue_config" in wrong_config.stderr
+    assert wrong_config.returncode != 0 and "'transformer'" in wrong_config.stderr
     assert not (tmp_path / "out2").exists()
-    script = _commands(_load(tmp_path, {"vars.finetune_steps": 0}))["finetune-ner"]["script"][0]
-    assert "--steps 0 --" in script and "training/self_train/model-best training/ner_final" in script
+    script_line = _commands(_load(tmp_path, {"vars.finetune_steps": 0}))["finetune-ner"]["script"][0]
+    assert "training/self_train/model-best training/ner_final --steps 0 --" in script_line
 
 
 def test_distill_trains_the_chosen_student_on_the_teachers_labels(tmp_path):
