@@ -32,6 +32,12 @@ def pipeline_folder(path: Union[str, Path]) -> Path:
     return inner[0]
 
 
+def pipeline_location(model: Union[str, Path]) -> Union[Path, str]:
+    """RETURNS (Union[Path, str]): what spacy.load takes for `model`: the pipeline folder of an
+    existing path (see pipeline_folder), else the name of an installed package."""
+    return pipeline_folder(model) if Path(model).exists() else str(model)
+
+
 def load_pipeline(model: Union[str, Path], **kwargs: Any) -> Language:
     """spacy.load(model, **kwargs), for a folder (see pipeline_folder) or a package name.
 
@@ -40,7 +46,7 @@ def load_pipeline(model: Union[str, Path], **kwargs: Any) -> Language:
     """
     exists = Path(model).exists()
     try:
-        return spacy.load(pipeline_folder(model) if exists else str(model), **kwargs)
+        return spacy.load(pipeline_location(model), **kwargs)
     except OSError as err:
         if "[E053]" in str(err):  # config.cfg without meta.json: not a saved pipeline
             problem = f"spaCy cannot read it as a saved pipeline ({err})"

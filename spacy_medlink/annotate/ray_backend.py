@@ -9,7 +9,7 @@ from typing import Any, Deque, Iterable, Iterator, List, Optional, Tuple
 
 from spacy.tokens import Doc
 
-from ..loading import pipeline_folder
+from ..loading import pipeline_location
 
 ACTOR_NAME = "medlink-annotate-{index}"
 # A worker process that dies is restarted and its batch retried this many times (a batch that
@@ -71,7 +71,8 @@ def ray_pipe(nlp, model, items: Iterable[Tuple[str, Any]], *, workers: int, batc
         worker = _worker_class()
         # A folder as an absolute path to its pipeline (a package's folder holds it one level
         # down); a package name as it is (the workers share this environment).
-        model = str(pipeline_folder(model).resolve()) if Path(model).exists() else str(model)
+        location = pipeline_location(model)
+        model = str(location.resolve()) if isinstance(location, Path) else location
         actors = [worker.options(name=ACTOR_NAME.format(index=i)).remote(model) for i in range(max(1, workers))]
         pool = ActorPool(actors)
         # A bounded window of batches in flight (ActorPool.map would read the whole input
