@@ -240,7 +240,7 @@ def test_finetune_ner_copies_for_0_steps_picks_the_continue_config_and_reads_vec
 def test_distill_trains_the_chosen_student_on_the_teachers_labels(tmp_path):
     overrides = {"vars.distill_teacher": "training/my_teacher", "vars.student_width": 48,
                  "vars.student_depth": 3, "vars.student_hidden_width": 16, "vars.distill_limit": 77,
-                 "vars.second_corpus": "other", "vars.distill_gold_repeat": 2}
+                 "vars.second_corpus": "other", "vars.distill_gold_repeat": 2, "vars.distill_finetune_steps": 33}
     distill = _commands(_load(tmp_path, overrides))["distill"]
     train = distill["script"][0]
     assert "self-train configs/ner_cnn.cfg training/my_teacher " in train
@@ -251,5 +251,9 @@ def test_distill_trains_the_chosen_student_on_the_teachers_labels(tmp_path):
     for key, value in (("encode.width", 48), ("encode.depth", 3), ("ner.model.hidden_width", 16)):
         assert f"{key} {value}" in train
     assert "training/my_teacher" in distill["deps"]
-    assert any("assemble training/distill/model-best" in step for step in distill["script"])
+    # then fine-tuned on the gold alone, and that NER is what the student pipeline ships
+    finetune = next(step for step in distill["script"] if "finetune_ner.py" in step)
+    assert "training/distill/model-best training/distill_final --steps 33" in finetune
+    assert "--paths.train corpus/train_ner" in finetune
+    assert any("assemble training/distill_final/model-best" in step for step in distill["script"])
     assert "training/student" in distill["outputs"]
