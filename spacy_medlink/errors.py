@@ -209,6 +209,10 @@ class Errors(metaclass=_CodedMessages):
             "CONFIG OUT --paths.raw_text TEXTS.jsonl`.")
     E130 = ("spaCy has no language {lang!r} (--lang): use a code such as \"en\" (English, the "
             "default) that spacy.blank accepts.")
+    # the downloaded archives `spacy project run unpack` prepares (scripts/unpack_*.py)
+    E134 = ("{path}: the archive has no file whose path ends in {suffix!r}; it holds {found}. "
+            "Download it again from the URL in project.yml's assets (a different release may "
+            "lay its files out differently).")
     # --- linker (200-299) ---
     E200 = ("The medical_entity_linker '{name}' has no knowledge base (or an empty one). Fill "
             "it in initialize with [initialize.components.{name}.kb_loader], e.g. "

@@ -257,3 +257,18 @@ def test_distill_trains_the_chosen_student_on_the_teachers_labels(tmp_path):
     assert "--paths.train corpus/train_ner" in finetune
     assert any("assemble training/distill_final/model-best" in step for step in distill["script"])
     assert "training/student" in distill["outputs"]
+
+
+def test_every_data_file_the_workflow_reads_is_downloaded_or_unpacked(tmp_path):
+    # `spacy project assets` + `unpack` must leave everything `all` and `distill` read
+    config = _load(tmp_path)
+    commands = _commands(config)
+    data_dir = config["vars"]["data_dir"]
+    provided = {asset["dest"] for asset in config["assets"]} | set(commands["unpack"]["outputs"])
+    needed = {dep for name in (*config["workflows"]["all"], "distill", "train-teacher-pooled")
+              for dep in commands[name].get("deps", []) if dep.startswith(f"{data_dir}/")}
+    assert {f"{data_dir}/biored/train.pubtator.txt", f"{data_dir}/unlabeled/pubmed_sentences.jsonl.gz"} <= needed
+    assert needed <= provided, sorted(needed - provided)
+    unpack = " ".join(commands["unpack"]["script"])
+    assert "unpack_data.py biored assets/biored/BIORED.zip assets/biored" in unpack
+    assert f"unpack_data.py pool {data_dir}/unlabeled/MTL-Bioinformatics-2016.zip" in unpack
