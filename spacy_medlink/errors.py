@@ -86,6 +86,9 @@ class Warnings(metaclass=_CodedMessages):
             "so every document is written with 0 entities. Annotate with a pipeline that finds "
             "the mentions, an NER or entity_ruler before the linker (a component counts when "
             "its factory declares assigns=[\"doc.ents\"]).")
+    W322 = ("{parts}: {n} shard(s) of the interrupted run do not match the receipt written with "
+            "them (changed, cut short, or the run was killed before the receipt) and are "
+            "annotated again: {shards}.")
     # benchmark (350-399)
     W350 = ("The spaCy entity_linker baseline was trained on {n_examples} training documents "
             "in which no gold mention has a normalized-alias candidate; it predicts with its "
@@ -298,6 +301,11 @@ class Errors(metaclass=_CodedMessages):
             "folder is writable, or choose another output path.")
     # CLI options (307-319)
     E307 = ("Invalid {option} {value!r}: expected a whole number >= 1 ({meaning}).")
+    E309 = ("Cannot write {what} to {path}: the folder holds files ({found}) but no spaCy "
+            "pipeline (config.cfg), and writing there replaces the whole folder. Name a new "
+            "folder, or a pipeline folder to replace.")
+    E310 = ("Cannot write {what} to {path}: that path is also {other}, which writing would "
+            "replace. Name another output path.")
     E308 = ("Cannot use the GPU --gpu-id {gpu_id}: {error}. Install CuPy for your CUDA version "
             "(e.g. pip install cupy-cuda12x) on a machine with that GPU, or run on the CPU with "
             "--gpu-id -1.")
@@ -307,8 +315,8 @@ class Errors(metaclass=_CodedMessages):
     E321 = ("{path}: cannot decode the file as UTF-8 ({error}); skip bad records with --on-error "
             "skip.")
     E322 = "No input to annotate: {path} {problem}."
-    E323 = ("{output} has an interrupted run's shards in {parts}, made from {found}; this run "
-            "reads {expected}. Run again with --resume and the same input, model, format and "
+    E323 = ("{output} has an interrupted run's shards in {parts}, made with {found}; this run "
+            "has {expected}. Run again with --resume and the same input, model, format and "
             "shard size, or remove {parts} to start over.")
     E324 = ("{parts} holds an interrupted run: add --resume to continue it, or remove the folder "
             "to start over.")

@@ -117,7 +117,8 @@ def test_an_interrupted_run_resumes_to_the_same_output(model, tmp_path, monkeypa
     assert not out.exists() and len(list(parts_folder(out).glob("shard-*.jsonl"))) == 1
     with pytest.raises(ValueError, match=r"\[MLE324\]"):  # not without --resume
         annotate(model, source, out, shard_size=2, progress=False)
-    with pytest.raises(ValueError, match=r"\[MLE323\]"):  # nor with other settings
+    # nor with other settings, and the error names the setting that changed
+    with pytest.raises(ValueError, match=r"\[MLE323\].*made with \{'shard_size': 2\}; this run has \{'shard_size': 3\}"):
         annotate(model, source, out, shard_size=3, resume=True, progress=False)
     summary = annotate(model, source, out, shard_size=2, resume=True, progress=False)
     assert summary.n_from_earlier_run == 2 and summary.n_annotated == 3
@@ -205,3 +206,29 @@ def test_a_pipeline_that_sets_no_entities_warns_with_its_components(model, tmp_p
     with pytest.warns(UserWarning, match=r"MLW321.*no component that sets entities \(components: medlink_abbreviations, medical_entity_linker\)"):
         summary = annotate(tmp_path / "linker_only", _records(tmp_path), tmp_path / "out.jsonl", progress=False)
     assert summary.n_annotated == len(TEXTS) and summary.n_entities == 0
+
+
+def test_resume_redoes_a_finished_shard_that_changed_since(model, tmp_path, monkeypatch):
+    source = _records(tmp_path)
+    annotate(model, source, tmp_path / "whole.jsonl", shard_size=2, progress=False)
+    real_write = run_module.write_shard
+    written = []
+
+    def crash_on_third_shard(path, *args):
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        written.append(path)
+        real_write(path, *args)
+
+    monkeypatch.setattr(run_module, "write_shard", crash_on_third_shard)
+    out = tmp_path / "resumed.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        annotate(model, source, out, shard_size=2, progress=False)
+    monkeypatch.setattr(run_module, "write_shard", real_write)
+    first, second = written
+    first.write_bytes(first.read_bytes()[:10])  # cut short after its run (disk, a user, a sync tool)
+    (second.with_name(second.name + ".done")).unlink()  # killed between the shard and its receipt
+    with pytest.warns(UserWarning, match=r"\[MLW322\].*2 shard\(s\).*shard-000000.jsonl, shard-000001.jsonl"):
+        summary = annotate(model, source, out, shard_size=2, resume=True, progress=False)
+    assert summary.n_from_earlier_run == 0 and summary.n_annotated == 5
+    assert list(srsly.read_jsonl(out)) == list(srsly.read_jsonl(tmp_path / "whole.jsonl"))

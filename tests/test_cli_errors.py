@@ -134,6 +134,39 @@ def test_every_command_rejects_an_output_under_a_regular_file_before_working(tmp
     assert "Traceback" not in result.output
 
 
+def _same_path_args(tmp_path: Path):
+    """Commands whose output is one of their inputs, or whose two outputs are one file."""
+    folder = tmp_path / "model"
+    folder.mkdir(exist_ok=True)
+    corpus = tmp_path / "corpus.pubtator.txt"
+    corpus.write_text(TINY_PUBTATOR.read_text())
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text('{"text": "One."}\n')
+    vocabulary = tmp_path / "vocabulary.tsv"
+    vocabulary.write_text(TINY_MEDIC.read_text())
+    same = str(tmp_path / "same.json")
+    return {
+        "convert": (["convert", str(corpus), str(corpus)], corpus, "the input corpus"),
+        "evaluate": (["evaluate", str(folder), str(corpus), "-o", str(corpus)], corpus, "the gold corpus"),
+        "evaluate-two-outputs": (["evaluate", str(folder), str(corpus), "-o", same, "-e", same], None, "metrics"),
+        "weak-label": (["weak-label", str(folder), str(pool), str(pool)], pool, "the unlabeled texts"),
+        "weak-label-report": (["weak-label", str(folder), str(pool), same, "-r", same], None, "the silver DocBin"),
+        "annotate": (["annotate", str(folder), str(pool), str(pool)], pool, "the input"),
+        "kb-update": (["kb-update", str(folder), str(vocabulary), "-r", str(vocabulary)], vocabulary, "the vocabulary"),
+    }
+
+
+@pytest.mark.parametrize("command", ["convert", "evaluate", "evaluate-two-outputs", "weak-label", "weak-label-report", "annotate", "kb-update"])
+def test_no_command_writes_over_its_input_or_its_other_output(tmp_path, command):
+    args, input_file, other = _same_path_args(tmp_path)[command]
+    before = input_file.read_bytes() if input_file is not None else None
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "[MLE310]" in _folded(result.output) and f"that path is also {other}" in _folded(result.output)
+    if input_file is not None:
+        assert input_file.read_bytes() == before
+
+
 def test_check_output_path(tmp_path):
     (tmp_path / "file.json").write_text("{}")
     assert check_output_path(tmp_path / "new" / "deeper" / "out.json", "x") == tmp_path / "new" / "deeper" / "out.json"

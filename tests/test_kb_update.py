@@ -99,7 +99,14 @@ def test_kb_update_command_on_a_trained_pipeline(tmp_path):
     vocabulary = tmp_path / "new.jsonl"
     vocabulary.write_text(json.dumps({"id": NEW.concept_id, "name": NEW.name, "synonyms": list(NEW.synonyms)}) + "\n")
     report_path = tmp_path / "report.json"
-    out = tmp_path / "updated"
+    # a folder of other files is never the output: writing there replaces the whole folder
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep")
+    result = CliRunner().invoke(app, ["kb-update", str(model), str(vocabulary), "-o", str(precious)])
+    assert result.exit_code == 1 and "[MLE309]" in result.output and "notes.txt" in result.output
+    assert (precious / "notes.txt").read_text() == "keep"
+    out = tmp_path / "new_folder" / "updated"  # missing parents are created
     result = CliRunner().invoke(app, ["kb-update", str(model), str(vocabulary), "-o", str(out), "-r", str(report_path)])
     assert result.exit_code == 0, result.output
     assert json.loads(report_path.read_text())["added"] == [NEW.concept_id]

@@ -1,6 +1,8 @@
 """Output of `annotate`: one record per document with its linked entities, as JSONL, PubTator
 or a DocBin (chosen by the output's suffix or --format). Shards are written atomically (a
-temporary file renamed into place), so a killed run leaves whole shards or none."""
+temporary file renamed into place), so a killed run leaves whole shards or none, and each
+gets a receipt that --resume checks (a shard changed since is redone)."""
+import json
 import os
 import re
 import shutil
@@ -11,12 +13,15 @@ import srsly
 from spacy.tokens import Doc, DocBin
 
 from ..errors import Errors
+from ..integrity import file_sha256
 from ..kb.ids import KB_ID_SEPARATOR
 from ..pipeline.explain import LINKS_EXTENSION
 from .inputs import InputRecord
 
 OUTPUT_FORMATS = {"jsonl": ".jsonl", "pubtator": ".pubtator.txt", "spacy": ".spacy"}
 ANNOTATE_USER_DATA = "medlink_annotate"
+# A finished shard's receipt (its document count, size and sha256), written after the shard.
+RECEIPT_SUFFIX = ".done"
 _LINE_BREAKS = re.compile(r"[\r\n\t]")
 _ID_SEPARATORS = re.compile(r"[\r\n\t|\s]")
 
@@ -74,7 +79,7 @@ def pubtator_lines(record: InputRecord, doc: Doc, names_of) -> List[str]:
 
 
 def write_shard(path: Path, kind: str, items: Sequence[Tuple[InputRecord, Doc]], names_of) -> None:
-    """Write one shard atomically."""
+    """Write one shard atomically, then its receipt (shard_is_complete)."""
     tmp = path.with_name(path.name + ".tmp")
     if kind == "spacy":
         docs = []
@@ -87,6 +92,28 @@ def write_shard(path: Path, kind: str, items: Sequence[Tuple[InputRecord, Doc]],
     else:
         srsly.write_jsonl(tmp, [json_record(r, d, names_of) for r, d in items])
     replace_atomically(tmp, path)
+    receipt = receipt_path(path)
+    receipt_tmp = receipt.with_name(receipt.name + ".tmp")
+    receipt_tmp.write_text(json.dumps({"n_docs": len(items), **_digest(path)}))
+    replace_atomically(receipt_tmp, receipt)
+
+
+def receipt_path(shard: Path) -> Path:
+    return shard.with_name(shard.name + RECEIPT_SUFFIX)
+
+
+def shard_is_complete(shard: Path) -> bool:
+    """Whether a shard is as its run wrote it: its receipt exists and names its size and
+    sha256 (a shard changed or cut short since, or killed before its receipt, is redone)."""
+    try:
+        receipt = json.loads(receipt_path(shard).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(receipt, dict) and {k: receipt.get(k) for k in ("bytes", "sha256")} == _digest(shard)
+
+
+def _digest(path: Path) -> dict:
+    return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def merge_shards(shards: Iterable[Path], kind: str, output: Path) -> None:

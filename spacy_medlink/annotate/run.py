@@ -22,7 +22,8 @@ from ..pipeline.components import components_of, entity_components
 from ..pipeline.linker import LINKER_FACTORY
 from ..pipeline.release_memory import RELEASE_MEMORY_FACTORY
 from .inputs import BadRecord, InputRecord, count_lines, file_format, input_paths, read_records
-from .outputs import OUTPUT_FORMATS, merge_shards, names_from_store, output_format, replace_atomically, write_shard
+from .outputs import (OUTPUT_FORMATS, RECEIPT_SUFFIX, merge_shards, names_from_store, output_format,
+                      replace_atomically, shard_is_complete, write_shard)
 
 ON_ERROR = ("skip", "fail")
 BACKENDS = ("local", "ray")
@@ -88,13 +89,25 @@ def _prepare_parts(output: Path, state: Dict[str, Any], resume: bool) -> Tuple[P
         except (OSError, ValueError):
             found = {"input": f"an unreadable {STATE_FILE}"}
         if found != state:
-            raise ValueError(Errors.E323.format(output=output, parts=parts, found=found.get("input"), expected=state["input"]))
+            changed = [key for key in state if found.get(key) != state[key]] or sorted(found)
+            raise ValueError(Errors.E323.format(
+                output=output, parts=parts, found={key: found.get(key) for key in changed},
+                expected={key: state.get(key) for key in changed}))
     else:
         parts.mkdir(parents=True)
         tmp = state_path.with_name(STATE_FILE + ".tmp")
         tmp.write_text(json.dumps(state))
         replace_atomically(tmp, state_path)
-    done = {int(p.name.split("-")[1].split(".")[0]) for p in parts.glob("shard-*") if not p.name.endswith(".tmp")}
+    done, redone = set(), []
+    for shard in sorted(parts.glob("shard-*")):
+        if shard.name.endswith((".tmp", RECEIPT_SUFFIX)):
+            continue
+        if shard_is_complete(shard):
+            done.add(int(shard.name.split("-")[1].split(".")[0]))
+        else:
+            redone.append(shard.name)
+    if redone:
+        warnings.warn(Warnings.W322.format(parts=parts, n=len(redone), shards=", ".join(redone[:_N_WARNED])))
     return parts, done
 
 

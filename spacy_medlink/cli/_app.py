@@ -2,7 +2,7 @@ import os
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Optional, Tuple
 
 import srsly
 import typer
@@ -52,6 +52,26 @@ def coded_errors() -> Iterator[None]:
         raise RuntimeError(f"Unexpected EOFError (a bug, not an input error): {err}") from err
     finally:
         warnings.formatwarning = python_format
+
+
+def check_distinct_paths(outputs: Iterable[Tuple[str, Optional[Path]]], inputs: Iterable[Tuple[str, Optional[Path]]]) -> None:
+    """Refuse an output path that is also an input or another output of the command (E310):
+    writing it would replace what the command reads, or what it wrote a moment before.
+
+    outputs, inputs: (what, path) pairs; a None path is not given.
+    RAISES OSError: E310.
+    """
+    seen = {}
+    for what, path in inputs:
+        if path is not None:
+            seen.setdefault(Path(path).resolve(), what)
+    for what, path in outputs:
+        if path is None:
+            continue
+        key = Path(path).resolve()
+        if key in seen:
+            raise OSError(Errors.E310.format(what=what, path=path, other=seen[key]))
+        seen[key] = what
 
 
 def check_output_path(path: Path, what: str, *, folder: bool = False) -> Path:

@@ -4,7 +4,7 @@ from typing import Optional
 
 from wasabi import msg
 
-from ._app import Arg, Opt, app, check_output_path, coded_errors
+from ._app import Arg, Opt, app, check_distinct_paths, check_output_path, coded_errors
 
 
 @app.command("annotate")
@@ -29,6 +29,7 @@ def annotate_cli(
     from ..annotate.run import annotate
 
     check_output_path(output, "the annotations")
+    check_distinct_paths([("the annotations", output)], [("the input", input_path)])
     summary = annotate(
         model, input_path, output, format=format, input_format=input_format, n_process=n_process,
         batch_size=batch_size, shard_size=shard_size, resume=resume, on_error=on_error,

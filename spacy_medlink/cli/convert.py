@@ -7,7 +7,7 @@ from wasabi import msg
 
 from ..training.convert import DEFAULT_TOKENIZER, ConversionReport, convert_pubtator
 from ..training.pubtator import PubtatorDocument, read_pubtator
-from ._app import Arg, Opt, app, check_output_path, coded_errors
+from ._app import Arg, Opt, app, check_distinct_paths, check_output_path, coded_errors
 
 _N_MISALIGNED_SHOWN = 20
 
@@ -42,6 +42,7 @@ def convert_cli(
     mention are counted and listed, never moved.
     """
     check_output_path(output_path, "the DocBin")
+    check_distinct_paths([("the DocBin", output_path)], [("the input corpus", input_path), ("the vocabulary", vocabulary)])
     report = convert_pubtator(
         input_path,
         output_path,

@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional
 from wasabi import msg
 
 from ..pipeline.linker import LINKER_FACTORY
-from ._app import Arg, Opt, app, check_output_path, coded_errors, save_json
+from ._app import Arg, Opt, app, check_distinct_paths, check_output_path, coded_errors, save_json
 
 # What a score whose denominator is 0 prints as (no gold mentions, no predictions).
 NOT_DEFINED = "n/a"
@@ -43,6 +43,8 @@ def evaluate_cli(
     for path, what in ((output_path, "metrics"), (errors_path, "errors")):
         if path is not None:
             check_output_path(path, what)
+    check_distinct_paths([("metrics", output_path), ("errors", errors_path)],
+                         [("the gold corpus", data_path), ("the training corpus", train_path)])
     if gpu_id >= 0:
         try:
             require_gpu(gpu_id)

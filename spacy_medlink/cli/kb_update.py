@@ -5,8 +5,9 @@ from typing import Optional
 
 from wasabi import msg
 
+from ..errors import Errors
 from ..loading import pipeline_folder
-from ._app import Arg, Opt, app, check_output_path, coded_errors, save_json
+from ._app import Arg, Opt, app, check_distinct_paths, check_output_path, coded_errors, save_json
 
 _N_SHOWN = 5
 
@@ -19,6 +20,7 @@ def save_pipeline_atomically(nlp, target: Path, *, with_manifest: bool) -> None:
 
     from ..integrity import write_manifest
 
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp, old = (target.with_name(f".{target.name}.{suffix}") for suffix in ("kb-update-new", "kb-update-old"))
     for stale in (tmp, old):
         if stale.exists():
@@ -55,9 +57,13 @@ def kb_update_cli(
     from ..kb.update import read_id_map
     from ..pipeline.kb_update import update_pipeline_kb
 
+    check_distinct_paths([("the update report", report_path)], [("the vocabulary", vocabulary), ("the id map", id_map)])
     folder = pipeline_folder(pipeline)
     target = output or folder
     check_output_path(target, "the updated pipeline", folder=True)
+    others = sorted(p.name for p in target.iterdir()) if target.is_dir() else []
+    if others and not (target / "config.cfg").exists():  # the swap would delete them
+        raise OSError(Errors.E309.format(what="the updated pipeline", path=target, found=", ".join(others[:_N_SHOWN])))
     if report_path is not None:
         check_output_path(report_path, "the update report")
     nlp = spacy.load(folder)

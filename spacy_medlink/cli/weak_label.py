@@ -6,7 +6,7 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
-from ._app import Arg, Opt, app, check_output_path, coded_errors, save_json
+from ._app import Arg, Opt, app, check_distinct_paths, check_output_path, coded_errors, save_json
 
 
 @app.command("weak-label")
@@ -39,6 +39,10 @@ def weak_label_cli(
     check_output_path(output, "the silver DocBin")
     if report_path is not None:
         check_output_path(report_path, "the report")
+    check_distinct_paths(
+        [("the silver DocBin", output), ("the report", report_path)],
+        [("the unlabeled texts", unlabeled), *(("a --transfer corpus", p) for p in transfer), *(("a --gold corpus", p) for p in gold)],
+    )
     rules = silver_rules(min_agreement, min_count, negative_ratio, kb_labels, sources, kb_open_left)
     report = write_silver(teacher, unlabeled, output, limit=limit, seed=seed, head=head, rules=rules, gold_paths=gold, transfer_paths=transfer)
     print_weak_label_report(report)
