@@ -3,6 +3,7 @@ bad records counted and named, and resume after an interruption giving the same 
 import gzip
 import json
 from pathlib import Path
+from typing import List
 
 import pytest
 import srsly
@@ -96,24 +97,31 @@ def test_bad_records_are_counted_and_named_or_fatal(model, tmp_path):
         annotate(model, path, tmp_path / "fail.jsonl", on_error="fail", progress=False)
 
 
-def test_an_interrupted_run_resumes_to_the_same_output(model, tmp_path, monkeypatch):
-    source = _records(tmp_path)
-    annotate(model, source, tmp_path / "whole.jsonl", shard_size=2, progress=False)
+def _interrupted_run(model, source: Path, out: Path, monkeypatch, n_finished: int) -> List[Path]:
+    """Annotate with shards of 2 and stop while writing shard n_finished, as a kill would
+    (leaving a .tmp); RETURNS the finished shards."""
     written = []
     real_write = run_module.write_shard
 
-    def crash_on_second_shard(path, *args):
-        if written:
+    def crash(path, *args):
+        if len(written) == n_finished:
             path.with_name(path.name + ".tmp").write_text("half a shard")  # what a kill leaves
             raise KeyboardInterrupt
         written.append(path)
         real_write(path, *args)
 
-    monkeypatch.setattr(run_module, "write_shard", crash_on_second_shard)
-    out = tmp_path / "resumed.jsonl"
+    monkeypatch.setattr(run_module, "write_shard", crash)
     with pytest.raises(KeyboardInterrupt):
         annotate(model, source, out, shard_size=2, progress=False)
     monkeypatch.setattr(run_module, "write_shard", real_write)
+    return written
+
+
+def test_an_interrupted_run_resumes_to_the_same_output(model, tmp_path, monkeypatch):
+    source = _records(tmp_path)
+    annotate(model, source, tmp_path / "whole.jsonl", shard_size=2, progress=False)
+    out = tmp_path / "resumed.jsonl"
+    _interrupted_run(model, source, out, monkeypatch, n_finished=1)
     assert not out.exists() and len(list(parts_folder(out).glob("shard-*.jsonl"))) == 1
     with pytest.raises(ValueError, match=r"\[MLE324\]"):  # not without --resume
         annotate(model, source, out, shard_size=2, progress=False)
@@ -211,21 +219,8 @@ def test_a_pipeline_that_sets_no_entities_warns_with_its_components(model, tmp_p
 def test_resume_redoes_a_finished_shard_that_changed_since(model, tmp_path, monkeypatch):
     source = _records(tmp_path)
     annotate(model, source, tmp_path / "whole.jsonl", shard_size=2, progress=False)
-    real_write = run_module.write_shard
-    written = []
-
-    def crash_on_third_shard(path, *args):
-        if len(written) == 2:
-            raise KeyboardInterrupt
-        written.append(path)
-        real_write(path, *args)
-
-    monkeypatch.setattr(run_module, "write_shard", crash_on_third_shard)
     out = tmp_path / "resumed.jsonl"
-    with pytest.raises(KeyboardInterrupt):
-        annotate(model, source, out, shard_size=2, progress=False)
-    monkeypatch.setattr(run_module, "write_shard", real_write)
-    first, second = written
+    first, second = _interrupted_run(model, source, out, monkeypatch, n_finished=2)
     first.write_bytes(first.read_bytes()[:10])  # cut short after its run (disk, a user, a sync tool)
     (second.with_name(second.name + ".done")).unlink()  # killed between the shard and its receipt
     with pytest.warns(UserWarning, match=r"\[MLW322\].*2 shard\(s\).*shard-000000.jsonl, shard-000001.jsonl"):
