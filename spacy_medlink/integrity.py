@@ -10,7 +10,7 @@ Folders saved before manifests existed load with the presence checks of their ow
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, Optional
 
 import srsly
 
@@ -83,8 +83,9 @@ def verify_manifest(
     max_checksum_bytes (Optional[int]): Files larger than this are checked by size only (the
         memory-mapped arrays of a UMLS-size KB: hashing gigabytes at every load would cost
         more than the load; `python -m spacy_medlink verify` checks them all).
-    RETURNS (bool): Whether a manifest was found and checked.
-    RAISES ValueError: E030 (missing), E031 (size), E032 (checksum), E033 (bad manifest).
+    RETURNS (int): The files the manifest lists, all checked (0 without a manifest).
+    RAISES ValueError: E030 (missing), E031 (size), E032 (checksum), E033 (bad manifest, or
+        an entry outside the folder).
     """
     folder = Path(folder)
     for name in required:
@@ -92,13 +93,16 @@ def verify_manifest(
             raise ValueError(Errors.E030.format(path=folder / name, folder=folder))
     manifest_path = folder / MANIFEST_FILE
     if not manifest_path.exists():
-        return False
+        return 0
     manifest = read_json(manifest_path)
     files = manifest.get("files") if isinstance(manifest, dict) else None
     if not isinstance(files, dict) or manifest.get("sha256") != _digest_of(files):
         raise ValueError(Errors.E033.format(path=manifest_path))
+    inside = folder.resolve()
     for relative, entry in files.items():
         path = folder / relative
+        if inside not in path.resolve().parents:  # a manifest vouches for its own folder only
+            raise ValueError(Errors.E033.format(path=manifest_path))
         if not path.is_file():
             raise ValueError(Errors.E030.format(path=path, folder=folder))
         try:
@@ -112,24 +116,22 @@ def verify_manifest(
             continue
         if file_sha256(path) != expected_sha:
             raise ValueError(Errors.E032.format(path=path))
-    return True
+    return len(files)
 
 
-def verify_tree(folder: Path) -> List[Path]:
+def verify_tree(folder: Path) -> Dict[Path, int]:
     """Check every manifest under a saved folder (a pipeline: its own manifest, written by
     `assemble`, covers spaCy's files too; each component's covers its own).
 
     folder (Path): The folder.
-    RETURNS (List[Path]): The manifests checked, outermost first.
+    RETURNS (Dict[Path, int]): The manifests checked, outermost first, and the files each lists.
     RAISES ValueError: E030-E033 naming the first damaged file.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(Errors.E030.format(path=folder, folder=folder.parent))
     manifests = sorted(folder.rglob(MANIFEST_FILE), key=lambda p: (len(p.parts), p.as_posix()))
-    for manifest in manifests:
-        verify_manifest(manifest.parent)
-    return manifests
+    return {manifest: verify_manifest(manifest.parent) for manifest in manifests}
 
 
 def _read_coded(path: Path, read: Callable[[Path], Any], what: str) -> Any:

@@ -227,3 +227,13 @@ def test_resume_redoes_a_finished_shard_that_changed_since(model, tmp_path, monk
         summary = annotate(model, source, out, shard_size=2, resume=True, progress=False)
     assert summary.n_from_earlier_run == 0 and summary.n_annotated == 5
     assert list(srsly.read_jsonl(out)) == list(srsly.read_jsonl(tmp_path / "whole.jsonl"))
+
+
+@pytest.mark.parametrize("content, problem", [("", "has no records"), ('{"no_text": 1}\nnot json\n', "has 2 records, all bad")])
+def test_an_input_without_a_good_record_is_an_error_not_an_empty_output(model, tmp_path, content, problem):
+    source = tmp_path / "in.jsonl"
+    source.write_text(content)
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(ValueError, match=rf"\[MLE322\].*in.jsonl {problem}"):
+        annotate(model, source, out, progress=False)
+    assert not out.exists() and not parts_folder(out).exists()

@@ -4,12 +4,14 @@ from pathlib import Path
 
 import pytest
 import spacy
+import srsly
 from typer.testing import CliRunner
 
 from medlink_bench.__main__ import app as bench_app
 from spacy_medlink.cli import app
 from spacy_medlink.cli._app import check_output_path, coded_errors, save_json
 from spacy_medlink.errors import Errors
+from spacy_medlink.integrity import MANIFEST_FILE, _digest_of, file_sha256, write_manifest
 from spacy_medlink.training.gold_corpus import read_gold
 
 DATA = Path(__file__).parent / "data"
@@ -195,16 +197,33 @@ def test_build_kb_rejects_a_dim_below_1_before_reading_the_vocabulary(tmp_path, 
     assert not (tmp_path / "kb").exists()
 
 
-@pytest.mark.parametrize("target", ["empty folder", "file", "missing"])
+@pytest.mark.parametrize("target", ["empty folder", "file", "missing", "manifest of no files"])
 def test_verify_fails_when_nothing_can_be_verified(tmp_path, target):
     """A CI check must not pass on the wrong folder (it exited 0 with a warning)."""
     path = tmp_path / "model"
-    if target == "empty folder":
+    if target in ("empty folder", "manifest of no files"):
         path.mkdir()
     elif target == "file":
         path.write_text("{}")
+    if target == "manifest of no files":
+        write_manifest(path)
     result = CliRunner().invoke(app, ["verify", str(path)])
     assert result.exit_code == 1 and "[MLE039]" in result.output, result.output
+
+
+def test_verify_refuses_a_manifest_entry_outside_its_folder(tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not the pipeline's")
+    path = tmp_path / "model"
+    path.mkdir()
+    (path / "own.txt").write_text("own")
+    write_manifest(path)
+    manifest = srsly.read_json(path / MANIFEST_FILE)
+    manifest["files"]["../outside.txt"] = {"bytes": outside.stat().st_size, "sha256": file_sha256(outside)}
+    manifest["sha256"] = _digest_of(manifest["files"])  # a consistent manifest, not a damaged one
+    srsly.write_json(path / MANIFEST_FILE, manifest)
+    result = CliRunner().invoke(app, ["verify", str(path)])
+    assert result.exit_code == 1 and "[MLE033]" in result.output, result.output
 
 
 def test_convert_names_an_unknown_language(tmp_path):

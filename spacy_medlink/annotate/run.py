@@ -192,6 +192,11 @@ def annotate(
         bar.set_postfix_str(f"{summary.words_per_second:,.0f} words/s")
     bar.close()
     summary.seconds = time.perf_counter() - started
+    if summary.n_records == summary.n_bad:  # nothing to write: an empty or wrong input, not a run
+        shutil.rmtree(parts)
+        problem = ("has no records" if not summary.n_records else
+                   f"has {summary.n_bad} records, all bad (first: {'; '.join(summary.bad[:_N_WARNED])})")
+        raise ValueError(Errors.E322.format(path=input_path, problem=problem))
     if summary.bad:
         examples = "; ".join(summary.bad[:_N_WARNED])
         warnings.warn(Warnings.W320.format(n_skipped=summary.n_bad, n_total=summary.n_records, examples=examples))

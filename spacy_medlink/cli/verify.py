@@ -22,6 +22,8 @@ def verify_cli(pipeline: Path = Arg(..., help="Pipeline folder (or an installed 
     manifests = verify_tree(pipeline)
     if not manifests:
         raise ValueError(Errors.E039.format(path=pipeline, problem=f"it holds no {MANIFEST_FILE}, so nothing could be verified"))
+    if not sum(manifests.values()):
+        raise ValueError(Errors.E039.format(path=pipeline, problem=f"its {MANIFEST_FILE} list no files, so nothing was verified"))
     if not (pipeline / MANIFEST_FILE).exists():
         msg.warn(f"{pipeline} has no pipeline-level {MANIFEST_FILE} (only `assemble` writes "
                  "one): spaCy's own files (tokenizer, vocab, ner, ...) were not checked.")
