@@ -238,3 +238,18 @@ def test_evaluate_on_a_docbin_without_documents_says_so(tmp_path):
     DocBin().to_disk(tmp_path / "empty.spacy")
     with pytest.raises(ValueError, match=r"MLE300.*found 1 file\(s\) without a document"):
         read_gold(tmp_path / "empty.spacy")
+
+
+def test_a_failed_write_leaves_no_partial_output_and_names_the_file(tmp_path, monkeypatch):
+    from spacy.tokens import DocBin
+
+    def full_disk(self, path):
+        Path(path).write_bytes(b"\x00" * 100)  # the part that fitted
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(DocBin, "to_disk", full_disk)
+    out = tmp_path / "corpus.spacy"
+    result = CliRunner().invoke(app, ["convert", str(TINY_PUBTATOR), str(out)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "[MLE306]" in _folded(result.output) and "No space left on device" in _folded(result.output)
+    assert list(tmp_path.iterdir()) == []  # neither a truncated corpus.spacy nor its .tmp

@@ -11,7 +11,7 @@ import spacy_medlink
 
 # Low to high. A module may import its own layer and the ones below it.
 LAYERS: Tuple[Tuple[str, ...], ...] = (
-    ("about", "errors", "fork_safety", "input_files", "integrity", "loading", "memory", "tokenizer"),
+    ("about", "errors", "fork_safety", "input_files", "integrity", "loading", "memory", "output_files", "tokenizer"),
     ("kb",),
     ("candidates", "ml"),
     ("pipeline", "visualize"),

@@ -3,7 +3,6 @@ or a DocBin (chosen by the output's suffix or --format). Shards are written atom
 temporary file renamed into place), so a killed run leaves whole shards or none, and each
 gets a receipt that --resume checks (a shard changed since is redone)."""
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -14,6 +13,7 @@ from spacy.tokens import Doc, DocBin
 
 from ..errors import Errors
 from ..integrity import file_sha256
+from ..output_files import replace_atomically
 from ..kb.ids import KB_ID_SEPARATOR
 from ..pipeline.explain import LINKS_EXTENSION
 from .inputs import InputRecord
@@ -131,13 +131,6 @@ def merge_shards(shards: Iterable[Path], kind: str, output: Path) -> None:
                 with shard.open("rb") as part:
                     shutil.copyfileobj(part, out)
     replace_atomically(tmp, output)
-
-
-def replace_atomically(tmp: Path, path: Path) -> None:
-    """Move a fully written temporary file into place (flushed to disk first)."""
-    with tmp.open("rb") as file_:
-        os.fsync(file_.fileno())
-    os.replace(tmp, path)
 
 
 def names_from_store(store):

@@ -9,6 +9,7 @@ import typer
 from wasabi import msg
 
 from ..errors import Errors
+from ..output_files import written_atomically
 
 app = typer.Typer(
     name="spacy-medlink",
@@ -108,9 +109,6 @@ def save_json(path: Path, data: Any, what: str) -> None:
     what (str): What it is, for the message ("metrics", "the report").
     """
     check_output_path(path, what)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path, data)
-    except OSError as err:
-        raise OSError(Errors.E306.format(what=what, path=path, error=err)) from err
+    with written_atomically(path, what) as tmp:
+        srsly.write_json(tmp, data)
     msg.good(f"Saved {what} to {path}")

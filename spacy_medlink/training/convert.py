@@ -21,6 +21,7 @@ from spacy.util import filter_spans
 
 from .. import tokenizer as _registers_biomedical_tokenizer  # noqa: F401
 from ..errors import Errors, Warnings
+from ..output_files import written_atomically
 from ..kb.categories import DISEASE_LABEL
 from ..kb.ids import KB_ID_SEPARATOR, normalize_concept_id
 from .pubtator import PubtatorDocument, PubtatorMention, read_pubtator
@@ -196,9 +197,8 @@ def convert_pubtator(
             raise ValueError(Errors.E116.format(path=input_path))
         matcher = AliasMatcher.from_concepts(read_vocabulary(vocabulary))
         report.n_unannotated_missing = mark_unannotated_missing(docs, matcher, unannotated)
-    output_path = Path(output_path)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    DocBin(docs=docs, store_user_data=True).to_disk(output_path)
+    with written_atomically(output_path, "the DocBin") as tmp:
+        DocBin(docs=docs, store_user_data=True).to_disk(tmp)
     return report
 
 
