@@ -335,6 +335,10 @@ class Errors(metaclass=_CodedMessages):
     E400 = ("Pipeline {path} has no component made by the '{factory}' factory (components: "
             "{found}); a spacy-medlink package needs the linker and its KB.")
     E401 = "Data file {path} (passed with --data to record its sha256) does not exist."
+    E402 = ("{path} ({option}) is not the metrics JSON of `python -m spacy_medlink evaluate`: "
+            "expected an object with at least one of the sections {sections}, found {found}.")
+    E403 = ("Invalid {option} {value!r}: expected {expected}, as `spacy package` and pip "
+            "require.")
 
 
 def warn_once(message: str, category=UserWarning) -> None:

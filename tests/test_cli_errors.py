@@ -117,13 +117,16 @@ def _command_args(tmp_path: Path, out: Path):
         "weak-label": ["weak-label", str(folder), str(pool), str(out / "silver.spacy")],
         "weak-label-report": ["weak-label", str(folder), str(pool), str(tmp_path / "s.spacy"), "-r", str(out / "r.json")],
         "self-train": ["self-train", str(TINY_MEDIC), str(folder), str(pool), data, data, str(out)],
+        "package-meta": ["package-meta", str(folder), str(out / "meta.json"), "-n", "x", "-v", "0.1.0"],
+        "kb-update": ["kb-update", str(folder), str(TINY_MEDIC), "-o", str(out)],
+        "kb-update-report": ["kb-update", str(folder), str(TINY_MEDIC), "-r", str(out / "report.json")],
     }
 
 
 @pytest.mark.parametrize(
     "command",
     ["build-kb", "convert", "assemble", "calibrate", "evaluate", "evaluate-errors", "benchmark",
-     "weak-label", "weak-label-report", "self-train"],
+     "weak-label", "weak-label-report", "self-train", "package-meta", "kb-update", "kb-update-report"],
 )
 def test_every_command_rejects_an_output_under_a_regular_file_before_working(tmp_path, command):
     blocker = tmp_path / "a_file"

@@ -168,6 +168,34 @@ def test_package_meta_errors_name_the_problem(tmp_path, pipeline_path):
     with pytest.raises(ValueError, match=r"\[MLE401\].*missing\.txt"):
         build_package_meta(pipeline_path, name="x", version="0.0.1",
                            data_paths=[tmp_path / "missing.txt"])
+    wrong = tmp_path / "list.json"
+    wrong.write_text("[1, 2]")
+    with pytest.raises(ValueError, match=r"\[MLE402\].*list.json \(--metrics\).*found a JSON list"):
+        build_package_meta(pipeline_path, name="x", version="0.0.1", metrics_path=wrong)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"ner": ')
+    with pytest.raises(ValueError, match=r"\[MLE034\].*broken.json"):
+        build_package_meta(pipeline_path, name="x", version="0.0.1", second_metrics_path=broken)
+
+
+@pytest.mark.parametrize("args, code", [
+    (["-n", "bad name!", "-v", "0.1.0"], "MLE403"), (["-n", "ok", "-v", "not-a-version"], "MLE403"),
+    (["-n", "ok", "-v", "0.1.0", "--output-is-folder"], "MLE305"), (["-n", "ok", "-v", "0.1.0", "--not-a-pipeline"], "MLE042"),
+])
+def test_package_meta_cli_checks_its_arguments_before_working(tmp_path, pipeline_path, args, code):
+    from typer.testing import CliRunner
+
+    from spacy_medlink.cli import app
+
+    model, output = pipeline_path, tmp_path / "meta.json"
+    if "--output-is-folder" in args:
+        output.mkdir()
+    if "--not-a-pipeline" in args:
+        model = tmp_path / "kb_like"
+        model.mkdir()
+    options = [a for a in args if not a.startswith("--")]
+    result = CliRunner().invoke(app, ["package-meta", str(model), str(output), *options])
+    assert result.exit_code == 1 and f"[{code}]" in result.output and "Traceback" not in result.output, result.output
 
 
 def test_summarize_metrics_keeps_only_scalars():

@@ -58,14 +58,15 @@ def kb_update_cli(
     from ..pipeline.kb_update import update_pipeline_kb
 
     check_distinct_paths([("the update report", report_path)], [("the vocabulary", vocabulary), ("the id map", id_map)])
+    for path, what in ((output, "the updated pipeline"), (report_path, "the update report")):
+        if path is not None:  # before the pipeline loads: a typo costs nothing
+            check_output_path(path, what, folder=path is output)
     folder = pipeline_folder(pipeline)
     target = output or folder
     check_output_path(target, "the updated pipeline", folder=True)
     others = sorted(p.name for p in target.iterdir()) if target.is_dir() else []
     if others and not (target / "config.cfg").exists():  # the swap would delete them
         raise OSError(Errors.E309.format(what="the updated pipeline", path=target, found=", ".join(others[:_N_SHOWN])))
-    if report_path is not None:
-        check_output_path(report_path, "the update report")
     nlp = spacy.load(folder)
     updates = list(read_vocabulary(vocabulary, format=vocab_format))
     report = update_pipeline_kb(

@@ -24,9 +24,11 @@ from wasabi import msg
 
 from ..about import __version__
 from ..errors import Errors
-from ..integrity import file_sha256
+from ..integrity import file_sha256, read_json
+from ..loading import pipeline_folder
+from ..output_files import written_atomically
 from ..pipeline.linker import LINKER_FACTORY
-from ._app import Arg, Opt, app, coded_errors
+from ._app import Arg, Opt, app, check_distinct_paths, check_output_path, coded_errors
 
 KB_META_FILE = "meta.json"
 # The package names spacy-medlink, which provides the factories, in its requirements;
@@ -36,6 +38,8 @@ REQUIREMENT = f"spacy-medlink{util.get_minor_version_range(__version__)}"
 # spacy.load (torch._dynamo); a transformer pipeline pins the faster range (pyproject.toml).
 TRANSFORMERS_REQUIREMENT = "transformers>=4.48,<4.52"
 METRIC_SECTIONS = ("ner", "end_to_end", "document_concepts", "norm_at_gold", "candidate_recall")
+# What `spacy package` accepts as a name (it becomes en_NAME, a Python module).
+PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # Published files the project uses, recognised by their sha256 (the checksums of
 # project.yml); any other file is recorded by its name and checksum only.
@@ -137,9 +141,9 @@ def build_package_meta(
         "trained_on": trained_on,
     }
     if metrics_path is not None:
-        medlink["dev_metrics"] = summarize_metrics(srsly.read_json(metrics_path))
+        medlink["dev_metrics"] = summarize_metrics(read_metrics(metrics_path, "--metrics"))
     if second_metrics_path is not None:
-        medlink["second_dev_metrics"] = summarize_metrics(srsly.read_json(second_metrics_path))
+        medlink["second_dev_metrics"] = summarize_metrics(read_metrics(second_metrics_path, "--second-metrics"))
     return {
         "name": name,
         "version": version,
@@ -302,6 +306,27 @@ def _readme_source(source: Dict[str, str]) -> Dict[str, str]:
     return readme
 
 
+def read_metrics(path: Union[str, Path], option: str) -> Dict[str, Any]:
+    """The JSON of `evaluate`, with coded errors: unreadable (E034), another shape (E402)."""
+    metrics = read_json(Path(path))
+    if not isinstance(metrics, dict) or not any(isinstance(metrics.get(s), dict) for s in METRIC_SECTIONS):
+        found = f"keys {sorted(metrics)[:8]}" if isinstance(metrics, dict) else f"a JSON {type(metrics).__name__}"
+        raise ValueError(Errors.E402.format(path=path, option=option, sections=", ".join(METRIC_SECTIONS), found=found))
+    return metrics
+
+
+def check_package_name(name: str, version: str) -> None:
+    """RAISES ValueError: E403 for a name or version `spacy package` or pip would refuse."""
+    from packaging.version import InvalidVersion, Version
+
+    if not PACKAGE_NAME.match(name):
+        raise ValueError(Errors.E403.format(option="--name", value=name, expected="lower-case letters, digits and underscores, starting with a letter (e.g. medlink_disease_sm)"))
+    try:
+        Version(version)
+    except InvalidVersion:
+        raise ValueError(Errors.E403.format(option="--version", value=version, expected="a PEP 440 version such as 0.2.0")) from None
+
+
 def write_package_meta(
     model_path: Union[str, Path],
     output: Union[str, Path],
@@ -316,9 +341,8 @@ def write_package_meta(
     RETURNS (Dict[str, Any]): The meta written.
     """
     meta = build_package_meta(model_path, **kwargs)
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    srsly.write_json(output, meta)
+    with written_atomically(output, "the package meta") as tmp:
+        srsly.write_json(tmp, meta)
     return meta
 
 
@@ -342,6 +366,10 @@ def package_meta_cli(
     dev_names: str = Opt("", "--dev-names", help="Comma-separated names of the --metrics and --second-metrics dev sets for the README's table"),
 ):
     """Write the meta.json overrides of an installable pipeline package."""
+    check_package_name(name, version)
+    check_output_path(output, "the package meta")
+    pipeline_folder(model_path)  # a folder that is not a pipeline: MLE042
+    check_distinct_paths([("the package meta", output)], [("the metrics", metrics), ("the second metrics", second_metrics)])
     names = [n.strip() for n in dev_names.split(",") if n.strip()]
     write_package_meta(model_path, output, name=name, version=version, metrics_path=metrics,
                        second_metrics_path=second_metrics, data_paths=data, trained_on=trained_on,
