@@ -212,6 +212,9 @@ class Errors(metaclass=_CodedMessages):
             "CONFIG OUT --paths.raw_text TEXTS.jsonl`.")
     E130 = ("spaCy has no language {lang!r} (--lang): use a code such as \"en\" (English, the "
             "default) that spacy.blank accepts.")
+    E135 = ("Unknown {option} label(s) {found}: the vocabulary's match labels are {expected} "
+            "(upper case); a mistyped label would turn the option off without a word.")
+    E136 = "Invalid {option} {value!r}: expected {expected}."
     # the downloaded archives `spacy project run unpack` prepares (scripts/unpack_*.py)
     E134 = ("{path}: the archive has no file whose path ends in {suffix!r}; it holds {found}. "
             "Download it again from the URL in project.yml's assets (a different release may "

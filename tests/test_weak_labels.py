@@ -104,6 +104,17 @@ def test_unknown_source_is_a_coded_error():
         SilverRules(entity_sources=("model", "gazetteer"))
 
 
+@pytest.mark.parametrize("rules, message", [
+    ({"kb_labels": ("DISEASE", "Symptom")}, r"MLE135.*--kb-labels label\(s\) \['Symptom'\]"),
+    ({"min_agreement": 2.0}, r"MLE136.*--min-agreement 2.0"), ({"min_agreement": -0.1}, r"MLE136.*--min-agreement"),
+    ({"min_count": 0}, r"MLE136.*--min-count 0"), ({"negative_ratio": -2.0}, r"MLE136.*--negative-ratio -2.0"),
+])
+def test_out_of_range_rules_and_unknown_labels_are_coded_errors(rules, message):
+    with pytest.raises(ValueError, match=message):
+        SilverRules(**rules)
+    SilverRules(negative_ratio=-1, min_agreement=0.0, min_count=1)  # the documented extremes
+
+
 def test_source_precision_against_gold(teacher):
     gold = spacy.blank("en")("Voss fever and diabetes")
     gold.ents = [gold.char_span(0, 10, label="DISEASE")]

@@ -5,8 +5,9 @@ Symptoms), a "disease" when one lies elsewhere under C, "other" otherwise (Conce
 .category_of). Entities are labelled DISEASE or SYMPTOM: by the NER's training corpora, by
 the KB matcher, by weak labelling and, with category_labels, by the linker.
 """
-from typing import Tuple
+from typing import Iterable, Tuple
 
+from ..errors import Errors
 from .ids import KB_ID_SEPARATOR
 
 DISEASE = "disease"
@@ -20,6 +21,13 @@ DISEASE_LABEL = "DISEASE"
 SYMPTOM_LABEL = "SYMPTOM"
 # The labels in a fixed order: the KB-feature layer embeds their index.
 LABELS: Tuple[str, ...] = (DISEASE_LABEL, SYMPTOM_LABEL)
+
+
+def check_labels(labels: Iterable[str], option: str) -> None:
+    """RAISES ValueError: E135 naming `option` for a label that no vocabulary match carries."""
+    unknown = sorted(set(labels) - set(LABELS))
+    if unknown:
+        raise ValueError(Errors.E135.format(option=option, found=unknown, expected=", ".join(LABELS)))
 
 
 def category_label(category: str) -> str:

@@ -22,7 +22,7 @@ from spacy.util import filter_spans
 from .. import tokenizer as _registers_biomedical_tokenizer  # noqa: F401
 from ..errors import Errors, Warnings
 from ..output_files import written_atomically
-from ..kb.categories import DISEASE_LABEL
+from ..kb.categories import DISEASE_LABEL, check_labels
 from ..kb.ids import KB_ID_SEPARATOR, normalize_concept_id
 from .pubtator import PubtatorDocument, PubtatorMention, read_pubtator
 
@@ -184,6 +184,7 @@ def convert_pubtator(
         are mentions too); the others are counted in the report. Empty: every mention.
     RETURNS (ConversionReport): The counts.
     """
+    check_labels(unannotated, "--unannotated")
     nlp = blank_pipeline(lang, tokenizer)
     if documents is None:
         documents = read_pubtator(input_path)

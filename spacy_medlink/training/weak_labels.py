@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from ..errors import Errors
 from ..kb.alias_matcher import KB_MATCHES_KEY
-from ..kb.categories import DISEASE_LABEL
+from ..kb.categories import DISEASE_LABEL, check_labels
 from ..memory import trimmed
 from ..pipeline.abbreviations import DEFAULT_SPANS_KEY as ABBREVIATIONS_KEY
 from ..pipeline.components import components_of
@@ -72,6 +72,16 @@ class SilverRules:
         unknown = sorted(set(self.entity_sources) - set(SOURCES))
         if unknown:
             raise ValueError(Errors.E122.format(found=unknown, expected=list(SOURCES)))
+        check_labels(self.kb_labels or (), "--kb-labels")
+        for option, value, valid, expected in (
+            ("--min-agreement", self.min_agreement, 0 <= self.min_agreement <= 1, "a share between 0 and 1"),
+            ("--min-count", self.min_count, self.min_count >= 1, "a whole number >= 1"),
+            ("--negative-ratio", self.negative_ratio, self.negative_ratio >= 0 or self.negative_ratio == -1,
+             "a ratio >= 0, or -1 for every text"),
+        ):
+            if not valid:
+                raise ValueError(Errors.E136.format(option=option, value=value, expected=expected))
+
 
 
 @dataclass
