@@ -79,6 +79,10 @@ class Warnings(metaclass=_CodedMessages):
     W300 = ("--guideline {guideline!r} changes nothing: no component of {model} reads the guideline "
             "(its NER was trained without `guidelines`, on one guideline). The entities are the "
             "pipeline's own.")
+    W301 = ("The NER pipeline {path} has no component that sets entities (components: "
+            "{found}): the assembled pipeline links only the entities of components you add "
+            "before its linker (an entity_ruler, your own NER). Pass a trained NER pipeline to "
+            "link out of the box.")
     # annotate (320-349)
     W320 = ("Skipped {n_skipped} bad input records of {n_total} (--on-error skip); first ones: "
             "{examples}. The summary lists every one.")

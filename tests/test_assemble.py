@@ -56,3 +56,11 @@ def test_the_new_linker_comes_after_the_short_forms_it_reads_when_they_are_added
     first.to_disk(tmp_path / "without_short_forms")
     again = assemble_pipeline(tmp_path / "without_short_forms", linker_path, tmp_path / "again")
     assert again.pipe_names.index("medlink_short_form_mentions") < again.pipe_names.index("medical_entity_linker")
+
+
+def test_an_ner_pipeline_without_entity_components_is_assembled_with_a_warning(halves, tmp_path):
+    folder, linker_path = halves
+    spacy.blank("en").to_disk(tmp_path / "blank")
+    with pytest.warns(UserWarning, match=r"\[MLW301\].*blank has no component that sets entities"):
+        nlp = assemble_pipeline(tmp_path / "blank", linker_path, tmp_path / "byo_ner")
+    assert "medical_entity_linker" in nlp.pipe_names

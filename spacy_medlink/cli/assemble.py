@@ -1,12 +1,13 @@
 """`python -m spacy_medlink assemble NER_MODEL LINKER_MODEL OUTPUT`: one pipeline from the two
 separately trained halves (NER first, then abbreviations, short-form mentions and the linker)."""
+import warnings
 from pathlib import Path
 
 from wasabi import msg
 
-from ..errors import Errors
+from ..errors import Errors, Warnings
 from ..integrity import write_manifest
-from ..pipeline.components import components_of
+from ..pipeline.components import components_of, entity_components
 from ..pipeline.abbreviations import ABBREVIATIONS_FACTORY
 from ..pipeline.linker import LINKER_FACTORY
 from ..pipeline.short_form_mentions import SHORT_FORM_FACTORY
@@ -37,6 +38,8 @@ def assemble_pipeline(
     from ..loading import load_pipeline
 
     nlp = load_pipeline(ner_model)
+    if not entity_components(nlp):  # legitimate for a bring-your-own-NER pipeline, but say so
+        warnings.warn(Warnings.W301.format(path=ner_model, found=", ".join(nlp.pipe_names) or "none"))
     linker_nlp = load_pipeline(linker_model)
     linkers = components_of(linker_nlp, LINKER_FACTORY)
     if not linkers:
