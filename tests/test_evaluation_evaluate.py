@@ -175,6 +175,19 @@ def test_evaluate_without_train_data_skips_baselines_with_a_note(tiny_nlp):
     assert any("--train-data" in note for note in results["notes"])
 
 
+def test_a_bad_training_corpus_fails_before_the_pipeline_runs(tiny_nlp, tmp_path, monkeypatch):
+    import spacy_medlink.evaluation.evaluate as evaluate_module
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the pipeline ran before --train-data was read")
+
+    monkeypatch.setattr(evaluate_module, "run_pipeline", must_not_run)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    with pytest.raises(ValueError, match=r"\[MLE101\].*empty.txt"):
+        evaluate_pipeline(tiny_nlp, TINY, train_path=empty, progress=False)
+
+
 def test_scores_without_gold_mentions_print_as_not_defined(tiny_nlp, tmp_path, capsys):
     """A corpus without gold mentions has no accuracy or recall: "n/a", not 0.00 (the JSON
     keeps spaCy's 0.0 with its counts)."""

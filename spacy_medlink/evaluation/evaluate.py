@@ -90,6 +90,8 @@ def evaluate_pipeline(
     linker_name, linker = find_linker(nlp, model_name)
     kb = _load_kb(kb, nlp) if kb is not None else linker.kb
     gold = ResolvedGold(read_gold(data_path, nlp.vocab), kb.store.resolve)
+    # Read before the pipeline runs: a bad --train-data must not cost the whole run first.
+    train_gold = read_gold(train_path, nlp.vocab) if baselines and train_path is not None else None
     notes: List[str] = []
     results: Dict[str, Any] = {
         "model": model_name,
@@ -126,12 +128,12 @@ def evaluate_pipeline(
     results["candidate_recall"] = candidate_recall(gold.concepts(), ranked, recall_ks)
     baseline_ranked: Dict[str, Dict[SpanKey, List[str]]] = {}
     if baselines:
-        if train_path is None:
+        if train_gold is None:
             notes.append("Baselines skipped: they need the training mentions (--train-data).")
             results["baselines"] = None
         else:
             results["baselines"], baseline_ranked = evaluate_baselines(
-                gold.documents, read_gold(train_path, nlp.vocab), kb.store,
+                gold.documents, train_gold, kb.store,
                 recall_ks=recall_ks, nlp=nlp, progress=progress,
             )
     if errors_path is not None:
