@@ -238,7 +238,10 @@ def read_id_map(path) -> Dict[str, str]:
     path = Path(path)
     id_map: Dict[str, str] = {}
     for line_no, raw in iter_raw_lines(path, Errors.E018):
-        line = raw.decode("utf8", errors="replace").rstrip("\r\n")
+        try:
+            line = raw.decode("utf8").rstrip("\r\n")
+        except UnicodeDecodeError as err:  # a replaced byte would make an id nobody has
+            raise ValueError(Errors.E109.format(path=path, line=line_no, encoding="utf8", error=err)) from None
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")
