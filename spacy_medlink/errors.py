@@ -101,7 +101,7 @@ class Warnings(metaclass=_CodedMessages):
 
 class Errors(metaclass=_CodedMessages):
     # --- knowledge base (001-099) ---
-    E001 = "Vocabulary file not found: {path}."
+    E001 = "Vocabulary file not found: {path}{problem}."
     E002 = "Vocabulary file {path} is empty: no concept rows were found."
     E003 = ("{path}, line {line}: expected {expected} tab-separated columns ({columns}), "
             "found {found}.")

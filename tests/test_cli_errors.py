@@ -26,7 +26,7 @@ def _folded(output: str) -> str:
 def test_coded_error_becomes_a_message_and_exit_code_1(capsys):
     with pytest.raises(SystemExit) as exit_:
         with coded_errors():
-            raise ValueError(Errors.E001.format(path="vocab.tsv"))
+            raise ValueError(Errors.E001.format(path="vocab.tsv", problem=""))
     assert exit_.value.code == 1
     assert "[MLE001] Vocabulary file not found: vocab.tsv." in _folded(capsys.readouterr().out)
 

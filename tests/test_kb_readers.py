@@ -100,6 +100,8 @@ def test_missing_file_raises_when_called(reader, tmp_path):
     path = tmp_path / "nope.tsv"
     with pytest.raises(ValueError, match=r"MLE001.*nope\.tsv"):
         reader(path)
+    with pytest.raises(ValueError, match=r"MLE001.*it is a folder"):
+        reader(tmp_path)
 
 
 def test_invalid_on_error():

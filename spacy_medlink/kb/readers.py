@@ -93,12 +93,16 @@ class _SkipReport:
             raise ValueError(Errors.E002.format(path=self.path))
 
 
+def _not_a_file(path: Path) -> str:
+    return " (it is a folder: pass the vocabulary file in it)" if path.is_dir() else ""
+
+
 def _check_args(path: PathLike, on_error: str) -> Path:
     if on_error not in _ON_ERROR:
         raise ValueError(Errors.E012.format(value=on_error))
     path = Path(path)
     if not path.is_file():
-        raise ValueError(Errors.E001.format(path=path))
+        raise ValueError(Errors.E001.format(path=path, problem=_not_a_file(path)))
     return path
 
 
@@ -342,7 +346,7 @@ def read_vocabulary(
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(Errors.E001.format(path=path))
+        raise ValueError(Errors.E001.format(path=path, problem=_not_a_file(path)))
     if format == "auto":
         suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
         suffix = suffixes[-1] if suffixes else ""
