@@ -219,6 +219,8 @@ class Errors(metaclass=_CodedMessages):
     E135 = ("Unknown {option} label(s) {found}: the vocabulary's match labels are {expected} "
             "(upper case); a mistyped label would turn the option off without a word.")
     E136 = "Invalid {option} {value!r}: expected {expected}."
+    E137 = ("{path}: convert writes a DocBin, which every reader here recognises by the suffix "
+            ".spacy (anything else is read as PubTator text); name the output {suggestion}.")
     # the downloaded archives `spacy project run unpack` prepares (scripts/unpack_*.py)
     E134 = ("{path}: the archive has no file whose path ends in {suffix!r}; it holds {found}. "
             "Download it again from the URL in project.yml's assets (a different release may "

@@ -256,3 +256,9 @@ def test_a_failed_write_leaves_no_partial_output_and_names_the_file(tmp_path, mo
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "[MLE306]" in _folded(result.output) and "No space left on device" in _folded(result.output)
     assert list(tmp_path.iterdir()) == []  # neither a truncated corpus.spacy nor its .tmp
+
+
+def test_convert_refuses_an_output_the_readers_would_not_take_for_a_docbin(tmp_path):
+    result = CliRunner().invoke(app, ["convert", str(TINY_PUBTATOR), str(tmp_path / "corpus.json")])
+    assert result.exit_code == 1 and "[MLE137]" in result.output and "corpus.spacy" in _folded(result.output)
+    assert not (tmp_path / "corpus.json").exists()

@@ -5,6 +5,7 @@ from typing import Iterator, List, Optional
 from tqdm import tqdm
 from wasabi import msg
 
+from ..errors import Errors
 from ..training.convert import DEFAULT_TOKENIZER, ConversionReport, convert_pubtator
 from ..training.pubtator import PubtatorDocument, read_pubtator
 from ._app import Arg, Opt, app, check_distinct_paths, check_output_path, coded_errors
@@ -43,6 +44,8 @@ def convert_cli(
     """
     check_output_path(output_path, "the DocBin")
     check_distinct_paths([("the DocBin", output_path)], [("the input corpus", input_path), ("the vocabulary", vocabulary)])
+    if output_path.suffix != ".spacy":
+        raise ValueError(Errors.E137.format(path=output_path, suggestion=output_path.with_suffix(".spacy").name))
     report = convert_pubtator(
         input_path,
         output_path,
