@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Set
 
 from spacy_medlink.errors import Errors
+from spacy_medlink.output_files import written_atomically
 
 DISEASE_TYPE = "DiseaseOrPhenotypicFeature"
 BIORED_SPLITS = {"train": "train.pubtator", "dev": "dev.pubtator"}
@@ -99,13 +100,15 @@ def unpack_biored(zip_path: Path, out_dir: Path, exclude: Set[str]) -> Dict[str,
     out_dir.mkdir(parents=True, exist_ok=True)
     report = {}
     with zipfile.ZipFile(zip_path) as archive:
-        for split, suffix in BIORED_SPLITS.items():
-            member = archive_member(archive, zip_path, suffix)
+        # every member found before anything is written: no train file without its dev file
+        members = {split: archive_member(archive, zip_path, suffix) for split, suffix in BIORED_SPLITS.items()}
+        for split, member in members.items():
             counts = {"documents": 0, "documents_excluded": 0, "disease_mentions": 0,
                       "other_type_mentions_dropped": 0, "relation_lines_dropped": 0}
             with archive.open(member) as raw:
                 documents = list(blocks(io.TextIOWrapper(raw, encoding="utf8")))
-            with (out_dir / f"{split}.pubtator.txt").open("w", encoding="utf8") as out:
+            with written_atomically(out_dir / f"{split}.pubtator.txt", f"BioRED's {split} split") as tmp, \
+                    tmp.open("w", encoding="utf8") as out:
                 for document in documents:
                     if document[0].split("|", 1)[0] in exclude:
                         counts["documents_excluded"] += 1
@@ -127,12 +130,12 @@ def build_pool(zip_path: Path, output: Path) -> Dict[str, int]:
     """RETURNS (Dict[str, int]): sentences written per source (and duplicates skipped)."""
     seen: Set[str] = set()
     report = {"duplicates_skipped": 0}
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(zip_path) as archive, gzip.open(output, "wt", encoding="utf8") as out:
-        for source in POOL_SOURCES:
-            report[source] = 0
-            for split in POOL_SPLITS:
-                member = archive_member(archive, zip_path, f"/{source}-IOB/{split}.tsv")
+    with zipfile.ZipFile(zip_path) as archive:
+        members = {(source, split): archive_member(archive, zip_path, f"/{source}-IOB/{split}.tsv")
+                   for source in POOL_SOURCES for split in POOL_SPLITS}
+        with written_atomically(output, "the unlabeled pool") as tmp, gzip.open(tmp, "wt", encoding="utf8") as out:
+            for (source, _), member in members.items():
+                report.setdefault(source, 0)
                 with archive.open(member) as raw:
                     for rows in blocks(io.TextIOWrapper(raw, encoding="utf8")):
                         text = detokenize([row.split("\t", 1)[0] for row in rows])

@@ -90,9 +90,9 @@ class Warnings(metaclass=_CodedMessages):
             "so every document is written with 0 entities. Annotate with a pipeline that finds "
             "the mentions, an NER or entity_ruler before the linker (a component counts when "
             "its factory declares assigns=[\"doc.ents\"]).")
-    W322 = ("{parts}: {n} shard(s) of the interrupted run do not match the receipt written with "
-            "them (changed, cut short, or the run was killed before the receipt) and are "
-            "annotated again: {shards}.")
+    W322 = ("{parts}: {n} shard(s) of the interrupted run have no matching receipt (changed or "
+            "cut short since, killed before the receipt, or written by a spacy-medlink without "
+            "receipts) and are annotated again: {shards}.")
     # benchmark (350-399)
     W350 = ("The spaCy entity_linker baseline was trained on {n_examples} training documents "
             "in which no gold mention has a normalized-alias candidate; it predicts with its "
@@ -121,6 +121,8 @@ class Errors(metaclass=_CodedMessages):
     E015 = ("The encoder returned an array of shape {shape} for {n} concepts; expected a 2-D "
             "array with one row per concept.")
     E022 = ("The entity vector length (--dim) must be a whole number >= 1, found {dim!r}.")
+    E023 = ("Unknown {option} label(s) {found}: the vocabulary's match labels are {expected} "
+            "(upper case); a mistyped label would turn the option off without a word.")
     E016 = "Concept id '{concept_id}' is already in the store; concept ids must be unique."
     E017 = "Invalid KB data in {path}: {error}."
     # input files and ids (018-029, issue 13)
@@ -216,8 +218,6 @@ class Errors(metaclass=_CodedMessages):
             "CONFIG OUT --paths.raw_text TEXTS.jsonl`.")
     E130 = ("spaCy has no language {lang!r} (--lang): use a code such as \"en\" (English, the "
             "default) that spacy.blank accepts.")
-    E135 = ("Unknown {option} label(s) {found}: the vocabulary's match labels are {expected} "
-            "(upper case); a mistyped label would turn the option off without a word.")
     E136 = "Invalid {option} {value!r}: expected {expected}."
     E137 = ("{path}: convert writes a DocBin, which every reader here recognises by the suffix "
             ".spacy (anything else is read as PubTator text); name the output {suggestion}.")

@@ -9,6 +9,7 @@ Folders saved before manifests existed load with the presence checks of their ow
 """
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Optional
 
@@ -74,7 +75,7 @@ def manifest_digest(folder: Path) -> Optional[str]:
 
 def verify_manifest(
     folder: Path, required: Iterable[str] = (), *, max_checksum_bytes: Optional[int] = None
-) -> bool:
+) -> int:
     """Check a saved folder before reading it: the required entries exist, and every file
     the manifest lists has its recorded size and sha256.
 
@@ -98,10 +99,10 @@ def verify_manifest(
     files = manifest.get("files") if isinstance(manifest, dict) else None
     if not isinstance(files, dict) or manifest.get("sha256") != _digest_of(files):
         raise ValueError(Errors.E033.format(path=manifest_path))
-    inside = folder.resolve()
     for relative, entry in files.items():
         path = folder / relative
-        if inside not in path.resolve().parents:  # a manifest vouches for its own folder only
+        normal = os.path.normpath(relative)  # lexically: a file linked in from elsewhere is fine
+        if os.path.isabs(normal) or normal.split(os.sep)[0] == os.pardir:  # its own folder only
             raise ValueError(Errors.E033.format(path=manifest_path))
         if not path.is_file():
             raise ValueError(Errors.E030.format(path=path, folder=folder))

@@ -13,7 +13,7 @@ TMP_SUFFIX = ".tmp"
 
 def replace_atomically(tmp: Path, path: Path) -> None:
     """Move a fully written temporary file into place (flushed to disk first)."""
-    with tmp.open("rb") as file_:
+    with tmp.open("r+b") as file_:  # write access: Windows' FlushFileBuffers needs it
         os.fsync(file_.fileno())
     os.replace(tmp, path)
 

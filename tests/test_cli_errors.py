@@ -262,3 +262,15 @@ def test_convert_refuses_an_output_the_readers_would_not_take_for_a_docbin(tmp_p
     result = CliRunner().invoke(app, ["convert", str(TINY_PUBTATOR), str(tmp_path / "corpus.json")])
     assert result.exit_code == 1 and "[MLE137]" in result.output and "corpus.spacy" in _folded(result.output)
     assert not (tmp_path / "corpus.json").exists()
+
+
+def test_a_file_linked_into_a_pipeline_folder_still_verifies(tmp_path):
+    # e.g. a big memory-mapped KB array symlinked rather than copied: lexically inside the folder
+    outside = tmp_path / "big.bin"
+    outside.write_bytes(b"\x01" * 64)
+    path = tmp_path / "model"
+    path.mkdir()
+    (path / "big.bin").symlink_to(outside)
+    write_manifest(path)
+    result = CliRunner().invoke(app, ["verify", str(path)])
+    assert result.exit_code == 0, result.output

@@ -45,7 +45,7 @@ def test_convert_marks_unannotated_categories_and_needs_the_vocabulary(tmp_path)
     assert doc[0].ent_iob_ == "" and [e.text for e in doc.ents] == ["diabetes"]
     with pytest.raises(ValueError, match="MLE116"):
         convert_pubtator(source, tmp_path / "d.spacy", unannotated=["SYMPTOM"])
-    with pytest.raises(ValueError, match=r"MLE135.*--unannotated label\(s\) \['SYMPTOMS'\]"):
+    with pytest.raises(ValueError, match=r"MLE023.*--unannotated label\(s\) \['SYMPTOMS'\]"):
         convert_pubtator(source, tmp_path / "e.spacy", unannotated=["SYMPTOMS"], vocabulary=TINY_VOCAB)
 
 

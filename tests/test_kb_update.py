@@ -93,7 +93,7 @@ def test_a_bad_id_map_line_is_a_coded_error(tmp_path):
     with pytest.raises(ValueError, match=r"\[MLE040\].*retired.tsv, line 2"):
         read_id_map(id_map)
     id_map.write_bytes(b"MESH:D1\tMESH:D2\nMESH:D\xe9\tMESH:D4\n")
-    with pytest.raises(ValueError, match=r"\[MLE109\].*retired.tsv, line 2"):
+    with pytest.raises(ValueError, match=r"\[MLE006\].*retired.tsv, line 2"):
         read_id_map(id_map)
 
 

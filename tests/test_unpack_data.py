@@ -63,12 +63,23 @@ def test_biored_exclude_drops_documents_by_pmid(tmp_path):
     assert [d.pmid for d in read_pubtator(tmp_path / "out" / "train.pubtator.txt")] == ["11"]
 
 
-def test_an_archive_without_the_expected_file_names_it(tmp_path):
+def test_an_archive_without_the_expected_file_names_it_and_writes_nothing(tmp_path):
     path = tmp_path / "BIORED.zip"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("BioRED/Train.BioC.JSON", "{}")
     with pytest.raises(SystemExit, match=r"MLE134.*BIORED.zip.*'train.pubtator'.*Train.BioC.JSON"):
         unpack_data.unpack_biored(path, tmp_path / "out", set())
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("BioRED/Train.PubTator", TRAIN)  # no dev split: no train file alone either
+    with pytest.raises(SystemExit, match=r"MLE134.*'dev.pubtator'"):
+        unpack_data.unpack_biored(path, tmp_path / "out", set())
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    pool = tmp_path / "mtl.zip"
+    with zipfile.ZipFile(pool, "w") as archive:
+        archive.writestr("x/data/BC2GM-IOB/train.tsv", "One\tO\n")
+    with pytest.raises(SystemExit, match=r"MLE134.*BC2GM-IOB/devel.tsv"):
+        unpack_data.build_pool(pool, tmp_path / "pool.jsonl.gz")
+    assert not (tmp_path / "pool.jsonl.gz").exists()
 
 
 def _pool_zip(path: Path) -> Path:

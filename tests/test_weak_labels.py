@@ -105,7 +105,7 @@ def test_unknown_source_is_a_coded_error():
 
 
 @pytest.mark.parametrize("rules, message", [
-    ({"kb_labels": ("DISEASE", "Symptom")}, r"MLE135.*--kb-labels label\(s\) \['Symptom'\]"),
+    ({"kb_labels": ("DISEASE", "Symptom")}, r"MLE023.*--kb-labels label\(s\) \['Symptom'\]"),
     ({"min_agreement": 2.0}, r"MLE136.*--min-agreement 2.0"), ({"min_agreement": -0.1}, r"MLE136.*--min-agreement"),
     ({"min_count": 0}, r"MLE136.*--min-count 0"), ({"negative_ratio": -2.0}, r"MLE136.*--negative-ratio -2.0"),
 ])

@@ -39,7 +39,7 @@ REQUIREMENT = f"spacy-medlink{util.get_minor_version_range(__version__)}"
 TRANSFORMERS_REQUIREMENT = "transformers>=4.48,<4.52"
 METRIC_SECTIONS = ("ner", "end_to_end", "document_concepts", "norm_at_gold", "candidate_recall")
 # What `spacy package` accepts as a name (it becomes en_NAME, a Python module).
-PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+PACKAGE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 # Published files the project uses, recognised by their sha256 (the checksums of
 # project.yml); any other file is recorded by its name and checksum only.
@@ -320,7 +320,7 @@ def check_package_name(name: str, version: str) -> None:
     from packaging.version import InvalidVersion, Version
 
     if not PACKAGE_NAME.match(name):
-        raise ValueError(Errors.E403.format(option="--name", value=name, expected="lower-case letters, digits and underscores, starting with a letter (e.g. medlink_disease_sm)"))
+        raise ValueError(Errors.E403.format(option="--name", value=name, expected="letters, digits and underscores, starting with a letter (e.g. medlink_disease_sm)"))
     try:
         Version(version)
     except InvalidVersion:

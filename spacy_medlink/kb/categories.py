@@ -24,10 +24,10 @@ LABELS: Tuple[str, ...] = (DISEASE_LABEL, SYMPTOM_LABEL)
 
 
 def check_labels(labels: Iterable[str], option: str) -> None:
-    """RAISES ValueError: E135 naming `option` for a label that no vocabulary match carries."""
+    """RAISES ValueError: E023 naming `option` for a label that no vocabulary match carries."""
     unknown = sorted(set(labels) - set(LABELS))
     if unknown:
-        raise ValueError(Errors.E135.format(option=option, found=unknown, expected=", ".join(LABELS)))
+        raise ValueError(Errors.E023.format(option=option, found=unknown, expected=", ".join(LABELS)))
 
 
 def category_label(category: str) -> str:

@@ -241,7 +241,7 @@ def read_id_map(path) -> Dict[str, str]:
         try:
             line = raw.decode("utf8").rstrip("\r\n")
         except UnicodeDecodeError as err:  # a replaced byte would make an id nobody has
-            raise ValueError(Errors.E109.format(path=path, line=line_no, encoding="utf8", error=err)) from None
+            raise ValueError(Errors.E006.format(path=path, line=line_no, encoding="utf8", error=err)) from None
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")

@@ -248,7 +248,7 @@ def select_silver(silver: Sequence[SilverDoc], *, negative_ratio: float, seed: i
 
     silver (Sequence[SilverDoc]): Labelled texts.
     negative_ratio (float): Texts without any entity kept per text with one (sampled with
-        `seed`); a negative value keeps them all.
+        `seed`); -1 keeps them all.
     seed (int): Seed of the sample.
     RETURNS (List[SilverDoc]): The kept texts, in input order.
     """
