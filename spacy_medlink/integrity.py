@@ -30,6 +30,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def file_entry(path: Path) -> Dict[str, Any]:
+    """RETURNS (Dict[str, Any]): A file's manifest entry: {"bytes", "sha256"}."""
+    return {"bytes": Path(path).stat().st_size, "sha256": file_sha256(path)}
+
+
 def _files_under(folder: Path, skip: Iterable[str]) -> Iterable[Path]:
     """Files of a folder, sorted, leaving out nested folders that keep their own manifest."""
     skip = set(skip)
@@ -51,8 +56,7 @@ def write_manifest(folder: Path, skip: Iterable[str] = ()) -> Dict[str, Dict[str
     """
     folder = Path(folder)
     files = {
-        path.relative_to(folder).as_posix(): {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
-        for path in _files_under(folder, skip)
+        path.relative_to(folder).as_posix(): file_entry(path) for path in _files_under(folder, skip)
     }
     srsly.write_json(folder / MANIFEST_FILE, {"files": files, "sha256": _digest_of(files)})
     return files

@@ -12,8 +12,8 @@ import srsly
 from spacy.tokens import Doc, DocBin
 
 from ..errors import Errors
-from ..integrity import file_sha256
-from ..output_files import replace_atomically
+from ..integrity import file_entry
+from ..output_files import replace_atomically, written_atomically
 from ..kb.ids import KB_ID_SEPARATOR
 from ..pipeline.explain import LINKS_EXTENSION
 from .inputs import InputRecord
@@ -92,10 +92,8 @@ def write_shard(path: Path, kind: str, items: Sequence[Tuple[InputRecord, Doc]],
     else:
         srsly.write_jsonl(tmp, [json_record(r, d, names_of) for r, d in items])
     replace_atomically(tmp, path)
-    receipt = receipt_path(path)
-    receipt_tmp = receipt.with_name(receipt.name + ".tmp")
-    receipt_tmp.write_text(json.dumps({"n_docs": len(items), **_digest(path)}))
-    replace_atomically(receipt_tmp, receipt)
+    with written_atomically(receipt_path(path), "a shard's receipt") as receipt:
+        receipt.write_text(json.dumps({"n_docs": len(items), **file_entry(path)}))
 
 
 def receipt_path(shard: Path) -> Path:
@@ -109,11 +107,7 @@ def shard_is_complete(shard: Path) -> bool:
         receipt = json.loads(receipt_path(shard).read_text())
     except (OSError, ValueError):
         return False
-    return isinstance(receipt, dict) and {k: receipt.get(k) for k in ("bytes", "sha256")} == _digest(shard)
-
-
-def _digest(path: Path) -> dict:
-    return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+    return isinstance(receipt, dict) and {k: receipt.get(k) for k in ("bytes", "sha256")} == file_entry(shard)
 
 
 def merge_shards(shards: Iterable[Path], kind: str, output: Path) -> None:

@@ -63,7 +63,8 @@ def kb_update_cli(
             check_output_path(path, what, folder=path is output)
     folder = pipeline_folder(pipeline)
     target = output or folder
-    check_output_path(target, "the updated pipeline", folder=True)
+    if output is None:  # in place (an output was checked above)
+        check_output_path(folder, "the updated pipeline", folder=True)
     others = sorted(p.name for p in target.iterdir()) if target.is_dir() else []
     if others and not (target / "config.cfg").exists():  # the swap would delete them
         raise OSError(Errors.E309.format(what="the updated pipeline", path=target, found=", ".join(others[:_N_SHOWN])))
